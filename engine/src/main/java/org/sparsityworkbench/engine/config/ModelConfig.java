@@ -1,0 +1,309 @@
+package org.sparsityworkbench.engine.config;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Hyper-parameters of one model, as read from {@code config.json}. Every field is validated on
+ * construction; unknown and missing fields are errors, never guesses.
+ *
+ * <p>Mixture-of-experts fields ({@code num_experts} .. {@code z_loss_weight}) exist only for the
+ * {@code switch} and {@code topk} families and are zero for {@code dense}.
+ *
+ * @param family the model family
+ * @param vocabSize vocabulary size; byte-level, so always 256
+ * @param dModel width of the residual stream (d)
+ * @param nLayers number of transformer blocks
+ * @param nHeads attention heads; {@code dModel} must be a multiple
+ * @param dFf hidden units of the feed-forward (of each expert for MoE)
+ * @param contextLength maximum sequence length (learned positions)
+ * @param normEps epsilon of RMSNorm
+ * @param numExperts experts per MoE layer (E)
+ * @param topK experts chosen per token (k); 1 for Switch
+ * @param capacityFactor expert capacity = ceil(factor * tokens * k / E) when a batch is routed
+ * @param routerJitter multiplicative jitter epsilon on the router input, training only
+ * @param auxLossWeight weight of the load-balancing loss in training
+ * @param zLossWeight weight of the router z-loss in training
+ */
+public record ModelConfig(
+    Family family,
+    int vocabSize,
+    int dModel,
+    int nLayers,
+    int nHeads,
+    int dFf,
+    int contextLength,
+    double normEps,
+    int numExperts,
+    int topK,
+    double capacityFactor,
+    double routerJitter,
+    double auxLossWeight,
+    double zLossWeight) {
+
+  /** The byte-level vocabulary: every model reads and writes bytes. */
+  public static final int BYTE_VOCAB = 256;
+
+  /** Largest accepted width, so that no tensor dimension can overflow native indexing. */
+  public static final int MAX_DIM = 16_384;
+
+  private static final List<String> COMMON_FIELDS =
+      List.of(
+          "family",
+          "vocab_size",
+          "d_model",
+          "n_layers",
+          "n_heads",
+          "d_ff",
+          "context_length",
+          "norm_eps");
+  private static final List<String> MOE_FIELDS =
+      List.of(
+          "num_experts",
+          "top_k",
+          "capacity_factor",
+          "router_jitter",
+          "aux_loss_weight",
+          "z_loss_weight");
+
+  /** Validates every field; the message of the exception names the field and the value. */
+  public ModelConfig {
+    if (family == null) {
+      throw new IllegalArgumentException("field 'family' is required");
+    }
+    require(vocabSize == BYTE_VOCAB, "vocab_size", vocabSize, "must be 256 (byte-level models)");
+    require(dModel >= 1 && dModel <= MAX_DIM, "d_model", dModel, "must be in 1.." + MAX_DIM);
+    require(nLayers >= 1 && nLayers <= 256, "n_layers", nLayers, "must be in 1..256");
+    require(nHeads >= 1 && nHeads <= dModel, "n_heads", nHeads, "must be in 1..d_model");
+    require(
+        dModel % nHeads == 0,
+        "n_heads",
+        nHeads,
+        "must divide d_model (" + dModel + "); head size would not be whole");
+    require(dFf >= 1 && dFf <= 4 * MAX_DIM, "d_ff", dFf, "must be in 1.." + 4 * MAX_DIM);
+    require(
+        contextLength >= 2 && contextLength <= 65_536,
+        "context_length",
+        contextLength,
+        "must be in 2..65536");
+    require(normEps > 0 && normEps < 1, "norm_eps", normEps, "must be in (0, 1)");
+    if (family.isMoe()) {
+      require(numExperts >= 2 && numExperts <= 256, "num_experts", numExperts, "must be in 2..256");
+      require(
+          topK >= 1 && topK <= numExperts,
+          "top_k",
+          topK,
+          "must be in 1..num_experts (" + numExperts + ")");
+      if (family == Family.SWITCH) {
+        require(topK == 1, "top_k", topK, "must be 1 for the switch family (use topk for k > 1)");
+      }
+      require(
+          capacityFactor > 0 && capacityFactor <= 1000,
+          "capacity_factor",
+          capacityFactor,
+          "must be in (0, 1000]");
+      require(
+          routerJitter >= 0 && routerJitter < 1, "router_jitter", routerJitter, "must be in [0, 1)");
+      require(auxLossWeight >= 0, "aux_loss_weight", auxLossWeight, "must be >= 0");
+      require(zLossWeight >= 0, "z_loss_weight", zLossWeight, "must be >= 0");
+    } else {
+      require(numExperts == 0, "num_experts", numExperts, "exists only for MoE families");
+      require(topK == 0, "top_k", topK, "exists only for MoE families");
+    }
+  }
+
+  private static void require(boolean ok, String field, Object value, String rule) {
+    if (!ok) {
+      throw new IllegalArgumentException("field '" + field + "' = " + value + ": " + rule);
+    }
+  }
+
+  /** A dense configuration. */
+  public static ModelConfig dense(int dModel, int nLayers, int nHeads, int dFf, int context) {
+    return new ModelConfig(
+        Family.DENSE, BYTE_VOCAB, dModel, nLayers, nHeads, dFf, context, 1e-5, 0, 0, 0, 0, 0, 0);
+  }
+
+  /** A mixture-of-experts configuration with the usual loss weights (Switch: 0.01, ST-MoE: 1e-3). */
+  public static ModelConfig moe(
+      Family family,
+      int dModel,
+      int nLayers,
+      int nHeads,
+      int dFf,
+      int context,
+      int experts,
+      int topK,
+      double capacityFactor) {
+    return new ModelConfig(
+        family,
+        BYTE_VOCAB,
+        dModel,
+        nLayers,
+        nHeads,
+        dFf,
+        context,
+        1e-5,
+        experts,
+        topK,
+        capacityFactor,
+        0.01,
+        0.01,
+        0.001);
+  }
+
+  /** Size of one attention head. */
+  public int headDim() {
+    return dModel / nHeads;
+  }
+
+  /** Reads and validates {@code config.json}. */
+  public static ModelConfig read(Path file) throws ModelFormatException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")", e);
+    }
+    return parse(text, file.toString());
+  }
+
+  /**
+   * Parses and validates a configuration.
+   *
+   * @param source the name to use in error messages (usually the file path)
+   */
+  public static ModelConfig parse(String json, String source) throws ModelFormatException {
+    JsonObject o;
+    try {
+      JsonReader reader = new JsonReader(new StringReader(json));
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement e = JsonParser.parseReader(reader);
+      if (!e.isJsonObject()) {
+        throw new ModelFormatException(source + ": expected a JSON object");
+      }
+      o = e.getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+    }
+    Fields f = new Fields(o, source);
+    Family family;
+    try {
+      family = Family.parse(f.string("family"));
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException(source + ": field 'family': " + e.getMessage(), e);
+    }
+    Set<String> allowed = new LinkedHashSet<>(COMMON_FIELDS);
+    if (family.isMoe()) {
+      allowed.addAll(MOE_FIELDS);
+    }
+    Set<String> unknown = new TreeSet<>(o.keySet());
+    unknown.removeAll(allowed);
+    if (!unknown.isEmpty()) {
+      throw new ModelFormatException(
+          source + ": unknown field(s) " + unknown + " for family '" + family + "'");
+    }
+    try {
+      boolean moe = family.isMoe();
+      return new ModelConfig(
+          family,
+          f.integer("vocab_size"),
+          f.integer("d_model"),
+          f.integer("n_layers"),
+          f.integer("n_heads"),
+          f.integer("d_ff"),
+          f.integer("context_length"),
+          f.number("norm_eps"),
+          moe ? f.integer("num_experts") : 0,
+          moe ? f.integer("top_k") : 0,
+          moe ? f.number("capacity_factor") : 0,
+          moe ? f.number("router_jitter") : 0,
+          moe ? f.number("aux_loss_weight") : 0,
+          moe ? f.number("z_loss_weight") : 0);
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The configuration as the ordered map written to {@code config.json}. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("family", family.id());
+    m.put("vocab_size", vocabSize);
+    m.put("d_model", dModel);
+    m.put("n_layers", nLayers);
+    m.put("n_heads", nHeads);
+    m.put("d_ff", dFf);
+    m.put("context_length", contextLength);
+    m.put("norm_eps", normEps);
+    if (family.isMoe()) {
+      m.put("num_experts", numExperts);
+      m.put("top_k", topK);
+      m.put("capacity_factor", capacityFactor);
+      m.put("router_jitter", routerJitter);
+      m.put("aux_loss_weight", auxLossWeight);
+      m.put("z_loss_weight", zLossWeight);
+    }
+    return m;
+  }
+
+  /** Typed, named access to the fields of a JSON object with errors that name the field. */
+  private record Fields(JsonObject o, String source) {
+    private JsonPrimitive primitive(String name) throws ModelFormatException {
+      JsonElement e = o.get(name);
+      if (e == null || e.isJsonNull()) {
+        throw new ModelFormatException(source + ": missing field '" + name + "'");
+      }
+      if (!e.isJsonPrimitive()) {
+        throw new ModelFormatException(source + ": field '" + name + "' must be a scalar, got " + e);
+      }
+      return e.getAsJsonPrimitive();
+    }
+
+    String string(String name) throws ModelFormatException {
+      JsonPrimitive p = primitive(name);
+      if (!p.isString()) {
+        throw new ModelFormatException(source + ": field '" + name + "' must be a string, got " + p);
+      }
+      return p.getAsString();
+    }
+
+    double number(String name) throws ModelFormatException {
+      JsonPrimitive p = primitive(name);
+      if (!p.isNumber()) {
+        throw new ModelFormatException(source + ": field '" + name + "' must be a number, got " + p);
+      }
+      double v = p.getAsDouble();
+      if (!Double.isFinite(v)) {
+        throw new ModelFormatException(source + ": field '" + name + "' must be finite, got " + p);
+      }
+      return v;
+    }
+
+    int integer(String name) throws ModelFormatException {
+      JsonPrimitive p = primitive(name);
+      double v = p.isNumber() ? p.getAsDouble() : Double.NaN;
+      if (!p.isNumber() || v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+        throw new ModelFormatException(
+            source + ": field '" + name + "' must be an integer, got " + p);
+      }
+      return (int) v;
+    }
+  }
+}

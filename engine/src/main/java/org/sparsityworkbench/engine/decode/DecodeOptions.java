@@ -1,0 +1,24 @@
+package org.sparsityworkbench.engine.decode;
+
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+
+/**
+ * One decode's settings.
+ *
+ * @param maxTokens tokens to generate (the decode also stops when the context is full)
+ * @param sampling how tokens are chosen
+ * @param telemetry how much each step reports
+ * @param enforceCapacity apply the experts' capacity to the prefill (a single decoded token never
+ *     exceeds it)
+ */
+public record DecodeOptions(
+    int maxTokens, SamplingOptions sampling, TelemetryLevel telemetry, boolean enforceCapacity) {
+  public DecodeOptions {
+    if (maxTokens < 0 || maxTokens > 1_000_000) {
+      throw new IllegalArgumentException("max-tokens = " + maxTokens + ": must be in 0..1000000");
+    }
+    if (sampling == null || telemetry == null) {
+      throw new IllegalArgumentException("sampling and telemetry are required");
+    }
+  }
+}

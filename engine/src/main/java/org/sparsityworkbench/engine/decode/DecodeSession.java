@@ -1,0 +1,248 @@
+package org.sparsityworkbench.engine.decode;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.model.KvCache;
+import org.sparsityworkbench.engine.model.LayerTrace;
+import org.sparsityworkbench.engine.model.Router;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.Records;
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+
+/**
+ * One sequence being decoded: the prompt's prefill, then one token per {@link #step()}. Each call
+ * runs inside its own {@link NDScope}, so every native array it makes is freed when it returns; only
+ * the preallocated KV cache lives across steps.
+ *
+ * <p>Confined to the thread that created it (PyTorch scopes are per thread): the engine's executor.
+ */
+public final class DecodeSession implements AutoCloseable {
+  private final TransformerModel model;
+  private final ModelConfig config;
+  private final DecodeOptions options;
+  private final KvCache cache;
+  private final Sampler sampler;
+  private final ByteText text = new ByteText();
+  private final StringBuilder generated = new StringBuilder();
+  private final Thread owner = Thread.currentThread();
+  private float[] nextLogits;
+  private int steps;
+  private long stepNanos;
+
+  public DecodeSession(TransformerModel model, DecodeOptions options) {
+    this.model = model;
+    this.config = model.config();
+    this.options = options;
+    this.cache = new KvCache(model.manager(), config);
+    this.sampler = new Sampler(options.sampling());
+  }
+
+  /** Checks a prompt before anything is computed: not empty, fits the context. */
+  public static void validatePrompt(byte[] prompt, ModelConfig config) {
+    if (prompt == null || prompt.length == 0) {
+      throw new IllegalArgumentException("the prompt is empty: give at least one character");
+    }
+    if (prompt.length > config.contextLength()) {
+      throw new IllegalArgumentException(
+          "the prompt is "
+              + prompt.length
+              + " bytes but the model's context_length is "
+              + config.contextLength());
+    }
+  }
+
+  /** Runs the prompt through the model and returns the prefill record. */
+  public Records.Prefill prefill(byte[] prompt) {
+    checkThread();
+    validatePrompt(prompt, config);
+    if (cache.length() != 0) {
+      throw new IllegalStateException("prefill was already run for this session");
+    }
+    long t0 = System.nanoTime();
+    List<LayerTrace> traces = options.telemetry() == TelemetryLevel.OFF ? null : new ArrayList<>();
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      long[] ids = new long[prompt.length];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = prompt[i] & 0xff;
+      }
+      NDArray tokens = model.manager().create(ids, new Shape(1, ids.length));
+      var opt =
+          new TransformerModel.ForwardOptions(false, options.enforceCapacity(), false, false, null);
+      nextLogits = model.forward(tokens, cache, opt, traces).toFloatArray();
+    }
+    double us = (System.nanoTime() - t0) / 1e3;
+    List<Records.PrefillLayer> layers = null;
+    if (traces != null && config.family().isMoe()) {
+      layers = new ArrayList<>();
+      for (int i = 0; i < traces.size(); i++) {
+        layers.add(new Records.PrefillLayer(i, prefillRouter(traces.get(i), prompt.length)));
+      }
+    }
+    return new Records.Prefill(prompt.length, us, top(nextLogits), layers);
+  }
+
+  private Records.PrefillRouter prefillRouter(LayerTrace tr, int n) {
+    Router.Routing r = tr.routing;
+    float[][] probs = null;
+    if (options.telemetry() == TelemetryLevel.FULL) {
+      probs = new float[n][];
+      for (int t = 0; t < n; t++) {
+        probs[t] = Router.row(tr.routerProbs, t, config.numExperts());
+      }
+    }
+    return new Records.PrefillRouter(
+        probs,
+        r.experts(),
+        r.kept(),
+        r.load(),
+        r.capacity() == Integer.MAX_VALUE ? -1 : r.capacity(),
+        r.dropped(),
+        r.droppedTokens(),
+        r.auxLoss(),
+        r.zLoss());
+  }
+
+  /** True while the context has room for another token and the prefill has run. */
+  public boolean canStep() {
+    return nextLogits != null && cache.length() < cache.capacity();
+  }
+
+  /** Samples the next token from the last distribution, processes it and returns its record. */
+  public Records.Token step() {
+    checkThread();
+    if (nextLogits == null) {
+      throw new IllegalStateException("run prefill before step");
+    }
+    if (!canStep()) {
+      throw new IllegalStateException(
+          "the context is full (" + config.contextLength() + " positions)");
+    }
+    long t0 = System.nanoTime();
+    int token = sampler.sample(nextLogits);
+    int position = cache.length();
+    TelemetryLevel level = options.telemetry();
+    List<LayerTrace> traces = level == TelemetryLevel.OFF ? null : new ArrayList<>();
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray in = model.manager().create(new long[] {token}, new Shape(1, 1));
+      var opt = TransformerModel.ForwardOptions.inference(level == TelemetryLevel.FULL);
+      nextLogits = model.forward(in, cache, opt, traces).toFloatArray();
+    }
+    long dt = System.nanoTime() - t0;
+    stepNanos += dt;
+    String piece = text.push(token);
+    generated.append(piece);
+    List<Records.TokenLayer> layers = traces == null ? null : tokenLayers(traces);
+    List<Records.TopToken> top = level == TelemetryLevel.OFF ? null : top(nextLogits);
+    return new Records.Token(steps++, position, token, piece, top, dt / 1e3, layers);
+  }
+
+  private List<Records.TokenLayer> tokenLayers(List<LayerTrace> traces) {
+    boolean full = options.telemetry() == TelemetryLevel.FULL;
+    List<Records.TokenLayer> out = new ArrayList<>(traces.size());
+    for (int i = 0; i < traces.size(); i++) {
+      LayerTrace tr = traces.get(i);
+      Records.TokenRouter router = null;
+      if (tr.routing != null) {
+        int e = config.numExperts();
+        router =
+            new Records.TokenRouter(
+                full ? tr.routerProbs.clone() : null,
+                tr.routing.experts()[0],
+                tr.routing.gates()[0],
+                Router.entropy(tr.routerProbs, 0, e));
+      }
+      Records.Attention att = tr.attention == null ? null : new Records.Attention(tr.attention);
+      Records.Timing timing =
+          new Records.Timing(
+              tr.attentionNanos / 1e3,
+              tr.routing == null ? null : tr.routerNanos / 1e3,
+              tr.ffnNanos / 1e3);
+      out.add(new Records.TokenLayer(i, att, router, timing));
+    }
+    return out;
+  }
+
+  /** The most probable next tokens at temperature 1 (the model's own distribution). */
+  private List<Records.TopToken> top(float[] logits) {
+    int n = options.telemetry() == TelemetryLevel.FULL ? 10 : 5;
+    double[] p = Sampler.softmax(logits, 1.0);
+    Integer[] order = new Integer[p.length];
+    for (int i = 0; i < p.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+    List<Records.TopToken> top = new ArrayList<>(n);
+    for (int i = 0; i < n && i < order.length; i++) {
+      top.add(new Records.TopToken(order[i], ByteText.label(order[i]), p[order[i]]));
+    }
+    return top;
+  }
+
+  /** The latest next-token logits (a copy), or null before the prefill. */
+  public float[] nextLogits() {
+    return nextLogits == null ? null : nextLogits.clone();
+  }
+
+  /** Tokens generated so far. */
+  public int steps() {
+    return steps;
+  }
+
+  /** The end record for a finished decode. */
+  public Records.End end(String reason) {
+    double tps = stepNanos == 0 ? 0 : steps / (stepNanos / 1e9);
+    return new Records.End(reason, steps, tps, generated.toString());
+  }
+
+  /**
+   * Decodes a prompt: prefill, then steps until max tokens, a full context or cancellation. Every
+   * record goes to the sink on this thread, the end record last.
+   */
+  public static Records.End run(
+      TransformerModel model,
+      byte[] prompt,
+      DecodeOptions options,
+      Consumer<Records.Record> sink,
+      BooleanSupplier cancelled) {
+    validatePrompt(prompt, model.config());
+    try (DecodeSession s = new DecodeSession(model, options)) {
+      sink.accept(s.prefill(prompt));
+      String reason = "max_tokens";
+      while (s.steps() < options.maxTokens()) {
+        if (cancelled.getAsBoolean()) {
+          reason = "cancelled";
+          break;
+        }
+        if (!s.canStep()) {
+          reason = "context_full";
+          break;
+        }
+        sink.accept(s.step());
+      }
+      Records.End end = s.end(reason);
+      sink.accept(end);
+      return end;
+    }
+  }
+
+  private void checkThread() {
+    if (Thread.currentThread() != owner) {
+      throw new IllegalStateException(
+          "a decode session is confined to the thread that created it (" + owner.getName() + ")");
+    }
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+  }
+}

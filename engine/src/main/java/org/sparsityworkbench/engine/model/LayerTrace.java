@@ -1,0 +1,25 @@
+package org.sparsityworkbench.engine.model;
+
+/**
+ * What one layer did in one forward pass, copied out of native memory for telemetry. Engine-internal
+ * and mutable; the decode session turns it into immutable telemetry records.
+ */
+public final class LayerTrace {
+  /** Attention weights of the last query position, [heads][keys]; null unless collected. */
+  public float[][] attention;
+
+  /** Router probabilities, row-major [tokens][experts]; null for dense layers. */
+  public float[] routerProbs;
+
+  /** Routing decisions; null for dense layers. */
+  public Router.Routing routing;
+
+  /** Wall time in nanoseconds of the attention sub-block (norm, projections, softmax). */
+  public long attentionNanos;
+
+  /** Wall time of the router (logits, softmax, decisions). */
+  public long routerNanos;
+
+  /** Wall time of the feed-forward or experts, router excluded. */
+  public long ffnNanos;
+}

@@ -1,0 +1,108 @@
+package org.sparsityworkbench.engine.telemetry;
+
+import java.util.List;
+
+/**
+ * The telemetry records of a decode, exactly the JSON-lines contract of PRODUCT.md. Component names
+ * map to JSON field names in snake_case ({@code latencyUs} to {@code latency_us}); null components
+ * are left out, so fields appear only where the family has them.
+ */
+public final class Records {
+  private Records() {}
+
+  /** Any record of the stream. */
+  public sealed interface Record permits Prefill, Token, End {
+    /** "prefill", "token" or "end". */
+    String type();
+  }
+
+  /** One entry of a next-token distribution. */
+  public record TopToken(int token, String text, double p) {}
+
+  /** The prompt's forward pass. */
+  public record Prefill(
+      String type, int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers)
+      implements Record {
+    public Prefill(int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers) {
+      this("prefill", tokens, latencyUs, top, layers);
+    }
+  }
+
+  /** One layer of the prefill: routing of every prompt token. */
+  public record PrefillLayer(int index, PrefillRouter router) {}
+
+  /**
+   * Routing of the prompt tokens in one layer.
+   *
+   * @param probs [tokens][E] router probabilities (FULL only)
+   * @param experts [tokens][k] chosen experts
+   * @param kept [tokens][k] whether each choice survived the capacity limit
+   * @param load kept assignments per expert
+   */
+  public record PrefillRouter(
+      float[][] probs,
+      int[][] experts,
+      boolean[][] kept,
+      int[] load,
+      int capacity,
+      int dropped,
+      int droppedTokens,
+      double auxLoss,
+      double zLoss) {}
+
+  /** One decode step: token sampled, appended at position, processed. */
+  public record Token(
+      String type,
+      int step,
+      int position,
+      int token,
+      String text,
+      List<TopToken> top,
+      double latencyUs,
+      List<TokenLayer> layers)
+      implements Record {
+    public Token(
+        int step,
+        int position,
+        int token,
+        String text,
+        List<TopToken> top,
+        double latencyUs,
+        List<TokenLayer> layers) {
+      this("token", step, position, token, text, top, latencyUs, layers);
+    }
+  }
+
+  /** One layer of a decode step. */
+  public record TokenLayer(int index, Attention attention, TokenRouter router, Timing timingUs) {}
+
+  /** Attention of the new token: heads[h] has position+1 weights summing to 1. */
+  public record Attention(float[][] heads) {}
+
+  /**
+   * Routing of the new token.
+   *
+   * @param probs router probabilities over E experts (FULL only)
+   * @param experts chosen experts, most probable first
+   * @param weights their gate weights
+   * @param entropy entropy of the router distribution, nats
+   */
+  public record TokenRouter(float[] probs, int[] experts, float[] weights, double entropy) {}
+
+  /** Wall time of a layer's components in microseconds; router is null for dense layers. */
+  public record Timing(double attention, Double router, double ffn) {}
+
+  /**
+   * The end of a decode.
+   *
+   * @param reason "max_tokens", "context_full" or "cancelled"
+   * @param generated tokens generated
+   * @param tokensPerS generated tokens per second of step time (prefill excluded)
+   */
+  public record End(String type, String reason, int generated, double tokensPerS, String text)
+      implements Record {
+    public End(String reason, int generated, double tokensPerS, String text) {
+      this("end", reason, generated, tokensPerS, text);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package org.sparsityworkbench.engine.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.sparsityworkbench.engine.TestModels;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+
+class TransformerModelTest {
+  static NDManager root;
+
+  @BeforeAll
+  static void start() {
+    root = TestModels.manager();
+  }
+
+  @AfterAll
+  static void stop() {
+    root.close();
+  }
+
+  private static NDArray tokens(NDManager m, long... ids) {
+    return m.create(ids, new Shape(1, ids.length));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void kvCacheDecodeEqualsFullSequenceForward(Family family) {
+    ModelConfig c = TestModels.tiny(family, 32);
+    long[] seq = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100, 33, 10};
+    int prompt = 5;
+    // Capacity is not enforced here: with it, a batch's routing depends on the whole batch.
+    var noCap = new TransformerModel.ForwardOptions(false, false, false, true, null);
+    try (TransformerModel model = TransformerModel.random(c, 7, root);
+        NDManager m = root.newSubManager()) {
+      float[] full = model.forward(tokens(m, seq), null, noCap, null).toFloatArray(); // (1, T, V)
+      try (KvCache cache = new KvCache(m, c)) {
+        long[] head = java.util.Arrays.copyOf(seq, prompt);
+        float[] pre = model.forward(tokens(m, head), cache, noCap, null).toFloatArray();
+        assertClose(java.util.Arrays.copyOf(full, prompt * 256), pre, 1e-4f, "prefill");
+        for (int i = prompt; i < seq.length; i++) {
+          float[] step = model.forward(tokens(m, seq[i]), cache, noCap, null).toFloatArray();
+          float[] want = java.util.Arrays.copyOfRange(full, i * 256, (i + 1) * 256);
+          assertClose(want, step, 1e-4f, "position " + i);
+        }
+        assertEquals(seq.length, cache.length());
+      }
+    }
+  }
+
+  static void assertClose(float[] want, float[] got, float tol, String what) {
+    assertEquals(want.length, got.length, what + ": length");
+    for (int i = 0; i < want.length; i++) {
+      float d = Math.abs(want[i] - got[i]);
+      assertTrue(d <= tol, what + ": index " + i + " differs by " + d);
+    }
+  }
+
+  @Test
+  void tracesCarryAttentionRowsThatSumToOne() {
+    ModelConfig c = TestModels.tiny(Family.TOPK, 16);
+    try (TransformerModel model = TransformerModel.random(c, 3, root);
+        NDManager m = root.newSubManager();
+        KvCache cache = new KvCache(m, c)) {
+      model.forward(tokens(m, 1, 2, 3), cache, TransformerModel.ForwardOptions.inference(true), null);
+      List<LayerTrace> traces = new ArrayList<>();
+      model.forward(tokens(m, 4), cache, TransformerModel.ForwardOptions.inference(true), traces);
+      assertEquals(2, traces.size());
+      for (LayerTrace t : traces) {
+        assertEquals(4, t.attention.length);
+        for (float[] head : t.attention) {
+          assertEquals(4, head.length, "position 3 attends to 4 keys");
+          double s = 0;
+          for (float w : head) {
+            s += w;
+          }
+          assertEquals(1.0, s, 1e-5);
+        }
+        assertEquals(2, t.routing.experts()[0].length);
+        assertEquals(1.0, t.routing.gates()[0][0] + t.routing.gates()[0][1], 1e-6);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void saveAndLoadRoundTripIsBitIdentical(Family family, @TempDir Path dir) throws Exception {
+    ModelConfig c = TestModels.tiny(family, 16);
+    try (TransformerModel a = TransformerModel.random(c, 11, root)) {
+      a.save(dir, Map.of("note", "test"));
+      byte[] first = Files.readAllBytes(dir.resolve(TransformerModel.WEIGHTS_FILE));
+      try (TransformerModel b = TransformerModel.load(dir, root)) {
+        assertEquals(c, b.config());
+        for (ParameterLayout.Param p : ParameterLayout.of(c)) {
+          assertArrayEquals(a.param(p.name()).toByteArray(), b.param(p.name()).toByteArray(), p.name());
+        }
+        Path again = dir.resolve("again");
+        b.save(again, Map.of("note", "test"));
+        assertArrayEquals(first, Files.readAllBytes(again.resolve(TransformerModel.WEIGHTS_FILE)));
+      }
+    }
+  }
+
+  @Test
+  void dropsTokensBeyondCapacityInPrefillAndTheyPassThroughTheResidual() {
+    // Capacity factor so small that most prompt tokens are dropped.
+    ModelConfig c =
+        new ModelConfig(Family.SWITCH, 256, 32, 1, 4, 64, 32, 1e-5, 4, 1, 0.25, 0, 0.01, 0.001);
+    try (TransformerModel model = TransformerModel.random(c, 5, root);
+        NDManager m = root.newSubManager()) {
+      List<LayerTrace> traces = new ArrayList<>();
+      var opt = new TransformerModel.ForwardOptions(false, true, false, true, null);
+      model.forward(tokens(m, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), null, opt, traces);
+      Router.Routing r = traces.get(0).routing;
+      assertEquals(1, r.capacity(), "ceil(0.25 * 16 * 1 / 4)");
+      int kept = java.util.Arrays.stream(r.load()).sum();
+      assertTrue(kept <= 4);
+      assertEquals(16 - kept, r.dropped());
+      assertEquals(r.dropped(), r.droppedTokens(), "top-1: a dropped assignment is a dropped token");
+    }
+  }
+}
