@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.model.Floats;
 import org.sparsityworkbench.engine.model.KvCache;
 import org.sparsityworkbench.engine.model.LayerTrace;
 import org.sparsityworkbench.engine.model.Router;
@@ -76,7 +77,7 @@ public final class DecodeSession implements AutoCloseable {
       NDArray tokens = model.manager().create(ids, new Shape(1, ids.length));
       var opt =
           new TransformerModel.ForwardOptions(false, options.enforceCapacity(), false, false, null);
-      nextLogits = model.forward(tokens, cache, opt, traces).toFloatArray();
+      nextLogits = Floats.of(model.forward(tokens, cache, opt, traces));
     }
     double us = (System.nanoTime() - t0) / 1e3;
     List<Records.PrefillLayer> layers = null;
@@ -134,7 +135,7 @@ public final class DecodeSession implements AutoCloseable {
       scope.suppressNotUsedWarning();
       NDArray in = model.manager().create(new long[] {token}, new Shape(1, 1));
       var opt = TransformerModel.ForwardOptions.inference(level == TelemetryLevel.FULL);
-      nextLogits = model.forward(in, cache, opt, traces).toFloatArray();
+      nextLogits = Floats.of(model.forward(in, cache, opt, traces));
     }
     long dt = System.nanoTime() - t0;
     stepNanos += dt;

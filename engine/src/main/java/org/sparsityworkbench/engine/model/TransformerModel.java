@@ -347,9 +347,10 @@ public final class TransformerModel implements AutoCloseable {
     }
     NDArray att = scores.softmax(-1);
     if (trace != null && opt.collectAttention()) {
-      NDArray last = att.get(new NDIndex("0, :, -1, :")); // (H, S)
-      int s = (int) last.getShape().get(1);
-      float[] flat = last.toFloatArray();
+      // (B, H, T, S): the last query row of every head; contiguous as it is when T = 1.
+      NDArray last = t == 1 ? att : att.get(new NDIndex("0:1, :, -1:, :"));
+      int s = (int) att.getShape().get(3);
+      float[] flat = Floats.of(last);
       trace.attention = new float[heads][];
       for (int i = 0; i < heads; i++) {
         trace.attention[i] = Arrays.copyOfRange(flat, i * s, (i + 1) * s);
@@ -395,7 +396,7 @@ public final class TransformerModel implements AutoCloseable {
     NDArray logits =
         routerIn.toType(DataType.FLOAT32, false).matMul(param(ParameterLayout.layer(layer, "moe.router"))); // (N, E)
     NDArray probs = logits.softmax(-1);
-    float[] p = probs.toFloatArray();
+    float[] p = Floats.of(probs);
     int capacity =
         opt.enforceCapacity() && n > 1
             ? Router.capacity(config.capacityFactor(), n, k, e)
@@ -403,7 +404,7 @@ public final class TransformerModel implements AutoCloseable {
     boolean renorm = config.family() == org.sparsityworkbench.engine.config.Family.TOPK;
     Router.Routing routing =
         Router.route(
-            p, trace == null || n == 1 ? null : logits.toFloatArray(), n, e, k, renorm, capacity);
+            p, trace == null || n == 1 ? null : Floats.of(logits), n, e, k, renorm, capacity);
     long r1 = System.nanoTime();
     if (trace != null) {
       trace.routerProbs = p;

@@ -1,0 +1,329 @@
+package org.sparsityworkbench.app;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.config.ModelFormatException;
+import org.sparsityworkbench.engine.decode.DecodeOptions;
+import org.sparsityworkbench.engine.decode.DecodeSession;
+import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.ModelSummary;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.Records;
+import org.sparsityworkbench.engine.telemetry.TelemetryJson;
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line: {@code info}, {@code decode}, {@code init-model}. Exit 0 on success, 2 on a
+ * usage error (with usage), 1 on failure with one clear line on stderr.
+ */
+@Command(
+    name = "workbench",
+    mixinStandardHelpOptions = true,
+    version = "Sparsity Workbench 0.1.0",
+    description = "See sparse transformers think. With no arguments, opens the GUI.",
+    subcommands = {Cli.Info.class, Cli.Decode.class, Cli.InitModel.class})
+public final class Cli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+  }
+
+  /** Runs the command line and returns the exit code. */
+  public static int execute(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cl = new CommandLine(new Cli());
+    cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setExecutionExceptionHandler(
+        (e, line, parse) -> {
+          line.getErr().println("error: " + message(e));
+          return 1;
+        });
+    return cl.execute(args);
+  }
+
+  private static String message(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  static Path checkedModelDir(Path dir) throws ModelFormatException {
+    if (!Files.exists(dir)) {
+      throw new ModelFormatException(dir + ": no such model directory");
+    }
+    return dir;
+  }
+
+  @Command(
+      name = "info",
+      mixinStandardHelpOptions = true,
+      description = "Architecture, parameters total and active per token, FLOPs per token.")
+  static final class Info implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory.")
+    Path model;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      ModelConfig c = ModelConfig.read(checkedModelDir(model).resolve(TransformerModel.CONFIG_FILE));
+      // Validate the weights too: info on a broken model must say so.
+      try (NDManager m = rootManager();
+          TransformerModel loaded = TransformerModel.load(model, m)) {
+        loaded.config();
+      }
+      ModelSummary s = ModelSummary.of(c);
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("model", model.toString());
+        map.putAll(s.toMap());
+        out.println(new GsonBuilder().setPrettyPrinting().create().toJson(map));
+      } else {
+        out.println(model);
+        out.println("  " + s.architecture());
+        out.printf(
+            "  parameters: %s total, %s active per token (%d / %d)%n",
+            ModelSummary.human(s.totalParams()),
+            ModelSummary.human(s.activeParams()),
+            s.totalParams(),
+            s.activeParams());
+        out.printf(
+            "  FLOPs per token: %s at position 0, %s at position %d%n",
+            ModelSummary.human(s.flopsFirst()),
+            ModelSummary.human(s.flopsLast()),
+            c.contextLength() - 1);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "decode",
+      mixinStandardHelpOptions = true,
+      description = "Decode a prompt: streamed text, or telemetry records as JSON lines.")
+  static final class Decode implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory.")
+    Path model;
+
+    @Option(names = "--prompt", required = true, description = "Prompt text (UTF-8).")
+    String prompt;
+
+    @Option(names = "--max-tokens", required = true, description = "Tokens (bytes) to generate.")
+    int maxTokens;
+
+    @Option(
+        names = "--temperature",
+        defaultValue = "0.8",
+        description = "Sampling temperature; 0 = greedy (default ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Top-k filter, 0 = off.")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus filter, 1 = off.")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampler seed.")
+    long seed;
+
+    @Option(names = "--jsonl", description = "Print the telemetry records as JSON lines.")
+    boolean jsonl;
+
+    @Option(
+        names = "--telemetry",
+        description = "off, summary or full (default: full with --jsonl, off otherwise).")
+    String telemetry;
+
+    @Option(
+        names = "--no-capacity",
+        description = "Do not apply the experts' capacity limit to the prompt.")
+    boolean noCapacity;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      TelemetryLevel level;
+      SamplingOptions sampling;
+      DecodeOptions options;
+      try {
+        level =
+            telemetry == null
+                ? (jsonl ? TelemetryLevel.FULL : TelemetryLevel.OFF)
+                : TelemetryLevel.parse(telemetry);
+        sampling = new SamplingOptions(temperature, topK, topP, seed);
+        options = new DecodeOptions(maxTokens, sampling, level, !noCapacity);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      checkedModelDir(model);
+      PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+      try (NDManager m = rootManager();
+          TransformerModel loaded = TransformerModel.load(model, m)) {
+        byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+        Records.End end =
+            DecodeSession.run(
+                loaded,
+                bytes,
+                options,
+                r -> {
+                  if (jsonl) {
+                    if (!(r instanceof Records.End)) {
+                      out.println(TelemetryJson.toJson(r));
+                    }
+                  } else if (r instanceof Records.Token t) {
+                    out.write(t.token());
+                    out.flush();
+                  }
+                },
+                () -> false);
+        if (jsonl) {
+          out.println(TelemetryJson.toJson(end));
+        } else {
+          out.println();
+          spec.commandLine()
+              .getErr()
+              .printf(
+                  "[%d tokens, %.1f tokens/s, %s, stop: %s]%n",
+                  end.generated(), end.tokensPerS(), Engines.describe(), end.reason());
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "init-model",
+      mixinStandardHelpOptions = true,
+      description = "Write a randomly initialised model directory (config.json, model.safetensors).")
+  static final class InitModel implements Callable<Integer> {
+    @Option(names = "--family", required = true, description = "dense, switch or topk.")
+    String family;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--d-model", defaultValue = "128")
+    int dModel;
+
+    @Option(names = "--layers", defaultValue = "4")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4")
+    int heads;
+
+    @Option(names = "--d-ff", defaultValue = "512")
+    int dFf;
+
+    @Option(names = "--context", defaultValue = "512")
+    int context;
+
+    @Option(names = "--experts", defaultValue = "8")
+    int experts;
+
+    @Option(names = "--top-k", description = "Experts per token (switch: 1, topk: default 2).")
+    Integer topK;
+
+    @Option(names = "--capacity-factor", defaultValue = "1.25")
+    double capacityFactor;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--force", description = "Replace an existing model in --out.")
+    boolean force;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      ModelConfig c;
+      try {
+        Family f = Family.parse(family);
+        int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
+        c =
+            f.isMoe()
+                ? ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor)
+                : ModelConfig.dense(dModel, layers, heads, dFf, context);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      if (Files.exists(out.resolve(TransformerModel.WEIGHTS_FILE))
+          || Files.exists(out.resolve(TransformerModel.CONFIG_FILE))) {
+        if (!force) {
+          throw new IOException(out + " already holds a model; use --force to replace it");
+        }
+      }
+      try (NDManager m = rootManager();
+          TransformerModel model = TransformerModel.random(c, seed, m)) {
+        model.save(out, Map.of("format", "pt", "init", "random seed " + seed));
+      }
+      ModelSummary s = ModelSummary.of(c);
+      Files.writeString(
+          out.resolve(TransformerModel.CARD_FILE),
+          "# Random "
+              + c.family()
+              + " model\n\n"
+              + "Randomly initialised by `./workbench init-model --family "
+              + c.family()
+              + " --d-model "
+              + dModel
+              + " --layers "
+              + layers
+              + " --heads "
+              + heads
+              + " --d-ff "
+              + dFf
+              + " --context "
+              + context
+              + (c.family().isMoe() ? " --experts " + experts + " --top-k " + c.topK() : "")
+              + " --seed "
+              + seed
+              + "`. Not trained: its text is noise and its routing random.\n\n"
+              + "- "
+              + s.architecture()
+              + "\n- parameters: "
+              + s.totalParams()
+              + " total, "
+              + s.activeParams()
+              + " active per token\n",
+          StandardCharsets.UTF_8);
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "wrote %s (%s, %s parameters)%n",
+              out, s.architecture(), ModelSummary.human(s.totalParams()));
+      return 0;
+    }
+  }
+
+  static NDManager rootManager() {
+    Engines.pytorch();
+    return NDManager.newBaseManager();
+  }
+}

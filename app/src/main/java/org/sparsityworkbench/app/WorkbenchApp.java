@@ -1,0 +1,61 @@
+package org.sparsityworkbench.app;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import javafx.application.Application;
+import javafx.scene.Scene;
+import javafx.stage.Stage;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.views.MainView;
+import org.sparsityworkbench.views.Styles;
+
+/** The GUI's composition root: engine service, view model, view, window. */
+public final class WorkbenchApp extends Application {
+  /** System property naming the folder of bundled models (the launcher sets it). */
+  public static final String MODELS_PROPERTY = "workbench.models";
+
+  private DecodeService service;
+
+  static void launchGui(String[] args) {
+    Application.launch(WorkbenchApp.class, args);
+  }
+
+  @Override
+  public void start(Stage stage) {
+    service = new DecodeService();
+    MainViewModel vm = new MainViewModel(service, sampleModels());
+    MainView view = new MainView(vm);
+    Scene scene = new Scene(view, 1280, 800);
+    Styles.apply(scene);
+    stage.setTitle("Sparsity Workbench");
+    stage.setScene(scene);
+    stage.show();
+  }
+
+  @Override
+  public void stop() {
+    if (service != null) {
+      service.close();
+    }
+  }
+
+  /** Model directories under the bundled models folder, sorted by name. */
+  static List<Path> sampleModels() {
+    Path root = Path.of(System.getProperty(MODELS_PROPERTY, "sample-models"));
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(root)) {
+      return s.filter(p -> Files.isRegularFile(p.resolve(TransformerModel.CONFIG_FILE)))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package org.sparsityworkbench.viewmodels;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyDoubleProperty;
+import javafx.beans.property.ReadOnlyDoubleWrapper;
+import javafx.beans.property.ReadOnlyIntegerProperty;
+import javafx.beans.property.ReadOnlyIntegerWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import org.sparsityworkbench.engine.decode.DecodeOptions;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.ModelSummary;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.Records;
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+
+/**
+ * The main window's state and commands: pick and load a model, decode a prompt, watch the text and
+ * the latest token's routing stream in.
+ *
+ * <p>Threading: results arrive from the engine thread into an {@link Inbox}; {@link #refresh()},
+ * called by the view at display rate on the UI thread, drains it and updates the properties. The
+ * properties are only ever written by the UI thread.
+ */
+public final class MainViewModel {
+  private final DecodeService service;
+  private final Inbox<Event> inbox = new Inbox<>();
+
+  private final ObservableList<Path> models = FXCollections.observableArrayList();
+  private final ObjectProperty<Path> selectedModel = new SimpleObjectProperty<>();
+  private final StringProperty prompt = new SimpleStringProperty("The ");
+  private final IntegerProperty maxTokens = new SimpleIntegerProperty(200);
+  private final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
+  private final LongProperty seed = new SimpleLongProperty(0);
+
+  private final ReadOnlyStringWrapper generatedText = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
+  private final ReadOnlyStringWrapper engineInfo = new ReadOnlyStringWrapper("engine: starting");
+  private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
+  private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
+  private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
+  private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
+  private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
+  private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
+  private final ReadOnlyObjectWrapper<TransformerModel> model = new ReadOnlyObjectWrapper<>();
+
+  private final BooleanBinding canGenerate;
+  private final StringBuilder text = new StringBuilder();
+  private DecodeService.Job job;
+  private long decodeNanos;
+
+  /** What the engine thread reports. */
+  private sealed interface Event {}
+
+  private record Loaded(Path dir, TransformerModel model) implements Event {}
+
+  private record Failed(String what, Throwable cause) implements Event {}
+
+  private record Telemetry(Records.Record record) implements Event {}
+
+  private record EngineReady(String description) implements Event {}
+
+  public MainViewModel(DecodeService service, List<Path> sampleModels) {
+    this.service = service;
+    models.setAll(sampleModels);
+    if (!sampleModels.isEmpty()) {
+      selectedModel.set(sampleModels.getFirst());
+    }
+    canGenerate =
+        Bindings.createBooleanBinding(
+            () ->
+                model.get() != null
+                    && !running.get()
+                    && !loading.get()
+                    && prompt.get() != null
+                    && !prompt.get().isEmpty(),
+            model,
+            running,
+            loading,
+            prompt);
+    service
+        .describeEngine()
+        .whenComplete(
+            (d, e) ->
+                inbox.offer(e == null ? new EngineReady(d) : new Failed("Engine start failed", e)));
+  }
+
+  // --- commands -----------------------------------------------------------------------------
+
+  /** Loads the selected model directory on the engine thread; the current model stays meanwhile. */
+  public void loadSelected() {
+    Path dir = selectedModel.get();
+    if (dir == null || loading.get()) {
+      return;
+    }
+    loading.set(true);
+    status.set("Loading " + dir.getFileName() + "…");
+    service
+        .load(dir)
+        .whenComplete(
+            (m, e) ->
+                inbox.offer(e == null ? new Loaded(dir, m) : new Failed("Cannot load " + dir, e)));
+  }
+
+  /** Adds a model directory chosen by the user and selects it. */
+  public void addAndSelect(Path dir) {
+    if (!models.contains(dir)) {
+      models.add(dir);
+    }
+    selectedModel.set(dir);
+  }
+
+  /** Starts decoding the prompt with the current settings. */
+  public void generate() {
+    if (!canGenerate.get()) {
+      return;
+    }
+    DecodeOptions options;
+    try {
+      options =
+          new DecodeOptions(
+              maxTokens.get(),
+              new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
+              TelemetryLevel.SUMMARY,
+              true);
+      text.setLength(0);
+      generatedText.set("");
+      tokenCount.set(0);
+      decodeNanos = 0;
+      job = service.decode(model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)));
+    } catch (IllegalArgumentException e) {
+      error.set(e.getMessage());
+      return;
+    }
+    running.set(true);
+    status.set("Decoding…");
+    DecodeService.Job started = job;
+    started.done().whenComplete((end, e) -> {
+      if (e != null) {
+        inbox.offer(new Failed("Decoding failed", e));
+      }
+    });
+  }
+
+  /** Asks the running decode to stop after the current token. */
+  public void stop() {
+    if (job != null) {
+      job.cancel();
+    }
+  }
+
+  /** The user has seen the error. */
+  public void acknowledgeError() {
+    error.set(null);
+  }
+
+  /**
+   * Applies everything the engine reported since the last call. Call on the UI thread at display
+   * rate (the view's frame timer); cheap when nothing happened.
+   */
+  public void refresh() {
+    List<Event> events = inbox.drain();
+    if (events.isEmpty()) {
+      return;
+    }
+    Records.Token lastToken = null;
+    for (Event ev : events) {
+      switch (ev) {
+        case EngineReady r -> {
+          engineInfo.set(r.description());
+          status.set("Ready");
+          if (model.get() == null) {
+            loadSelected();
+          }
+        }
+        case Loaded l -> {
+          TransformerModel old = model.get();
+          model.set(l.model());
+          loading.set(false);
+          ModelSummary s = ModelSummary.of(l.model().config());
+          modelInfo.set(
+              l.dir().getFileName()
+                  + " · "
+                  + s.architecture()
+                  + " · "
+                  + ModelSummary.human(s.totalParams())
+                  + " params, "
+                  + ModelSummary.human(s.activeParams())
+                  + " active");
+          status.set("Loaded " + l.dir().getFileName());
+          if (old != null) {
+            service.release(old);
+          }
+        }
+        case Failed f -> {
+          loading.set(false);
+          running.set(false);
+          error.set(f.what() + ": " + rootMessage(f.cause()));
+          status.set(f.what());
+        }
+        case Telemetry t -> {
+          switch (t.record()) {
+            case Records.Prefill p ->
+                status.set(String.format(Locale.ROOT, "Prefill: %d bytes in %.1f ms", p.tokens(), p.latencyUs() / 1e3));
+            case Records.Token tok -> {
+              text.append(tok.text());
+              decodeNanos += (long) (tok.latencyUs() * 1e3);
+              lastToken = tok;
+              tokenCount.set(tokenCount.get() + 1);
+            }
+            case Records.End end -> {
+              running.set(false);
+              status.set(
+                  String.format(
+                      Locale.ROOT,
+                      "Done: %d tokens, %.1f tokens/s (%s)",
+                      end.generated(),
+                      end.tokensPerS(),
+                      end.reason().replace('_', ' ')));
+            }
+          }
+        }
+      }
+    }
+    generatedText.set(text.toString());
+    if (decodeNanos > 0) {
+      tokensPerSecond.set(tokenCount.get() / (decodeNanos / 1e9));
+    }
+    if (lastToken != null) {
+      routing.set(describeRouting(lastToken));
+    }
+  }
+
+  /** "L0 → e3 (0.71) · L1 → e5 (0.52) + e1 (0.48)" for MoE; "" for dense. */
+  static String describeRouting(Records.Token t) {
+    if (t.layers() == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    for (Records.TokenLayer l : t.layers()) {
+      if (l.router() == null) {
+        continue;
+      }
+      if (!b.isEmpty()) {
+        b.append("  ·  ");
+      }
+      b.append('L').append(l.index()).append(" → ");
+      int[] ex = l.router().experts();
+      for (int j = 0; j < ex.length; j++) {
+        if (j > 0) {
+          b.append(" + ");
+        }
+        b.append('e')
+            .append(ex[j])
+            .append(String.format(Locale.ROOT, " (%.2f)", l.router().weights()[j]));
+      }
+    }
+    return b.toString();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null
+        && (t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  // --- properties ---------------------------------------------------------------------------
+
+  public ObservableList<Path> models() {
+    return models;
+  }
+
+  public ObjectProperty<Path> selectedModelProperty() {
+    return selectedModel;
+  }
+
+  public StringProperty promptProperty() {
+    return prompt;
+  }
+
+  public IntegerProperty maxTokensProperty() {
+    return maxTokens;
+  }
+
+  public DoubleProperty temperatureProperty() {
+    return temperature;
+  }
+
+  public LongProperty seedProperty() {
+    return seed;
+  }
+
+  public ReadOnlyStringProperty generatedTextProperty() {
+    return generatedText.getReadOnlyProperty();
+  }
+
+  public ReadOnlyStringProperty statusProperty() {
+    return status.getReadOnlyProperty();
+  }
+
+  public ReadOnlyStringProperty engineInfoProperty() {
+    return engineInfo.getReadOnlyProperty();
+  }
+
+  public ReadOnlyStringProperty modelInfoProperty() {
+    return modelInfo.getReadOnlyProperty();
+  }
+
+  public ReadOnlyStringProperty routingProperty() {
+    return routing.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty runningProperty() {
+    return running.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty loadingProperty() {
+    return loading.getReadOnlyProperty();
+  }
+
+  public ReadOnlyObjectProperty<String> errorProperty() {
+    return error.getReadOnlyProperty();
+  }
+
+  public ReadOnlyIntegerProperty tokenCountProperty() {
+    return tokenCount.getReadOnlyProperty();
+  }
+
+  public ReadOnlyDoubleProperty tokensPerSecondProperty() {
+    return tokensPerSecond.getReadOnlyProperty();
+  }
+
+  public ReadOnlyObjectProperty<TransformerModel> modelProperty() {
+    return model.getReadOnlyProperty();
+  }
+
+  /** True when Generate can run: a model is loaded, nothing is running, the prompt is not empty. */
+  public BooleanBinding canGenerateBinding() {
+    return canGenerate;
+  }
+}
