@@ -89,7 +89,8 @@ public final class Cli implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      ModelConfig c = ModelConfig.read(checkedModelDir(model).resolve(TransformerModel.CONFIG_FILE));
+      ModelConfig c =
+          ModelConfig.read(checkedModelDir(model).resolve(TransformerModel.CONFIG_FILE));
       // Validate the weights too: info on a broken model must say so.
       try (NDManager m = rootManager();
           TransformerModel loaded = TransformerModel.load(model, m)) {
@@ -181,7 +182,11 @@ public final class Cli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       checkedModelDir(model);
-      PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+      PrintStream out =
+          new PrintStream(
+              new java.io.FileOutputStream(java.io.FileDescriptor.out),
+              false,
+              StandardCharsets.UTF_8);
       try (NDManager m = rootManager();
           TransformerModel loaded = TransformerModel.load(model, m)) {
         byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
@@ -220,7 +225,8 @@ public final class Cli implements Runnable {
   @Command(
       name = "init-model",
       mixinStandardHelpOptions = true,
-      description = "Write a randomly initialised model directory (config.json, model.safetensors).")
+      description =
+          "Write a randomly initialised model directory (config.json, model.safetensors).")
   static final class InitModel implements Callable<Integer> {
     @Option(names = "--family", required = true, description = "dense, switch or topk.")
     String family;
@@ -268,7 +274,8 @@ public final class Cli implements Runnable {
         int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
         c =
             f.isMoe()
-                ? ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor)
+                ? ModelConfig.moe(
+                    f, dModel, layers, heads, dFf, context, experts, k, capacityFactor)
                 : ModelConfig.dense(dModel, layers, heads, dFf, context);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

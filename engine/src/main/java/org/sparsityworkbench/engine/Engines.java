@@ -4,8 +4,8 @@ import ai.djl.engine.Engine;
 
 /**
  * Starts DJL's PyTorch engine the way this project needs it: offline (no network at start-up) and
- * with one intra-op thread unless the user asked otherwise, which is predictable on a 2-core machine
- * and leaves a core for the user interface.
+ * with one intra-op thread unless the user asked otherwise, which is predictable on a 2-core
+ * machine and leaves a core for the user interface.
  */
 public final class Engines {
   private Engines() {}
@@ -26,7 +26,8 @@ public final class Engines {
   /** For status bars: "PyTorch 2.7.1 on DJL 0.35.1, 1 thread". */
   public static String describe() {
     Engine e = pytorch();
-    String threads = System.getProperty("ai.djl.pytorch.num_threads", System.getenv("OMP_NUM_THREADS"));
+    String threads =
+        System.getProperty("ai.djl.pytorch.num_threads", System.getenv("OMP_NUM_THREADS"));
     return e.getEngineName()
         + " "
         + e.getVersion()

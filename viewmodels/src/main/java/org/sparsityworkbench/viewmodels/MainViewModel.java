@@ -157,11 +157,14 @@ public final class MainViewModel {
     running.set(true);
     status.set("Decoding…");
     DecodeService.Job started = job;
-    started.done().whenComplete((end, e) -> {
-      if (e != null) {
-        inbox.offer(new Failed("Decoding failed", e));
-      }
-    });
+    started
+        .done()
+        .whenComplete(
+            (end, e) -> {
+              if (e != null) {
+                inbox.offer(new Failed("Decoding failed", e));
+              }
+            });
   }
 
   /** Asks the running decode to stop after the current token. */
@@ -223,7 +226,12 @@ public final class MainViewModel {
         case Telemetry t -> {
           switch (t.record()) {
             case Records.Prefill p ->
-                status.set(String.format(Locale.ROOT, "Prefill: %d bytes in %.1f ms", p.tokens(), p.latencyUs() / 1e3));
+                status.set(
+                    String.format(
+                        Locale.ROOT,
+                        "Prefill: %d bytes in %.1f ms",
+                        p.tokens(),
+                        p.latencyUs() / 1e3));
             case Records.Token tok -> {
               text.append(tok.text());
               decodeNanos += (long) (tok.latencyUs() * 1e3);

@@ -70,7 +70,9 @@ public final class MainView extends BorderPane {
               if (scene != null) {
                 scene
                     .getAccelerators()
-                    .put(new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN), vm::generate);
+                    .put(
+                        new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN),
+                        vm::generate);
                 scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ESCAPE), vm::stop);
               }
             });
@@ -174,10 +176,12 @@ public final class MainView extends BorderPane {
     Label routing = new Label();
     routing.setId("routing");
     routing.getStyleClass().add("routing");
-    routing.textProperty().bind(
-        Bindings.when(vm.routingProperty().isEmpty())
-            .then("Routing of the latest token appears here for mixture-of-experts models.")
-            .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
+    routing
+        .textProperty()
+        .bind(
+            Bindings.when(vm.routingProperty().isEmpty())
+                .then("Routing of the latest token appears here for mixture-of-experts models.")
+                .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
     routing.setWrapText(true);
 
     VBox box = new VBox(8, text, routing);
@@ -194,7 +198,8 @@ public final class MainView extends BorderPane {
     model.textProperty().bind(vm.modelInfoProperty());
     Label speed = new Label();
     speed.setId("speed");
-    speed.textProperty()
+    speed
+        .textProperty()
         .bind(
             Bindings.createStringBinding(
                 () ->

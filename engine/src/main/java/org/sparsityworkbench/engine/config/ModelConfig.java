@@ -119,7 +119,10 @@ public record ModelConfig(
           capacityFactor,
           "must be in (0, 1000]");
       require(
-          routerJitter >= 0 && routerJitter < 1, "router_jitter", routerJitter, "must be in [0, 1)");
+          routerJitter >= 0 && routerJitter < 1,
+          "router_jitter",
+          routerJitter,
+          "must be in [0, 1)");
       require(auxLossWeight >= 0, "aux_loss_weight", auxLossWeight, "must be >= 0");
       require(zLossWeight >= 0, "z_loss_weight", zLossWeight, "must be >= 0");
     } else {
@@ -140,7 +143,9 @@ public record ModelConfig(
         Family.DENSE, BYTE_VOCAB, dModel, nLayers, nHeads, dFf, context, 1e-5, 0, 0, 0, 0, 0, 0);
   }
 
-  /** A mixture-of-experts configuration with the usual loss weights (Switch: 0.01, ST-MoE: 1e-3). */
+  /**
+   * A mixture-of-experts configuration with the usual loss weights (Switch: 0.01, ST-MoE: 1e-3).
+   */
   public static ModelConfig moe(
       Family family,
       int dModel,
@@ -271,7 +276,8 @@ public record ModelConfig(
         throw new ModelFormatException(source + ": missing field '" + name + "'");
       }
       if (!e.isJsonPrimitive()) {
-        throw new ModelFormatException(source + ": field '" + name + "' must be a scalar, got " + e);
+        throw new ModelFormatException(
+            source + ": field '" + name + "' must be a scalar, got " + e);
       }
       return e.getAsJsonPrimitive();
     }
@@ -279,7 +285,8 @@ public record ModelConfig(
     String string(String name) throws ModelFormatException {
       JsonPrimitive p = primitive(name);
       if (!p.isString()) {
-        throw new ModelFormatException(source + ": field '" + name + "' must be a string, got " + p);
+        throw new ModelFormatException(
+            source + ": field '" + name + "' must be a string, got " + p);
       }
       return p.getAsString();
     }
@@ -287,7 +294,8 @@ public record ModelConfig(
     double number(String name) throws ModelFormatException {
       JsonPrimitive p = primitive(name);
       if (!p.isNumber()) {
-        throw new ModelFormatException(source + ": field '" + name + "' must be a number, got " + p);
+        throw new ModelFormatException(
+            source + ": field '" + name + "' must be a number, got " + p);
       }
       double v = p.getAsDouble();
       if (!Double.isFinite(v)) {

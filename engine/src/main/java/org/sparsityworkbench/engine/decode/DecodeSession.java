@@ -19,8 +19,8 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 
 /**
  * One sequence being decoded: the prompt's prefill, then one token per {@link #step()}. Each call
- * runs inside its own {@link NDScope}, so every native array it makes is freed when it returns; only
- * the preallocated KV cache lives across steps.
+ * runs inside its own {@link NDScope}, so every native array it makes is freed when it returns;
+ * only the preallocated KV cache lives across steps.
  *
  * <p>Confined to the thread that created it (PyTorch scopes are per thread): the engine's executor.
  */

@@ -1,8 +1,8 @@
 package org.sparsityworkbench.engine.model;
 
 /**
- * What one layer did in one forward pass, copied out of native memory for telemetry. Engine-internal
- * and mutable; the decode session turns it into immutable telemetry records.
+ * What one layer did in one forward pass, copied out of native memory for telemetry.
+ * Engine-internal and mutable; the decode session turns it into immutable telemetry records.
  */
 public final class LayerTrace {
   /** Attention weights of the last query position, [heads][keys]; null unless collected. */

@@ -39,7 +39,13 @@ public record ModelSummary(
             + ", context "
             + c.contextLength();
     if (c.family().isMoe()) {
-      s += ", " + c.numExperts() + " experts, top-" + c.topK() + ", capacity factor " + c.capacityFactor();
+      s +=
+          ", "
+              + c.numExperts()
+              + " experts, top-"
+              + c.topK()
+              + ", capacity factor "
+              + c.capacityFactor();
     }
     return s;
   }

@@ -10,8 +10,8 @@ import org.sparsityworkbench.engine.config.ModelConfig;
  *
  * <p>Linear maps of the attention are stored (in, out) so that y = x W. Feed-forward matrices are
  * stored (d_ff, d): W1's rows are the hidden units' input weights (h = relu(x W1^T)) and W2's rows
- * their output weights (y = h W2), so that one unit is one contiguous row in both, which is what the
- * sparse families gather.
+ * their output weights (y = h W2), so that one unit is one contiguous row in both, which is what
+ * the sparse families gather.
  */
 public final class ParameterLayout {
   private ParameterLayout() {}

@@ -68,7 +68,8 @@ public final class Router {
   public static Routing route(
       float[] probs, float[] logits, int n, int e, int k, boolean renormalise, int capacity) {
     if (probs.length != n * e) {
-      throw new IllegalArgumentException("probs has " + probs.length + " values, expected " + n * e);
+      throw new IllegalArgumentException(
+          "probs has " + probs.length + " values, expected " + n * e);
     }
     if (k < 1 || k > e) {
       throw new IllegalArgumentException("k = " + k + " must be in 1.." + e);
@@ -122,7 +123,9 @@ public final class Router {
         logits == null ? Double.NaN : zLoss(logits, n, e));
   }
 
-  /** Indices of the k largest values of row [off, off+e), largest first, ties to the lower index. */
+  /**
+   * Indices of the k largest values of row [off, off+e), largest first, ties to the lower index.
+   */
   static int[] topK(float[] v, int off, int e, int k) {
     int[] idx = new int[k];
     boolean[] taken = new boolean[e];

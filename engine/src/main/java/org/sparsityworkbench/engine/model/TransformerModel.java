@@ -30,8 +30,8 @@ import org.sparsityworkbench.engine.io.SafeTensors;
  * <p>Dimensions: B batch, T new tokens, S keys (cached + new), d model width, H heads, h = d / H
  * head size, f = d_ff, E experts, V = 256 vocabulary.
  *
- * <p>The forward pass is written over named NDArrays rather than DJL Blocks because its outputs
- * are more than logits: the KV cache is written in place and each layer returns its routing and
+ * <p>The forward pass is written over named NDArrays rather than DJL Blocks because its outputs are
+ * more than logits: the KV cache is written in place and each layer returns its routing and
  * attention as explicit telemetry (see {@code docs/decisions/0001-functional-model.md}).
  */
 public final class TransformerModel implements AutoCloseable {
@@ -107,7 +107,12 @@ public final class TransformerModel implements AutoCloseable {
       SafeTensors.Tensor t = contents.tensors().get(p.name());
       if (t == null) {
         throw new ModelFormatException(
-            weightsFile + ": tensor '" + p.name() + "' is missing (required by " + configFile + ")");
+            weightsFile
+                + ": tensor '"
+                + p.name()
+                + "' is missing (required by "
+                + configFile
+                + ")");
       }
       if (!Arrays.equals(t.shape(), p.shape())) {
         throw new ModelFormatException(
@@ -274,7 +279,16 @@ public final class TransformerModel implements AutoCloseable {
     for (int i = 0; i < config.nLayers(); i++) {
       LayerTrace trace = traces == null ? null : new LayerTrace();
       long t0 = System.nanoTime();
-      x = x.add(attention(i, rmsNorm(x, param(ParameterLayout.layer(i, "attn_norm.weight"))), cache, start, mask, opt, trace));
+      x =
+          x.add(
+              attention(
+                  i,
+                  rmsNorm(x, param(ParameterLayout.layer(i, "attn_norm.weight"))),
+                  cache,
+                  start,
+                  mask,
+                  opt,
+                  trace));
       long t1 = System.nanoTime();
       NDArray h = rmsNorm(x, param(ParameterLayout.layer(i, "ffn_norm.weight")));
       NDArray y = config.family().isMoe() ? moe(i, h, opt, trace) : denseFfn(i, h);
@@ -365,7 +379,10 @@ public final class TransformerModel implements AutoCloseable {
 
   /** Dense feed-forward relu(h W1^T) W2 of (B, T, d). */
   private NDArray denseFfn(int layer, NDArray h) {
-    return ffn(h, param(ParameterLayout.layer(layer, "ffn.w1")), param(ParameterLayout.layer(layer, "ffn.w2")));
+    return ffn(
+        h,
+        param(ParameterLayout.layer(layer, "ffn.w1")),
+        param(ParameterLayout.layer(layer, "ffn.w2")));
   }
 
   private static NDArray ffn(NDArray h, NDArray w1, NDArray w2) {
@@ -394,7 +411,9 @@ public final class TransformerModel implements AutoCloseable {
       routerIn = flat.mul(flat.getManager().create(noise, flat.getShape()));
     }
     NDArray logits =
-        routerIn.toType(DataType.FLOAT32, false).matMul(param(ParameterLayout.layer(layer, "moe.router"))); // (N, E)
+        routerIn
+            .toType(DataType.FLOAT32, false)
+            .matMul(param(ParameterLayout.layer(layer, "moe.router"))); // (N, E)
     NDArray probs = logits.softmax(-1);
     float[] p = Floats.of(probs);
     int capacity =

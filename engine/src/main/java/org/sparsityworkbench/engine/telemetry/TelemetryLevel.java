@@ -2,7 +2,9 @@ package org.sparsityworkbench.engine.telemetry;
 
 /** How much a decode step reports. Benchmarks use OFF to measure pure speed. */
 public enum TelemetryLevel {
-  /** Token, text and latency only: no per-layer data, no copies out of native memory beyond logits. */
+  /**
+   * Token, text and latency only: no per-layer data, no copies out of native memory beyond logits.
+   */
   OFF,
   /** Adds per-layer routing choices, gates and component timings, and the top-5 next tokens. */
   SUMMARY,

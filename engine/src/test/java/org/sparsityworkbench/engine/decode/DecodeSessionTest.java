@@ -41,8 +41,7 @@ class DecodeSessionTest {
     return new DecodeOptions(n, s, level, true);
   }
 
-  private static List<Records.Record> decode(
-      TransformerModel m, String prompt, DecodeOptions o) {
+  private static List<Records.Record> decode(TransformerModel m, String prompt, DecodeOptions o) {
     List<Records.Record> out = new ArrayList<>();
     DecodeSession.run(m, prompt.getBytes(StandardCharsets.UTF_8), o, out::add, () -> false);
     return out;
@@ -67,7 +66,8 @@ class DecodeSessionTest {
 
   @Test
   void recordsFollowTheTelemetryContract() {
-    try (TransformerModel m = TransformerModel.random(TestModels.tiny(Family.SWITCH, 64), 2, root)) {
+    try (TransformerModel m =
+        TransformerModel.random(TestModels.tiny(Family.SWITCH, 64), 2, root)) {
       List<Records.Record> rs =
           decode(m, "abc", options(4, SamplingOptions.greedy(), TelemetryLevel.FULL));
       assertEquals(6, rs.size(), "prefill, 4 tokens, end");
@@ -107,8 +107,7 @@ class DecodeSessionTest {
       DecodeOptions o = options(2, SamplingOptions.greedy(), TelemetryLevel.OFF);
       var e1 = assertThrows(IllegalArgumentException.class, () -> decode(m, "", o));
       assertTrue(e1.getMessage().contains("empty"), e1.getMessage());
-      var e2 =
-          assertThrows(IllegalArgumentException.class, () -> decode(m, "x".repeat(17), o));
+      var e2 = assertThrows(IllegalArgumentException.class, () -> decode(m, "x".repeat(17), o));
       assertTrue(e2.getMessage().contains("context_length is 16"), e2.getMessage());
     }
   }
@@ -176,7 +175,9 @@ class DecodeSessionTest {
       long grown = afterRun[1] - afterRun[0];
       assertTrue(
           grown < 32 * 1024,
-          "resident memory outside the heap grew by " + grown + " kB in a second 5,000-token decode");
+          "resident memory outside the heap grew by "
+              + grown
+              + " kB in a second 5,000-token decode");
     }
   }
 

@@ -78,7 +78,8 @@ class TransformerModelTest {
     try (TransformerModel model = TransformerModel.random(c, 3, root);
         NDManager m = root.newSubManager();
         KvCache cache = new KvCache(m, c)) {
-      model.forward(tokens(m, 1, 2, 3), cache, TransformerModel.ForwardOptions.inference(true), null);
+      model.forward(
+          tokens(m, 1, 2, 3), cache, TransformerModel.ForwardOptions.inference(true), null);
       List<LayerTrace> traces = new ArrayList<>();
       model.forward(tokens(m, 4), cache, TransformerModel.ForwardOptions.inference(true), traces);
       assertEquals(2, traces.size());
@@ -108,7 +109,8 @@ class TransformerModelTest {
       try (TransformerModel b = TransformerModel.load(dir, root)) {
         assertEquals(c, b.config());
         for (ParameterLayout.Param p : ParameterLayout.of(c)) {
-          assertArrayEquals(a.param(p.name()).toByteArray(), b.param(p.name()).toByteArray(), p.name());
+          assertArrayEquals(
+              a.param(p.name()).toByteArray(), b.param(p.name()).toByteArray(), p.name());
         }
         Path again = dir.resolve("again");
         b.save(again, Map.of("note", "test"));
@@ -126,13 +128,15 @@ class TransformerModelTest {
         NDManager m = root.newSubManager()) {
       List<LayerTrace> traces = new ArrayList<>();
       var opt = new TransformerModel.ForwardOptions(false, true, false, true, null);
-      model.forward(tokens(m, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), null, opt, traces);
+      model.forward(
+          tokens(m, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), null, opt, traces);
       Router.Routing r = traces.get(0).routing;
       assertEquals(1, r.capacity(), "ceil(0.25 * 16 * 1 / 4)");
       int kept = java.util.Arrays.stream(r.load()).sum();
       assertTrue(kept <= 4);
       assertEquals(16 - kept, r.dropped());
-      assertEquals(r.dropped(), r.droppedTokens(), "top-1: a dropped assignment is a dropped token");
+      assertEquals(
+          r.dropped(), r.droppedTokens(), "top-1: a dropped assignment is a dropped token");
     }
   }
 }
