@@ -200,11 +200,14 @@ public record ModelConfig(
       JsonReader reader = new JsonReader(new StringReader(json));
       reader.setStrictness(Strictness.STRICT);
       JsonElement e = JsonParser.parseReader(reader);
+      if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+        throw new ModelFormatException(source + ": not valid JSON (text after the closing brace)");
+      }
       if (!e.isJsonObject()) {
         throw new ModelFormatException(source + ": expected a JSON object");
       }
       o = e.getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
+    } catch (JsonParseException | IllegalStateException | IOException e) {
       throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
     }
     Fields f = new Fields(o, source);

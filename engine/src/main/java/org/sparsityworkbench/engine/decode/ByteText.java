@@ -58,9 +58,18 @@ public final class ByteText {
     }
   }
 
-  /** How one byte is shown on its own: printable ASCII as itself, others as {@code <0xNN>}. */
+  /**
+   * How one byte is shown on its own: printable ASCII as itself, newline and tab as the escapes
+   * {@code \n} and {@code \t} (visible in a list), others as {@code <0xNN>}.
+   */
   public static String label(int b) {
-    if (b >= 0x20 && b < 0x7F || b == '\n' || b == '\t') {
+    if (b == '\n') {
+      return "\\n";
+    }
+    if (b == '\t') {
+      return "\\t";
+    }
+    if (b >= 0x20 && b < 0x7F) {
       return String.valueOf((char) b);
     }
     return String.format("<0x%02X>", b);

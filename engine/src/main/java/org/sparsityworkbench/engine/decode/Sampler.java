@@ -66,12 +66,13 @@ public final class Sampler {
   public static double[] softmax(float[] x, double temperature) {
     double max = Double.NEGATIVE_INFINITY;
     for (float f : x) {
-      max = Math.max(max, f / temperature);
+      max = Math.max(max, f);
     }
     double[] p = new double[x.length];
     double sum = 0;
     for (int i = 0; i < x.length; i++) {
-      p[i] = Math.exp(x[i] / temperature - max);
+      // Subtract the max before dividing: (x - max) / T is 0 or negative, finite or -inf.
+      p[i] = Math.exp((x[i] - max) / temperature);
       sum += p[i];
     }
     for (int i = 0; i < x.length; i++) {

@@ -213,6 +213,8 @@ public final class SafeTensors {
                 + " bytes (truncated file?)");
       }
       if (count > (end - begin) / dtype.bytes() || count * dtype.bytes() != end - begin) {
+        String needs =
+            count > Long.MAX_VALUE / dtype.bytes() ? "more than 2^63" : "" + count * dtype.bytes();
         throw new ModelFormatException(
             where
                 + ": shape "
@@ -220,7 +222,7 @@ public final class SafeTensors {
                 + " of "
                 + dtype
                 + " needs "
-                + count * dtype.bytes()
+                + needs
                 + " bytes but data_offsets span "
                 + (end - begin));
       }
@@ -294,17 +296,33 @@ public final class SafeTensors {
       if (!x.isJsonPrimitive() || !((JsonPrimitive) x).isNumber()) {
         throw new ModelFormatException(where + " must hold integers, got " + a);
       }
-      java.math.BigDecimal d = x.getAsBigDecimal();
-      if (d.signum() < 0 || d.scale() > 0 && d.stripTrailingZeros().scale() > 0) {
-        throw new ModelFormatException(where + " must hold non-negative integers, got " + a);
+      String text = x.getAsString();
+      if (text.length() > 20) {
+        throw new ModelFormatException(where + " holds a value out of range: " + abbreviate(text));
+      }
+      java.math.BigDecimal d;
+      try {
+        d = new java.math.BigDecimal(text);
+      } catch (NumberFormatException ex) {
+        throw new ModelFormatException(where + " must hold integers, got " + abbreviate(text));
+      }
+      if (d.signum() != 0 && d.stripTrailingZeros().scale() > 0) {
+        throw new ModelFormatException(where + " must hold integers, got " + text);
       }
       try {
         out[i] = d.longValueExact();
       } catch (ArithmeticException ex) {
-        throw new ModelFormatException(where + " holds a value too large: " + x);
+        throw new ModelFormatException(where + " holds a value too large: " + text);
+      }
+      if (out[i] < 0) {
+        throw new ModelFormatException(where + " must hold non-negative integers, got " + text);
       }
     }
     return out;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
   }
 
   private static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path file)

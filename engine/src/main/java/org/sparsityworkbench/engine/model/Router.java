@@ -54,7 +54,12 @@ public final class Router {
     if (capacityFactor <= 0) {
       return Integer.MAX_VALUE;
     }
-    return (int) Math.ceil(capacityFactor * n * k / e);
+    // In decimal, so that ceil(1.1 * 50 / 11) is 5 as on paper, not 6 from 55.00000000000001.
+    return java.math.BigDecimal.valueOf(capacityFactor)
+        .multiply(java.math.BigDecimal.valueOf((long) n * k))
+        .divide(java.math.BigDecimal.valueOf(e), 0, java.math.RoundingMode.CEILING)
+        .min(java.math.BigDecimal.valueOf(Integer.MAX_VALUE))
+        .intValueExact();
   }
 
   /**

@@ -1,0 +1,117 @@
+package org.sparsityworkbench.viewmodels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.model.TransformerModel;
+
+/** The view model without any JavaFX toolkit: properties only, refresh() called by hand. */
+class MainViewModelTest {
+  @TempDir Path dir;
+  DecodeService service = new DecodeService();
+
+  @AfterEach
+  void close() {
+    service.close();
+  }
+
+  static Path model(Path dir, String name, ModelConfig c) throws Exception {
+    Engines.pytorch();
+    Path out = dir.resolve(name);
+    try (NDManager m = NDManager.newBaseManager();
+        TransformerModel t = TransformerModel.random(c, 1, m)) {
+      t.save(out, Map.of());
+    }
+    return out;
+  }
+
+  static void await(MainViewModel vm, BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out; status: " + vm.statusProperty().get());
+      }
+      Thread.sleep(5);
+      vm.refresh();
+    }
+  }
+
+  @Test
+  void loadsTheFirstModelAndStreamsDecodedTokensWithRouting() throws Exception {
+    Path m = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 128, 4, 1, 1.25));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    assertFalse(vm.canGenerateBinding().get(), "nothing loaded yet");
+    await(vm, () -> vm.modelProperty().get() != null);
+    assertTrue(vm.modelInfoProperty().get().contains("switch"), vm.modelInfoProperty().get());
+    assertTrue(vm.engineInfoProperty().get().contains("PyTorch"));
+    assertTrue(vm.canGenerateBinding().get());
+
+    vm.promptProperty().set("Hello");
+    vm.maxTokensProperty().set(12);
+    vm.generate();
+    assertTrue(vm.runningProperty().get());
+    assertFalse(vm.canGenerateBinding().get(), "no second decode while one runs");
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals(12, vm.tokenCountProperty().get());
+    assertFalse(vm.generatedTextProperty().get().isEmpty());
+    assertTrue(
+        vm.routingProperty().get().matches("L0 → e\\d \\(\\d\\.\\d\\d\\).*L1 → e\\d.*"),
+        vm.routingProperty().get());
+    assertTrue(vm.tokensPerSecondProperty().get() > 0);
+    assertTrue(vm.statusProperty().get().startsWith("Done: 12 tokens"), vm.statusProperty().get());
+  }
+
+  @Test
+  void aBadModelDirectoryReportsTheEnginesErrorAndKeepsThePreviousModel() throws Exception {
+    Path good = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
+    Path bad = dir.resolve("broken");
+    Files.createDirectories(bad);
+    Files.writeString(bad.resolve("config.json"), "{\"family\": \"dense\"}");
+    Files.write(bad.resolve("model.safetensors"), new byte[] {1, 2, 3});
+    MainViewModel vm = new MainViewModel(service, List.of(good, bad));
+    await(vm, () -> vm.modelProperty().get() != null);
+    TransformerModel loaded = vm.modelProperty().get();
+
+    vm.selectedModelProperty().set(bad);
+    vm.loadSelected();
+    await(vm, () -> vm.errorProperty().get() != null);
+    String error = vm.errorProperty().get();
+    assertTrue(error.contains("config.json") && error.contains("vocab_size"), error);
+    assertSame(loaded, vm.modelProperty().get(), "the previous model stays");
+    assertTrue(vm.canGenerateBinding().get());
+    vm.acknowledgeError();
+    assertNull(vm.errorProperty().get());
+  }
+
+  @Test
+  void stopCancelsBetweenTokens() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 2048));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.maxTokensProperty().set(2000);
+    vm.generate();
+    await(vm, () -> vm.tokenCountProperty().get() > 0);
+    vm.stop();
+    await(vm, () -> !vm.runningProperty().get());
+    assertTrue(vm.tokenCountProperty().get() < 2000);
+    assertNotNull(vm.statusProperty().get());
+    assertTrue(vm.statusProperty().get().contains("cancelled"), vm.statusProperty().get());
+  }
+}
