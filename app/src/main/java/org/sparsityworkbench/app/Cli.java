@@ -40,6 +40,13 @@ import picocli.CommandLine.Option;
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Standard output as bytes, for decoded text. */
+  private final PrintStream rawOut;
+
+  private Cli(PrintStream rawOut) {
+    this.rawOut = rawOut;
+  }
+
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
@@ -47,7 +54,7 @@ public final class Cli implements Runnable {
 
   /** Runs the command line and returns the exit code. */
   public static int execute(String[] args, PrintStream out, PrintStream err) {
-    CommandLine cl = new CommandLine(new Cli());
+    CommandLine cl = new CommandLine(new Cli(out));
     cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
     cl.setExecutionExceptionHandler(
@@ -127,6 +134,8 @@ public final class Cli implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Decode a prompt: streamed text, or telemetry records as JSON lines.")
   static final class Decode implements Callable<Integer> {
+    @CommandLine.ParentCommand Cli parent;
+
     @Option(names = "--model", required = true, description = "Model directory.")
     Path model;
 
@@ -182,11 +191,8 @@ public final class Cli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       checkedModelDir(model);
-      PrintStream out =
-          new PrintStream(
-              new java.io.FileOutputStream(java.io.FileDescriptor.out),
-              false,
-              StandardCharsets.UTF_8);
+      // Raw bytes: a multi-byte character arrives one byte (token) at a time.
+      PrintStream out = parent.rawOut;
       try (NDManager m = rootManager();
           TransformerModel loaded = TransformerModel.load(model, m)) {
         byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,125 @@
+package org.sparsityworkbench.views;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javafx.scene.Node;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.DialogPane;
+import javafx.scene.control.Label;
+import javafx.scene.control.TextArea;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+/** Opens the main window headlessly (Monocle), decodes from a random model, sees text appear. */
+@ExtendWith(ApplicationExtension.class)
+class MainViewTest {
+  static Path dir;
+  static Path good;
+  static Path bad;
+  static DecodeService service;
+
+  @BeforeAll
+  static void models() throws Exception {
+    dir = Files.createTempDirectory("workbench-view-test");
+    Engines.pytorch();
+    good = dir.resolve("topk");
+    try (NDManager m = NDManager.newBaseManager();
+        TransformerModel t =
+            TransformerModel.random(
+                ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, 256, 4, 2, 1.25), 1, m)) {
+      t.save(good, Map.of());
+    }
+    bad = dir.resolve("broken");
+    Files.createDirectories(bad);
+    Files.writeString(bad.resolve("config.json"), "{\"family\": \"moe\"}");
+    Files.write(bad.resolve("model.safetensors"), new byte[8]);
+    service = new DecodeService();
+  }
+
+  @AfterAll
+  static void close() {
+    service.close();
+  }
+
+  MainViewModel vm;
+
+  @Start
+  void start(Stage stage) {
+    vm = new MainViewModel(service, List.of(good, bad));
+    Scene scene = new Scene(new MainView(vm), 1200, 700);
+    Styles.apply(scene);
+    stage.setScene(scene);
+    stage.show();
+  }
+
+  private static void waitUntil(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
+  }
+
+  @Test
+  void generateStreamsTextAndRoutingIntoTheWindow(FxRobot robot) throws Exception {
+    Button generate = robot.lookup("#generate").queryButton();
+    waitUntil(() -> !generate.isDisabled());
+    Label engine = robot.lookup("#engine-info").queryAs(Label.class);
+    assertTrue(engine.getText().contains("PyTorch"), engine.getText());
+
+    robot.interact(() -> vm.maxTokensProperty().set(40));
+    javafx.scene.control.TextField prompt =
+        robot.lookup("#prompt").queryAs(javafx.scene.control.TextField.class);
+    robot.interact(() -> prompt.setText("Hello"));
+    robot.interact(generate::fire);
+    TextArea text = robot.lookup("#generated").queryAs(TextArea.class);
+    Label status = robot.lookup("#status").queryAs(Label.class);
+    try {
+      waitUntil(() -> text.getText().length() > "Hello".length());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(
+          "no text; status: " + status.getText() + ", text: " + text.getText());
+    }
+    waitUntil(() -> !vm.runningProperty().get());
+    assertTrue(text.getText().startsWith("Hello"), text.getText());
+    assertTrue(status.getText().startsWith("Done: 40 tokens"), status.getText());
+    Label routing = robot.lookup("#routing").queryAs(Label.class);
+    assertTrue(routing.getText().contains("L1 → e"), routing.getText());
+    Label speed = robot.lookup("#speed").queryAs(Label.class);
+    assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
+  }
+
+  @Test
+  void aBadModelDirectoryShowsTheEnginesErrorInADialog(FxRobot robot) throws Exception {
+    waitUntil(() -> vm.modelProperty().get() != null);
+    robot.interact(
+        () -> {
+          vm.selectedModelProperty().set(bad);
+          vm.loadSelected();
+        });
+    waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
+    DialogPane pane = robot.lookup("#error-dialog").queryAs(DialogPane.class);
+    assertTrue(pane.getContentText().contains("unknown family 'moe'"), pane.getContentText());
+    assertTrue(pane.getContentText().contains("config.json"), pane.getContentText());
+    Node generate = robot.lookup("#generate").query();
+    assertFalse(generate.isDisabled(), "the previous model still works");
+    robot.interact(() -> pane.getScene().getWindow().hide());
+  }
+}
