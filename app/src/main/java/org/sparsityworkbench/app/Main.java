@@ -14,6 +14,15 @@ public final class Main {
       WorkbenchApp.launchGui(args);
       return;
     }
+    if (args[0].equals("screenshot")) {
+      if (args.length != 3 || !args[1].equals("--out")) {
+        System.err.println("usage: workbench screenshot --out DIR");
+        System.exit(2);
+      }
+      System.setProperty(WorkbenchApp.SCREENSHOT_PROPERTY, args[2]);
+      WorkbenchApp.launchGui(new String[0]);
+      return;
+    }
     // UTF-8 whatever the locale: JSON lines and decoded text are UTF-8.
     PrintStream out =
         new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);

@@ -19,6 +19,9 @@ public final class WorkbenchApp extends Application {
   /** System property naming the folder of bundled models (the launcher sets it). */
   public static final String MODELS_PROPERTY = "workbench.models";
 
+  /** System property: decode once, write PNG screenshots into this folder, and exit. */
+  public static final String SCREENSHOT_PROPERTY = "workbench.screenshot.out";
+
   private DecodeService service;
 
   static void launchGui(String[] args) {
@@ -35,6 +38,10 @@ public final class WorkbenchApp extends Application {
     stage.setTitle("Sparsity Workbench");
     stage.setScene(scene);
     stage.show();
+    String shots = System.getProperty(SCREENSHOT_PROPERTY);
+    if (shots != null) {
+      Screenshots.afterDecode(vm, scene, Path.of(shots), stage::close);
+    }
   }
 
   @Override

@@ -7,7 +7,6 @@ import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.IntegerProperty;
-import javafx.beans.property.LongProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
@@ -21,7 +20,6 @@ import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleDoubleProperty;
 import javafx.beans.property.SimpleIntegerProperty;
-import javafx.beans.property.SimpleLongProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
@@ -52,13 +50,14 @@ public final class MainViewModel {
   private final StringProperty prompt = new SimpleStringProperty("The ");
   private final IntegerProperty maxTokens = new SimpleIntegerProperty(200);
   private final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
-  private final LongProperty seed = new SimpleLongProperty(0);
+  private final IntegerProperty seed = new SimpleIntegerProperty(0);
 
   private final ReadOnlyStringWrapper generatedText = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
   private final ReadOnlyStringWrapper engineInfo = new ReadOnlyStringWrapper("engine: starting");
   private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
   private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper architecture = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
@@ -193,7 +192,7 @@ public final class MainViewModel {
       switch (ev) {
         case EngineReady r -> {
           engineInfo.set(r.description());
-          status.set("Ready");
+          status.set(models.isEmpty() ? "No model yet: Open… a model directory" : "Ready");
           if (model.get() == null) {
             loadSelected();
           }
@@ -206,12 +205,13 @@ public final class MainViewModel {
           modelInfo.set(
               l.dir().getFileName()
                   + " · "
-                  + s.architecture()
+                  + l.model().config().family()
                   + " · "
                   + ModelSummary.human(s.totalParams())
                   + " params, "
                   + ModelSummary.human(s.activeParams())
-                  + " active");
+                  + " active per token");
+          architecture.set(s.architecture());
           status.set("Loaded " + l.dir().getFileName());
           if (old != null) {
             service.release(old);
@@ -319,7 +319,7 @@ public final class MainViewModel {
     return temperature;
   }
 
-  public LongProperty seedProperty() {
+  public IntegerProperty seedProperty() {
     return seed;
   }
 
@@ -337,6 +337,11 @@ public final class MainViewModel {
 
   public ReadOnlyStringProperty modelInfoProperty() {
     return modelInfo.getReadOnlyProperty();
+  }
+
+  /** One line describing the loaded model's architecture. */
+  public ReadOnlyStringProperty architectureProperty() {
+    return architecture.getReadOnlyProperty();
   }
 
   public ReadOnlyStringProperty routingProperty() {

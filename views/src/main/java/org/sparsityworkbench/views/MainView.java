@@ -113,21 +113,24 @@ public final class MainView extends BorderPane {
     tokens.setId("max-tokens");
     tokens.setEditable(true);
     tokens.setPrefWidth(90);
-    tokens.getValueFactory().valueProperty().subscribe(v -> vm.maxTokensProperty().set(v));
+    tokens.getValueFactory().valueProperty().bindBidirectional(vm.maxTokensProperty().asObject());
     tokens.setTooltip(new Tooltip("Tokens (bytes) to generate"));
 
     Spinner<Double> temperature = new Spinner<>(0.0, 5.0, vm.temperatureProperty().get(), 0.1);
     temperature.setId("temperature");
     temperature.setEditable(true);
     temperature.setPrefWidth(80);
-    temperature.getValueFactory().valueProperty().subscribe(v -> vm.temperatureProperty().set(v));
+    temperature
+        .getValueFactory()
+        .valueProperty()
+        .bindBidirectional(vm.temperatureProperty().asObject());
     temperature.setTooltip(new Tooltip("Temperature; 0 is greedy"));
 
-    Spinner<Integer> seed = new Spinner<>(0, Integer.MAX_VALUE, (int) vm.seedProperty().get(), 1);
+    Spinner<Integer> seed = new Spinner<>(0, Integer.MAX_VALUE, vm.seedProperty().get(), 1);
     seed.setId("seed");
     seed.setEditable(true);
     seed.setPrefWidth(90);
-    seed.getValueFactory().valueProperty().subscribe(v -> vm.seedProperty().set(v));
+    seed.getValueFactory().valueProperty().bindBidirectional(vm.seedProperty().asObject());
     seed.setTooltip(new Tooltip("Sampler seed: the same seed gives the same text"));
 
     Button generate = new Button("Generate");
@@ -165,11 +168,16 @@ public final class MainView extends BorderPane {
     text.setEditable(false);
     text.setWrapText(true);
     text.getStyleClass().add("generated-text");
+    // Append only what is new: re-setting a growing text every frame would re-layout all of it.
     vm.generatedTextProperty()
-        .subscribe(
-            t -> {
-              text.setText(vm.promptProperty().get() + t);
-              text.positionCaret(text.getLength());
+        .addListener(
+            (obs, before, now) -> {
+              if (!before.isEmpty() && now.startsWith(before)) {
+                text.appendText(now.substring(before.length()));
+              } else {
+                text.setText(vm.promptProperty().get() + now);
+                text.positionCaret(text.getLength());
+              }
             });
     VBox.setVgrow(text, Priority.ALWAYS);
 
@@ -196,6 +204,9 @@ public final class MainView extends BorderPane {
     Label model = new Label();
     model.setId("model-info");
     model.textProperty().bind(vm.modelInfoProperty());
+    Tooltip architecture = new Tooltip();
+    architecture.textProperty().bind(vm.architectureProperty());
+    model.setTooltip(architecture);
     Label speed = new Label();
     speed.setId("speed");
     speed
@@ -215,6 +226,9 @@ public final class MainView extends BorderPane {
     engine.textProperty().bind(vm.engineInfoProperty());
     Region spacer = new Region();
     HBox.setHgrow(spacer, Priority.ALWAYS);
+    status.setMinWidth(Region.USE_PREF_SIZE);
+    speed.setMinWidth(Region.USE_PREF_SIZE);
+    engine.setMinWidth(Region.USE_PREF_SIZE);
     HBox bar = new HBox(16, status, model, spacer, speed, engine);
     bar.setAlignment(Pos.CENTER_LEFT);
     bar.setPadding(new Insets(4, 8, 4, 8));
