@@ -234,7 +234,10 @@ public final class Cli implements Runnable {
       description =
           "Write a randomly initialised model directory (config.json, model.safetensors).")
   static final class InitModel implements Callable<Integer> {
-    @Option(names = "--family", required = true, description = "dense, switch or topk.")
+    @Option(
+        names = "--family",
+        required = true,
+        description = "dense, switch, topk, sparse-ff, sparse-qkv or sparse-ffqkv.")
     String family;
 
     @Option(names = "--out", required = true, description = "Output directory.")
@@ -264,6 +267,23 @@ public final class Cli implements Runnable {
     @Option(names = "--capacity-factor", defaultValue = "1.25")
     double capacityFactor;
 
+    @Option(
+        names = "--block-size",
+        defaultValue = "32",
+        description = "Sparse FF: units per block.")
+    int blockSize;
+
+    @Option(
+        names = "--controller-rank",
+        description = "Sparse FF: controller rank (default d_ff / block size).")
+    Integer controllerRank;
+
+    @Option(names = "--qkv-modules", defaultValue = "4", description = "Sparse QKV: modules S.")
+    int qkvModules;
+
+    @Option(names = "--conv-kernel", defaultValue = "3", description = "Sparse QKV: kernel length.")
+    int convKernel;
+
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
@@ -278,11 +298,16 @@ public final class Cli implements Runnable {
       try {
         Family f = Family.parse(family);
         int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
-        c =
-            f.isMoe()
-                ? ModelConfig.moe(
-                    f, dModel, layers, heads, dFf, context, experts, k, capacityFactor)
-                : ModelConfig.dense(dModel, layers, heads, dFf, context);
+        if (f.isMoe()) {
+          c = ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);
+        } else if (f.hasSparseFf() || f.hasSparseQkv()) {
+          int rank = controllerRank != null ? controllerRank : Math.max(1, dFf / blockSize);
+          c =
+              ModelConfig.sparse(
+                  f, dModel, layers, heads, dFf, context, blockSize, rank, qkvModules, convKernel);
+        } else {
+          c = ModelConfig.dense(dModel, layers, heads, dFf, context);
+        }
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
@@ -315,6 +340,12 @@ public final class Cli implements Runnable {
               + " --context "
               + context
               + (c.family().isMoe() ? " --experts " + experts + " --top-k " + c.topK() : "")
+              + (c.family().hasSparseFf()
+                  ? " --block-size " + c.blockSize() + " --controller-rank " + c.controllerRank()
+                  : "")
+              + (c.family().hasSparseQkv()
+                  ? " --qkv-modules " + c.qkvModules() + " --conv-kernel " + c.convKernel()
+                  : "")
               + " --seed "
               + seed
               + "`. Not trained: its text is noise and its routing random.\n\n"

@@ -55,7 +55,9 @@ class CliTest {
                 "--context",
                 "64",
                 "--experts",
-                "4"));
+                "4",
+                "--block-size",
+                "8"));
     args.addAll(List.of(extra));
     Result r = run(args.toArray(String[]::new));
     assertEquals(0, r.code(), r.err());
@@ -63,7 +65,7 @@ class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"dense", "switch", "topk"})
+  @ValueSource(strings = {"dense", "switch", "topk", "sparse-ff", "sparse-qkv", "sparse-ffqkv"})
   void decodeJsonlCarriesTheTelemetryContract(String family) {
     Path model = init(family);
     Result r =
@@ -85,7 +87,16 @@ class CliTest {
     assertEquals("prefill", prefill.get("type").getAsString());
     assertEquals(5, prefill.get("tokens").getAsInt());
     assertTrue(prefill.has("latency_us") && prefill.has("top"));
-    boolean moe = !family.equals("dense");
+    boolean moe = family.equals("switch") || family.equals("topk");
+    boolean sparseFf = family.equals("sparse-ff") || family.equals("sparse-ffqkv");
+    boolean sparseQkv = family.equals("sparse-qkv") || family.equals("sparse-ffqkv");
+    if (sparseFf) {
+      JsonObject controller =
+          prefill.getAsJsonArray("layers").get(0).getAsJsonObject().getAsJsonObject("controller");
+      assertEquals(8, controller.get("block_size").getAsInt());
+      assertEquals(5, controller.getAsJsonArray("chosen").size(), "one row per prompt token");
+      assertEquals(8, controller.getAsJsonArray("chosen").get(0).getAsJsonArray().size());
+    }
     if (moe) {
       JsonObject router =
           prefill.getAsJsonArray("layers").get(0).getAsJsonObject().getAsJsonObject("router");
@@ -117,6 +128,17 @@ class CliTest {
       assertEquals(1.0, sum, 1e-4);
       assertTrue(l0.getAsJsonObject("timing_us").has("attention"));
       assertEquals(moe, l0.has("router"));
+      assertEquals(sparseFf, l0.has("controller"));
+      assertEquals(sparseQkv, l0.has("qkv"));
+      if (sparseFf) {
+        JsonObject controller = l0.getAsJsonObject("controller");
+        assertEquals(8, controller.getAsJsonArray("chosen").size(), "64 units in blocks of 8");
+        assertEquals(8, controller.getAsJsonArray("confidence").size());
+        assertTrue(l0.getAsJsonObject("timing_us").has("controller"));
+      }
+      if (sparseQkv) {
+        assertEquals(4, l0.getAsJsonObject("qkv").getAsJsonArray("modules").size());
+      }
       if (moe) {
         JsonObject router = l0.getAsJsonObject("router");
         assertEquals(4, router.getAsJsonArray("probs").size());

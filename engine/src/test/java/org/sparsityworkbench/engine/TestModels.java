@@ -20,6 +20,8 @@ public final class TestModels {
       case DENSE -> ModelConfig.dense(32, 2, 4, 64, context);
       case SWITCH -> ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, context, 4, 1, 1.25);
       case TOPK -> ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, context, 4, 2, 1.25);
+      case SPARSE_FF, SPARSE_QKV, SPARSE_FFQKV ->
+          ModelConfig.sparse(family, 32, 2, 4, 64, context, 8, 8, 4, 3);
     };
   }
 }

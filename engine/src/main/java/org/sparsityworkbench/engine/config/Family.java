@@ -10,7 +10,13 @@ public enum Family {
   /** Mixture of experts with a Switch (top-1) router. */
   SWITCH("switch"),
   /** Mixture of experts with a top-k router, gates renormalised over the chosen k. */
-  TOPK("topk");
+  TOPK("topk"),
+  /** Scaling Transformers sparse feed-forward: a controller picks one unit per block. */
+  SPARSE_FF("sparse-ff"),
+  /** Scaling Transformers sparse QKV (multiplicative dense + convolution) with a dense FF. */
+  SPARSE_QKV("sparse-qkv"),
+  /** Scaling Transformers sparse feed-forward and sparse QKV together. */
+  SPARSE_FFQKV("sparse-ffqkv");
 
   private final String id;
 
@@ -26,6 +32,16 @@ public enum Family {
   /** True for the mixture-of-experts families, whose feed-forward is a routed set of experts. */
   public boolean isMoe() {
     return this == SWITCH || this == TOPK;
+  }
+
+  /** True when the feed-forward is the controller-driven sparse feed-forward. */
+  public boolean hasSparseFf() {
+    return this == SPARSE_FF || this == SPARSE_FFQKV;
+  }
+
+  /** True when Q, K and V come from the multiplicative-convolutional sparse QKV layer. */
+  public boolean hasSparseQkv() {
+    return this == SPARSE_QKV || this == SPARSE_FFQKV;
   }
 
   /**

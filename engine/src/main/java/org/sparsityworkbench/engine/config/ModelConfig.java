@@ -40,6 +40,13 @@ import java.util.TreeSet;
  * @param routerJitter multiplicative jitter epsilon on the router input, training only
  * @param auxLossWeight weight of the load-balancing loss in training
  * @param zLossWeight weight of the router z-loss in training
+ * @param blockSize sparse FF: units per block (N); the controller picks one unit per block
+ * @param controllerRank sparse FF: rank of the low-rank controller (d_lowrank)
+ * @param gumbelTemperature sparse FF: scale of the Gumbel noise in training
+ * @param quantProb sparse FF: probability that a training batch uses the quantised
+ *     (straight-through) mask rather than the soft one
+ * @param qkvModules sparse QKV: number of modules (S) of the multiplicative layer
+ * @param convKernel sparse QKV: causal kernel length of the convolution over positions
  */
 public record ModelConfig(
     Family family,
@@ -55,7 +62,13 @@ public record ModelConfig(
     double capacityFactor,
     double routerJitter,
     double auxLossWeight,
-    double zLossWeight) {
+    double zLossWeight,
+    int blockSize,
+    int controllerRank,
+    double gumbelTemperature,
+    double quantProb,
+    int qkvModules,
+    int convKernel) {
 
   /** The byte-level vocabulary: every model reads and writes bytes. */
   public static final int BYTE_VOCAB = 256;
@@ -73,6 +86,9 @@ public record ModelConfig(
           "d_ff",
           "context_length",
           "norm_eps");
+  private static final List<String> SPARSE_FF_FIELDS =
+      List.of("block_size", "controller_rank", "gumbel_temperature", "quant_prob");
+  private static final List<String> SPARSE_QKV_FIELDS = List.of("qkv_modules", "conv_kernel");
   private static final List<String> MOE_FIELDS =
       List.of(
           "num_experts",
@@ -129,6 +145,127 @@ public record ModelConfig(
       require(numExperts == 0, "num_experts", numExperts, "exists only for MoE families");
       require(topK == 0, "top_k", topK, "exists only for MoE families");
     }
+    if (family.hasSparseFf()) {
+      require(blockSize >= 2 && blockSize <= dFf, "block_size", blockSize, "must be in 2..d_ff");
+      require(
+          dFf % blockSize == 0,
+          "block_size",
+          blockSize,
+          "must divide d_ff (" + dFf + ") into whole blocks");
+      require(
+          controllerRank >= 1 && controllerRank <= dFf,
+          "controller_rank",
+          controllerRank,
+          "must be in 1..d_ff");
+      require(
+          gumbelTemperature >= 0 && gumbelTemperature <= 10,
+          "gumbel_temperature",
+          gumbelTemperature,
+          "must be in [0, 10]");
+      require(quantProb >= 0 && quantProb <= 1, "quant_prob", quantProb, "must be in [0, 1]");
+    } else {
+      require(blockSize == 0, "block_size", blockSize, "exists only for sparse-ff families");
+      require(controllerRank == 0, "controller_rank", controllerRank, "exists only for sparse-ff");
+    }
+    if (family.hasSparseQkv()) {
+      require(
+          qkvModules >= 2 && qkvModules <= dModel,
+          "qkv_modules",
+          qkvModules,
+          "must be in 2..d_model");
+      require(
+          dModel % qkvModules == 0,
+          "qkv_modules",
+          qkvModules,
+          "must divide d_model (" + dModel + ") into whole modules");
+      require(convKernel >= 1 && convKernel <= 16, "conv_kernel", convKernel, "must be in 1..16");
+    } else {
+      require(qkvModules == 0, "qkv_modules", qkvModules, "exists only for sparse-qkv families");
+      require(convKernel == 0, "conv_kernel", convKernel, "exists only for sparse-qkv families");
+    }
+  }
+
+  /** A configuration without the Scaling Transformers fields (dense and MoE families). */
+  public ModelConfig(
+      Family family,
+      int vocabSize,
+      int dModel,
+      int nLayers,
+      int nHeads,
+      int dFf,
+      int contextLength,
+      double normEps,
+      int numExperts,
+      int topK,
+      double capacityFactor,
+      double routerJitter,
+      double auxLossWeight,
+      double zLossWeight) {
+    this(
+        family,
+        vocabSize,
+        dModel,
+        nLayers,
+        nHeads,
+        dFf,
+        contextLength,
+        normEps,
+        numExperts,
+        topK,
+        capacityFactor,
+        routerJitter,
+        auxLossWeight,
+        zLossWeight,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0);
+  }
+
+  /**
+   * A Scaling Transformers configuration (sparse-ff, sparse-qkv or sparse-ffqkv). Fields of the
+   * other sparse layer are ignored (zeroed) when the family does not have it.
+   */
+  public static ModelConfig sparse(
+      Family family,
+      int dModel,
+      int nLayers,
+      int nHeads,
+      int dFf,
+      int context,
+      int blockSize,
+      int controllerRank,
+      int qkvModules,
+      int convKernel) {
+    boolean ff = family.hasSparseFf();
+    boolean qkv = family.hasSparseQkv();
+    if (!ff && !qkv) {
+      throw new IllegalArgumentException(
+          "family '" + family + "' is not a Scaling Transformers one");
+    }
+    return new ModelConfig(
+        family,
+        BYTE_VOCAB,
+        dModel,
+        nLayers,
+        nHeads,
+        dFf,
+        context,
+        1e-5,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        ff ? blockSize : 0,
+        ff ? controllerRank : 0,
+        ff ? 0.1 : 0,
+        ff ? 0.3 : 0,
+        qkv ? qkvModules : 0,
+        qkv ? convKernel : 0);
   }
 
   private static void require(boolean ok, String field, Object value, String rule) {
@@ -171,6 +308,16 @@ public record ModelConfig(
         0.01,
         0.01,
         0.001);
+  }
+
+  /** Sparse FF: number of blocks (d_ff / N), i.e. units active per token. */
+  public int blocks() {
+    return blockSize == 0 ? 0 : dFf / blockSize;
+  }
+
+  /** Sparse QKV: width of one module (d / S). */
+  public int moduleDim() {
+    return qkvModules == 0 ? 0 : dModel / qkvModules;
   }
 
   /** Size of one attention head. */
@@ -221,6 +368,12 @@ public record ModelConfig(
     if (family.isMoe()) {
       allowed.addAll(MOE_FIELDS);
     }
+    if (family.hasSparseFf()) {
+      allowed.addAll(SPARSE_FF_FIELDS);
+    }
+    if (family.hasSparseQkv()) {
+      allowed.addAll(SPARSE_QKV_FIELDS);
+    }
     Set<String> unknown = new TreeSet<>(o.keySet());
     unknown.removeAll(allowed);
     if (!unknown.isEmpty()) {
@@ -229,6 +382,8 @@ public record ModelConfig(
     }
     try {
       boolean moe = family.isMoe();
+      boolean ff = family.hasSparseFf();
+      boolean qkv = family.hasSparseQkv();
       return new ModelConfig(
           family,
           f.integer("vocab_size"),
@@ -243,7 +398,13 @@ public record ModelConfig(
           moe ? f.number("capacity_factor") : 0,
           moe ? f.number("router_jitter") : 0,
           moe ? f.number("aux_loss_weight") : 0,
-          moe ? f.number("z_loss_weight") : 0);
+          moe ? f.number("z_loss_weight") : 0,
+          ff ? f.integer("block_size") : 0,
+          ff ? f.integer("controller_rank") : 0,
+          ff ? f.number("gumbel_temperature") : 0,
+          ff ? f.number("quant_prob") : 0,
+          qkv ? f.integer("qkv_modules") : 0,
+          qkv ? f.integer("conv_kernel") : 0);
     } catch (IllegalArgumentException e) {
       throw new ModelFormatException(source + ": " + e.getMessage(), e);
     }
@@ -267,6 +428,16 @@ public record ModelConfig(
       m.put("router_jitter", routerJitter);
       m.put("aux_loss_weight", auxLossWeight);
       m.put("z_loss_weight", zLossWeight);
+    }
+    if (family.hasSparseFf()) {
+      m.put("block_size", blockSize);
+      m.put("controller_rank", controllerRank);
+      m.put("gumbel_temperature", gumbelTemperature);
+      m.put("quant_prob", quantProb);
+    }
+    if (family.hasSparseQkv()) {
+      m.put("qkv_modules", qkvModules);
+      m.put("conv_kernel", convKernel);
     }
     return m;
   }

@@ -81,10 +81,15 @@ public final class DecodeSession implements AutoCloseable {
     }
     double us = (System.nanoTime() - t0) / 1e3;
     List<Records.PrefillLayer> layers = null;
-    if (traces != null && config.family().isMoe()) {
+    if (traces != null && (config.family().isMoe() || config.family().hasSparseFf())) {
       layers = new ArrayList<>();
       for (int i = 0; i < traces.size(); i++) {
-        layers.add(new Records.PrefillLayer(i, prefillRouter(traces.get(i), prompt.length)));
+        LayerTrace tr = traces.get(i);
+        layers.add(
+            new Records.PrefillLayer(
+                i,
+                tr.routing == null ? null : prefillRouter(tr, prompt.length),
+                tr.controllerChosen == null ? null : prefillController(tr, prompt.length)));
       }
     }
     return new Records.Prefill(prompt.length, us, top(nextLogits), layers);
@@ -109,6 +114,15 @@ public final class DecodeSession implements AutoCloseable {
         r.droppedTokens(),
         r.auxLoss(),
         r.zLoss());
+  }
+
+  private Records.PrefillController prefillController(LayerTrace tr, int n) {
+    int blocks = config.blocks();
+    int[][] chosen = new int[n][];
+    for (int t = 0; t < n; t++) {
+      chosen[t] = Arrays.copyOfRange(tr.controllerChosen, t * blocks, (t + 1) * blocks);
+    }
+    return new Records.PrefillController(config.blockSize(), chosen);
   }
 
   /** True while the context has room for another token and the prefill has run. */
@@ -162,12 +176,19 @@ public final class DecodeSession implements AutoCloseable {
                 Router.entropy(tr.routerProbs, 0, e));
       }
       Records.Attention att = tr.attention == null ? null : new Records.Attention(tr.attention);
+      Records.Controller controller =
+          tr.controllerChosen == null
+              ? null
+              : new Records.Controller(
+                  config.blockSize(), tr.controllerChosen, tr.controllerConfidence);
+      Records.Qkv qkv = tr.qkvModules == null ? null : new Records.Qkv(tr.qkvModules);
       Records.Timing timing =
           new Records.Timing(
               tr.attentionNanos / 1e3,
               tr.routing == null ? null : tr.routerNanos / 1e3,
-              tr.ffnNanos / 1e3);
-      out.add(new Records.TokenLayer(i, att, router, timing));
+              (tr.ffnNanos - tr.controllerNanos) / 1e3,
+              tr.controllerChosen == null ? null : tr.controllerNanos / 1e3);
+      out.add(new Records.TokenLayer(i, att, router, controller, qkv, timing));
     }
     return out;
   }

@@ -14,6 +14,7 @@ public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final NDArray[] keys;
   private final NDArray[] values;
+  private final NDArray[] convStates;
   private final int capacity;
   private int length;
 
@@ -40,11 +41,25 @@ public final class KvCache implements AutoCloseable {
     this.capacity = c.contextLength();
     this.keys = new NDArray[c.nLayers()];
     this.values = new NDArray[c.nLayers()];
+    this.convStates = new NDArray[c.nLayers()];
     Shape s = new Shape(1, c.nHeads(), c.contextLength(), c.headDim());
     for (int i = 0; i < c.nLayers(); i++) {
       keys[i] = manager.zeros(s, DataType.FLOAT32);
       values[i] = manager.zeros(s, DataType.FLOAT32);
+      if (c.family().hasSparseQkv() && c.convKernel() > 1) {
+        convStates[i] =
+            manager.zeros(
+                new Shape(1, c.convKernel() - 1, c.qkvModules(), c.moduleDim()), DataType.FLOAT32);
+      }
     }
+  }
+
+  /**
+   * Sparse QKV: the last conv_kernel - 1 inputs of the layer's convolution over positions, (1,
+   * conv_kernel - 1, S, d / S); zeros before the first position.
+   */
+  public NDArray convState(int layer) {
+    return convStates[layer];
   }
 
   /** Keys of a layer, (1, H, context, head). */
@@ -75,6 +90,11 @@ public final class KvCache implements AutoCloseable {
   /** Forgets every position (the arrays are kept and overwritten). */
   public void reset() {
     length = 0;
+    for (NDArray state : convStates) {
+      if (state != null) {
+        state.set(new ai.djl.ndarray.index.NDIndex(":, :, :, :"), 0f);
+      }
+    }
   }
 
   @Override

@@ -14,6 +14,18 @@ public final class LayerTrace {
   /** Routing decisions; null for dense layers. */
   public Router.Routing routing;
 
+  /** Sparse FF: the chosen unit (0..N-1) of every block, row-major [tokens][blocks]. */
+  public int[] controllerChosen;
+
+  /** Sparse FF: softmax probability of each chosen unit within its block, like controllerChosen. */
+  public float[] controllerConfidence;
+
+  /** Sparse QKV: root-mean-square of each module's multiplicative output for the last token. */
+  public float[] qkvModules;
+
+  /** Wall time of the sparse FF controller (logits, log-softmax, argmax). */
+  public long controllerNanos;
+
   /** Wall time in nanoseconds of the attention sub-block (norm, projections, softmax). */
   public long attentionNanos;
 

@@ -47,6 +47,18 @@ public record ModelSummary(
               + ", capacity factor "
               + c.capacityFactor();
     }
+    if (c.family().hasSparseFf()) {
+      s +=
+          ", "
+              + c.blocks()
+              + " blocks of "
+              + c.blockSize()
+              + ", controller rank "
+              + c.controllerRank();
+    }
+    if (c.family().hasSparseQkv()) {
+      s += ", " + c.qkvModules() + " QKV modules, conv kernel " + c.convKernel();
+    }
     return s;
   }
 

@@ -24,7 +24,10 @@ public final class ParameterLayout {
     ATTENTION,
     FFN,
     ROUTER,
-    EXPERT
+    EXPERT,
+    /** Sparse FF units: one row of W1 and W2 per block is active. */
+    SPARSE_FFN,
+    CONTROLLER
   }
 
   /** One tensor: name, shape and role. */
@@ -53,10 +56,30 @@ public final class ParameterLayout {
     ps.add(new Param("pos_embed.weight", new long[] {c.contextLength(), d}, Role.POSITION));
     for (int i = 0; i < c.nLayers(); i++) {
       ps.add(new Param(layer(i, "attn_norm.weight"), new long[] {d}, Role.NORM));
-      ps.add(new Param(layer(i, "attn.wqkv"), new long[] {d, 3 * d}, Role.ATTENTION));
-      ps.add(new Param(layer(i, "attn.wo"), new long[] {d, d}, Role.ATTENTION));
+      if (c.family().hasSparseQkv()) {
+        long s = c.qkvModules();
+        long m = c.moduleDim();
+        long k = c.convKernel();
+        ps.add(new Param(layer(i, "attn.gate"), new long[] {s, d}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.proj"), new long[] {d, m}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.proj_bias"), new long[] {d}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.conv_qk"), new long[] {k * 3 * m, 2 * m}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.conv_qk_bias"), new long[] {2 * m}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.conv_v"), new long[] {k * m, m}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.conv_v_bias"), new long[] {m}, Role.ATTENTION));
+      } else {
+        ps.add(new Param(layer(i, "attn.wqkv"), new long[] {d, 3 * d}, Role.ATTENTION));
+        ps.add(new Param(layer(i, "attn.wo"), new long[] {d, d}, Role.ATTENTION));
+      }
       ps.add(new Param(layer(i, "ffn_norm.weight"), new long[] {d}, Role.NORM));
-      if (c.family().isMoe()) {
+      if (c.family().hasSparseFf()) {
+        long r = c.controllerRank();
+        ps.add(new Param(layer(i, "ffn.ctrl_a"), new long[] {d, r}, Role.CONTROLLER));
+        ps.add(new Param(layer(i, "ffn.ctrl_b"), new long[] {r, f}, Role.CONTROLLER));
+        ps.add(new Param(layer(i, "ffn.ctrl_bias"), new long[] {f}, Role.CONTROLLER));
+        ps.add(new Param(layer(i, "ffn.w1"), new long[] {f, d}, Role.SPARSE_FFN));
+        ps.add(new Param(layer(i, "ffn.w2"), new long[] {f, d}, Role.SPARSE_FFN));
+      } else if (c.family().isMoe()) {
         long e = c.numExperts();
         ps.add(new Param(layer(i, "moe.router"), new long[] {d, e}, Role.ROUTER));
         ps.add(new Param(layer(i, "moe.w1"), new long[] {e, f, d}, Role.EXPERT));
@@ -85,6 +108,7 @@ public final class ParameterLayout {
       n +=
           switch (p.role()) {
             case EXPERT -> p.numel() / c.numExperts() * c.topK();
+            case SPARSE_FFN -> p.numel() / c.dFf() * c.blocks();
             case POSITION -> c.dModel();
             default -> p.numel();
           };
@@ -99,8 +123,20 @@ public final class ParameterLayout {
   public static long flopsPerToken(ModelConfig c, int pos) {
     long d = c.dModel();
     long f = c.dFf();
-    long perLayer = 2 * d * 3 * d + 2 * d * d + 2L * 2 * d * (pos + 1);
-    if (c.family().isMoe()) {
+    long perLayer = 2L * 2 * d * (pos + 1);
+    if (c.family().hasSparseQkv()) {
+      long m = c.moduleDim();
+      long s = c.qkvModules();
+      long k = c.convKernel();
+      // gating (S x d products), projection (S x d x m = d^2), convolutions for q, k and v
+      perLayer += s * d + 2 * d * d + 2 * s * (k * 3 * m) * 2 * m + 2 * s * (k * m) * m;
+    } else {
+      perLayer += 2 * d * 3 * d + 2 * d * d;
+    }
+    if (c.family().hasSparseFf()) {
+      long r = c.controllerRank();
+      perLayer += 2 * d * r + 2 * r * f + 2L * 2 * d * c.blocks();
+    } else if (c.family().isMoe()) {
       perLayer += 2 * d * c.numExperts() + (long) c.topK() * 2 * 2 * d * f;
     } else {
       perLayer += 2 * 2 * d * f;

@@ -1,6 +1,7 @@
 package org.sparsityworkbench.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -181,9 +182,8 @@ public final class TransformerModel implements AutoCloseable {
       float[] v = new float[Math.toIntExact(p.numel())];
       if (p.role() == ParameterLayout.Role.NORM) {
         Arrays.fill(v, 1f);
-      } else {
-        boolean residual = p.name().endsWith(".wo") || p.name().endsWith("w2");
-        double std = residual ? residualStd : 0.02;
+      } else if (!p.name().endsWith("_bias")) {
+        double std = initStd(p, residualStd);
         for (int i = 0; i < v.length; i++) {
           v[i] = (float) (rng.nextGaussian() * std);
         }
@@ -191,6 +191,25 @@ public final class TransformerModel implements AutoCloseable {
       values.put(p.name(), v);
     }
     return fromValues(config, values, parent, null);
+  }
+
+  /**
+   * Standard deviation of a weight at initialisation: the residual output projections are scaled
+   * down as in GPT-2; the sparse QKV gating vectors are N(0, 0.5) and its projection and
+   * convolution kernels Glorot-normal, as in trax; everything else N(0, 0.02).
+   */
+  private static double initStd(ParameterLayout.Param p, double residualStd) {
+    String n = p.name();
+    if (n.endsWith(".wo") || n.endsWith("w2")) {
+      return residualStd;
+    }
+    if (n.endsWith("attn.gate")) {
+      return 0.5;
+    }
+    if (n.endsWith("attn.proj") || n.endsWith("attn.conv_qk") || n.endsWith("attn.conv_v")) {
+      return Math.sqrt(2.0 / (p.shape()[0] + p.shape()[1]));
+    }
+    return 0.02;
   }
 
   /** Writes {@code config.json} and {@code model.safetensors} (float32) into a directory. */
@@ -291,7 +310,10 @@ public final class TransformerModel implements AutoCloseable {
                   trace));
       long t1 = System.nanoTime();
       NDArray h = rmsNorm(x, param(ParameterLayout.layer(i, "ffn_norm.weight")));
-      NDArray y = config.family().isMoe() ? moe(i, h, opt, trace) : denseFfn(i, h);
+      NDArray y =
+          config.family().isMoe()
+              ? moe(i, h, opt, trace)
+              : config.family().hasSparseFf() ? sparseFfn(i, h, opt, trace) : denseFfn(i, h);
       x = x.add(y);
       if (trace != null) {
         trace.attentionNanos = t1 - t0;
@@ -340,13 +362,23 @@ public final class TransformerModel implements AutoCloseable {
     long t = h.getShape().get(1);
     int heads = config.nHeads();
     int hd = config.headDim();
-    NDArray qkv =
-        h.matMul(param(ParameterLayout.layer(layer, "attn.wqkv"))) // (B, T, 3d)
-            .reshape(b, t, 3, heads, hd)
-            .transpose(2, 0, 3, 1, 4); // (3, B, H, T, h)
-    NDArray q = qkv.get(0);
-    NDArray k = qkv.get(1);
-    NDArray v = qkv.get(2);
+    NDArray q;
+    NDArray k;
+    NDArray v;
+    if (config.family().hasSparseQkv()) {
+      NDArray[] qkv = sparseQkv(layer, h, cache, trace); // 3 x (B, T, d)
+      q = heads(qkv[0]);
+      k = heads(qkv[1]);
+      v = heads(qkv[2]);
+    } else {
+      NDArray qkv =
+          h.matMul(param(ParameterLayout.layer(layer, "attn.wqkv"))) // (B, T, 3d)
+              .reshape(b, t, 3, heads, hd)
+              .transpose(2, 0, 3, 1, 4); // (3, B, H, T, h)
+      q = qkv.get(0);
+      k = qkv.get(1);
+      v = qkv.get(2);
+    }
     if (cache != null) {
       NDIndex fresh = new NDIndex(":, :, {}:{}, :", start, start + t);
       cache.keys(layer).set(fresh, k);
@@ -374,7 +406,181 @@ public final class TransformerModel implements AutoCloseable {
         att.matMul(v) // (B, H, T, h)
             .transpose(0, 2, 1, 3)
             .reshape(b, t, config.dModel()); // (B, T, d)
+    if (config.family().hasSparseQkv()) {
+      return o; // trax's MultiplicativeConvCausalAttention has no output projection
+    }
     return o.matMul(param(ParameterLayout.layer(layer, "attn.wo")));
+  }
+
+  /** (B, T, d) -> (B, H, T, h). */
+  private NDArray heads(NDArray x) {
+    Shape s = x.getShape();
+    return x.reshape(s.get(0), s.get(1), config.nHeads(), config.headDim()).transpose(0, 2, 1, 3);
+  }
+
+  /**
+   * Scaling Transformers sparse QKV (trax MultiplicativeConvCausalAttention): a multiplicative
+   * dense layer shared by Q, K and V, m[t, n] = ((h_t * gate_n) proj) + proj_bias[n] for modules n
+   * = 0..S-1 (each of width c = d / S), then causal convolutions over (positions, modules): Q and K
+   * with kernel (conv_kernel, 3), V with kernel (conv_kernel, 1). Positions before the first are
+   * zeros; during decode the last conv_kernel - 1 values of m are the layer's convolution state.
+   *
+   * @return q, k, v, each (B, T, d)
+   */
+  private NDArray[] sparseQkv(int layer, NDArray h, KvCache cache, LayerTrace trace) {
+    Shape shape = h.getShape();
+    long b = shape.get(0);
+    long t = shape.get(1);
+    int s = config.qkvModules();
+    int c = config.moduleDim();
+    int lk = config.convKernel();
+    NDArray gate = param(ParameterLayout.layer(layer, "attn.gate")); // (S, d)
+    NDArray m =
+        h.expandDims(2)
+            .mul(gate) // (B, T, S, d)
+            .matMul(param(ParameterLayout.layer(layer, "attn.proj"))) // (B, T, S, c)
+            .add(param(ParameterLayout.layer(layer, "attn.proj_bias")).reshape(s, c));
+    if (trace != null) {
+      NDArray last = m.get(new NDIndex("0, -1, :, :")); // (S, c)
+      trace.qkvModules = Floats.of(last.square().mean(new int[] {-1}).sqrt());
+    }
+    NDArray padded = m; // (B, lk - 1 + T, S, c)
+    if (lk > 1) {
+      NDArray before =
+          cache != null
+              ? cache.convState(layer)
+              : m.getManager().zeros(new Shape(b, lk - 1, s, c), m.getDataType());
+      padded = before.concat(m, 1);
+      if (cache != null) {
+        // Keep the last lk - 1 inputs for the next step (copied in place into the state).
+        cache
+            .convState(layer)
+            .set(new NDIndex(":, :, :, :"), padded.get(new NDIndex(":, -" + (lk - 1) + ":, :, :")));
+      }
+    }
+    // Zero module padding on both sides for the width-3 kernel of Q and K.
+    NDArray zeros = padded.getManager().zeros(new Shape(b, lk - 1 + t, 1, c), padded.getDataType());
+    NDArray wide = zeros.concat(padded, 2).concat(zeros, 2); // (B, lk - 1 + T, S + 2, c)
+    NDList qkWindows = new NDList();
+    NDList vWindows = new NDList();
+    for (int a = 0; a < lk; a++) {
+      for (int j = 0; j < 3; j++) {
+        qkWindows.add(wide.get(new NDIndex(":, {}:{}, {}:{}, :", a, a + t, j, j + s)));
+      }
+      vWindows.add(padded.get(new NDIndex(":, {}:{}, :, :", a, a + t)));
+    }
+    // Rows of conv_qk are ordered (a, j, channel); of conv_v (a, channel).
+    NDArray qk =
+        NDArrays.stack(qkWindows, 3) // (B, T, S, lk * 3, c)
+            .reshape(b, t, s, (long) lk * 3 * c)
+            .matMul(param(ParameterLayout.layer(layer, "attn.conv_qk")))
+            .add(param(ParameterLayout.layer(layer, "attn.conv_qk_bias"))); // (B, T, S, 2c)
+    NDArray v =
+        NDArrays.stack(vWindows, 3) // (B, T, S, lk, c)
+            .reshape(b, t, s, (long) lk * c)
+            .matMul(param(ParameterLayout.layer(layer, "attn.conv_v")))
+            .add(param(ParameterLayout.layer(layer, "attn.conv_v_bias"))); // (B, T, S, c)
+    long d = config.dModel();
+    return new NDArray[] {
+      qk.get(new NDIndex(":, :, :, :{}", c)).reshape(b, t, d),
+      qk.get(new NDIndex(":, :, :, {}:", c)).reshape(b, t, d),
+      v.reshape(b, t, d)
+    };
+  }
+
+  /**
+   * Scaling Transformers sparse feed-forward over normalised input h (B, T, d). The controller's
+   * logits (h A) B + bias are read as (blocks, N) and log-softmaxed per block; at inference the
+   * argmax unit of each block is taken and only its rows of W1 and W2 are gathered and multiplied.
+   * In training the mask is the Gumbel-perturbed argmax one-hot with a straight-through gradient
+   * through the softmax (with probability quant_prob), or the softmax itself, applied to the full
+   * product (trax SparseFF).
+   */
+  private NDArray sparseFfn(int layer, NDArray h, ForwardOptions opt, LayerTrace trace) {
+    Shape shape = h.getShape();
+    int n = (int) (shape.get(0) * shape.get(1));
+    int blocks = config.blocks();
+    int size = config.blockSize();
+    long c0 = System.nanoTime();
+    NDArray flat = h.reshape(n, config.dModel()); // (N, d)
+    NDArray logp = controllerLogProbs(layer, flat); // (N, blocks, N_b)
+    NDArray w1 = param(ParameterLayout.layer(layer, "ffn.w1")); // (f, d)
+    NDArray w2 = param(ParameterLayout.layer(layer, "ffn.w2")); // (f, d)
+    if (opt.training()) {
+      return sparseFfnTraining(flat, logp, w1, w2, opt.jitterRng()).reshape(shape);
+    }
+    NDArray chosen = logp.argMax(-1); // (N, blocks) int64
+    if (trace != null) {
+      trace.controllerChosen = chosen.toType(DataType.INT32, false).toIntArray();
+      trace.controllerConfidence = Floats.of(logp.max(new int[] {-1}).exp());
+    }
+    long c1 = System.nanoTime();
+    NDArray idx = chosen.add(blockOffsets(flat.getManager())).reshape(-1); // (N * blocks)
+    NDArray y = gatheredFfn(flat, idx, w1, w2, n, blocks); // (N, d)
+    if (trace != null) {
+      trace.controllerNanos = c1 - c0;
+    }
+    return y.reshape(shape);
+  }
+
+  /** Controller log-probabilities (N, blocks, N_b) of flat input (N, d). */
+  NDArray controllerLogProbs(int layer, NDArray flat) {
+    return flat.matMul(param(ParameterLayout.layer(layer, "ffn.ctrl_a"))) // (N, r)
+        .matMul(param(ParameterLayout.layer(layer, "ffn.ctrl_b"))) // (N, f)
+        .add(param(ParameterLayout.layer(layer, "ffn.ctrl_bias")))
+        .reshape(flat.getShape().get(0), config.blocks(), config.blockSize())
+        .logSoftmax(-1);
+  }
+
+  /** First unit of every block: 0, N, 2N, ... (blocks), int64. */
+  private NDArray blockOffsets(NDManager m) {
+    return m.arange(0, config.dFf(), config.blockSize(), DataType.INT64);
+  }
+
+  /**
+   * The decode path: y_t = sum_j relu(W1[i_tj] . x_t) W2[i_tj] over the chosen unit i_tj of each
+   * block j, touching only those rows of W1 and W2.
+   *
+   * @param idx chosen unit indices, (N * blocks) int64, token-major
+   */
+  static NDArray gatheredFfn(NDArray flat, NDArray idx, NDArray w1, NDArray w2, int n, int blocks) {
+    long d = flat.getShape().get(1);
+    NDArray rows1 = Ops.gatherRows(w1, idx).reshape(n, blocks, d); // (N, blocks, d)
+    NDArray rows2 = Ops.gatherRows(w2, idx).reshape(n, blocks, d);
+    NDArray mid = rows1.matMul(flat.reshape(n, d, 1)).maximum(0f); // (N, blocks, 1)
+    return mid.transpose(0, 2, 1).matMul(rows2).reshape(n, d); // (N, d)
+  }
+
+  /**
+   * The evaluation reference: relu(x W1^T) * mask W2 with the dense matmul and a one-hot mask of
+   * the chosen units. Equal to {@link #gatheredFfn} up to rounding; never the decode path.
+   */
+  static NDArray maskedFfn(NDArray flat, NDArray chosen, NDArray w1, NDArray w2, int blockSize) {
+    long n = flat.getShape().get(0);
+    NDArray mask = chosen.oneHot(blockSize).reshape(n, -1); // (N, f)
+    return flat.matMul(w1.transpose()).maximum(0f).mul(mask).matMul(w2);
+  }
+
+  private NDArray sparseFfnTraining(
+      NDArray flat, NDArray logp, NDArray w1, NDArray w2, Random rng) {
+    NDManager m = flat.getManager();
+    Shape s = logp.getShape(); // (N, blocks, N_b)
+    NDArray soft = logp.exp();
+    NDArray mask = soft;
+    Random r = rng == null ? new Random(0) : rng;
+    if (r.nextDouble() < config.quantProb()) {
+      float[] gumbel = new float[Math.toIntExact(s.size())];
+      for (int i = 0; i < gumbel.length; i++) {
+        double u = 1e-6 + (1 - 2e-6) * r.nextDouble();
+        gumbel[i] = (float) (-Math.log(-Math.log(u)) * config.gumbelTemperature());
+      }
+      NDArray choice = logp.stopGradient().add(m.create(gumbel, s)).argMax(-1); // (N, blocks)
+      NDArray hard = choice.oneHot(config.blockSize()).toType(DataType.FLOAT32, false);
+      mask = soft.add(hard.sub(soft).stopGradient()); // forward: hard; gradient: through soft
+    }
+    long n = s.get(0);
+    NDArray mid = flat.matMul(w1.transpose()).reshape(s).mul(mask).maximum(0f); // (N, blocks, N_b)
+    return mid.reshape(n, config.dFf()).matMul(w2);
   }
 
   /** Dense feed-forward relu(h W1^T) W2 of (B, T, d). */

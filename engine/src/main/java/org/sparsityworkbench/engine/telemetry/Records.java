@@ -28,8 +28,15 @@ public final class Records {
     }
   }
 
-  /** One layer of the prefill: routing of every prompt token. */
-  public record PrefillLayer(int index, PrefillRouter router) {}
+  /** One layer of the prefill: routing or controller choices of every prompt token. */
+  public record PrefillLayer(int index, PrefillRouter router, PrefillController controller) {}
+
+  /**
+   * Sparse FF controller choices of the prompt tokens in one layer.
+   *
+   * @param chosen [tokens][blocks] chosen unit (0..block_size-1) of every block
+   */
+  public record PrefillController(int blockSize, int[][] chosen) {}
 
   /**
    * Routing of the prompt tokens in one layer.
@@ -73,8 +80,33 @@ public final class Records {
     }
   }
 
-  /** One layer of a decode step. */
-  public record TokenLayer(int index, Attention attention, TokenRouter router, Timing timingUs) {}
+  /**
+   * One layer of a decode step; router, controller and qkv appear only where the family has them.
+   */
+  public record TokenLayer(
+      int index,
+      Attention attention,
+      TokenRouter router,
+      Controller controller,
+      Qkv qkv,
+      Timing timingUs) {}
+
+  /**
+   * The sparse FF controller's choice for the new token.
+   *
+   * @param blockSize units per block (N)
+   * @param chosen chosen unit (0..N-1) of every block; the active unit of block j is j*N +
+   *     chosen[j]
+   * @param confidence softmax probability of each chosen unit within its block
+   */
+  public record Controller(int blockSize, int[] chosen, float[] confidence) {}
+
+  /**
+   * Sparse QKV module activity of the new token.
+   *
+   * @param modules root-mean-square of each module's multiplicative-layer output (S values)
+   */
+  public record Qkv(float[] modules) {}
 
   /** Attention of the new token: heads[h] has position+1 weights summing to 1. */
   public record Attention(float[][] heads) {}
@@ -89,8 +121,11 @@ public final class Records {
    */
   public record TokenRouter(float[] probs, int[] experts, float[] weights, double entropy) {}
 
-  /** Wall time of a layer's components in microseconds; router is null for dense layers. */
-  public record Timing(double attention, Double router, double ffn) {}
+  /**
+   * Wall time of a layer's components in microseconds: router only for MoE, controller only for
+   * sparse FF (ffn then excludes the controller).
+   */
+  public record Timing(double attention, Double router, double ffn, Double controller) {}
 
   /**
    * The end of a decode.

@@ -1,0 +1,19 @@
+package org.sparsityworkbench.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.SparseFormat;
+
+/** Native operations that DJL's public NDArray API makes slow or awkward. */
+final class Ops {
+  private Ops() {}
+
+  /**
+   * Rows {@code idx} of a row-major matrix W (R, C) as a new (k, C) array. Uses the embedding
+   * lookup, which copies contiguous rows and is 4-5x faster than {@code W.get(NDIndex)} here.
+   *
+   * @param idx int64 row indices, shape (k)
+   */
+  static NDArray gatherRows(NDArray w, NDArray idx) {
+    return w.getNDArrayInternal().embedding(idx, w, SparseFormat.DENSE).singletonOrThrow();
+  }
+}
