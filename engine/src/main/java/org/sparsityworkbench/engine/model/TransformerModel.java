@@ -46,6 +46,10 @@ public final class TransformerModel implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> params;
   private final Path directory;
+  private final SparseFeedForward[] sparseFf;
+  // Scalar constants as native arrays: an op with a Java scalar creates one on every call.
+  private final NDArray normEps;
+  private final NDArray attentionScale;
 
   private TransformerModel(
       ModelConfig config, NDManager manager, Map<String, NDArray> params, Path directory) {
@@ -53,6 +57,26 @@ public final class TransformerModel implements AutoCloseable {
     this.manager = manager;
     this.params = params;
     this.directory = directory;
+    this.normEps = manager.create((float) config.normEps());
+    this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
+    this.sparseFf = new SparseFeedForward[config.nLayers()];
+    if (config.family().hasSparseFf()) {
+      for (int i = 0; i < config.nLayers(); i++) {
+        sparseFf[i] =
+            new SparseFeedForward(
+                param(ParameterLayout.layer(i, "ffn.ctrl_a")),
+                param(ParameterLayout.layer(i, "ffn.ctrl_b")),
+                param(ParameterLayout.layer(i, "ffn.ctrl_bias")),
+                param(ParameterLayout.layer(i, "ffn.w1")),
+                param(ParameterLayout.layer(i, "ffn.w2")),
+                config.blockSize());
+      }
+    }
+  }
+
+  /** The sparse feed-forward of a layer (sparse-ff families). */
+  public SparseFeedForward sparseFeedForward(int layer) {
+    return sparseFf[layer];
   }
 
   /** Hyper-parameters. */
@@ -334,7 +358,7 @@ public final class TransformerModel implements AutoCloseable {
   /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * g. */
   private NDArray rmsNorm(NDArray x, NDArray g) {
     NDArray ms = x.square().mean(new int[] {-1}, true);
-    return x.div(ms.add(config.normEps()).sqrt()).mul(g);
+    return x.div(ms.add(normEps).sqrt()).mul(g);
   }
 
   /** Additive causal mask (T, S): query t at position start+t sees keys 0..start+t. */
@@ -387,7 +411,7 @@ public final class TransformerModel implements AutoCloseable {
       k = cache.keys(layer).get(filled); // (1, H, S, h)
       v = cache.values(layer).get(filled);
     }
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)); // (B, H, T, S)
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale); // (B, H, T, S)
     if (mask != null) {
       scores = scores.add(mask);
     }
@@ -489,98 +513,27 @@ public final class TransformerModel implements AutoCloseable {
   }
 
   /**
-   * Scaling Transformers sparse feed-forward over normalised input h (B, T, d). The controller's
-   * logits (h A) B + bias are read as (blocks, N) and log-softmaxed per block; at inference the
-   * argmax unit of each block is taken and only its rows of W1 and W2 are gathered and multiplied.
-   * In training the mask is the Gumbel-perturbed argmax one-hot with a straight-through gradient
-   * through the softmax (with probability quant_prob), or the softmax itself, applied to the full
-   * product (trax SparseFF).
+   * Scaling Transformers sparse feed-forward over normalised input h (B, T, d); see {@link
+   * SparseFeedForward}. At inference only the chosen rows of W1 and W2 are touched.
    */
   private NDArray sparseFfn(int layer, NDArray h, ForwardOptions opt, LayerTrace trace) {
     Shape shape = h.getShape();
     int n = (int) (shape.get(0) * shape.get(1));
-    int blocks = config.blocks();
-    int size = config.blockSize();
-    long c0 = System.nanoTime();
+    SparseFeedForward ff = sparseFf[layer];
     NDArray flat = h.reshape(n, config.dModel()); // (N, d)
-    NDArray logp = controllerLogProbs(layer, flat); // (N, blocks, N_b)
-    NDArray w1 = param(ParameterLayout.layer(layer, "ffn.w1")); // (f, d)
-    NDArray w2 = param(ParameterLayout.layer(layer, "ffn.w2")); // (f, d)
     if (opt.training()) {
-      return sparseFfnTraining(flat, logp, w1, w2, opt.jitterRng()).reshape(shape);
+      Random r = opt.jitterRng() == null ? new Random(0) : opt.jitterRng();
+      return ff.training(flat, config.gumbelTemperature(), config.quantProb(), r).reshape(shape);
     }
-    NDArray chosen = logp.argMax(-1); // (N, blocks) int64
+    long c0 = System.nanoTime();
+    NDArray logits = ff.controllerLogits(flat); // (N, blocks, N_b)
+    NDArray chosen = logits.argMax(-1); // (N, blocks): argmax of logits = of log-softmax
     if (trace != null) {
       trace.controllerChosen = chosen.toType(DataType.INT32, false).toIntArray();
-      trace.controllerConfidence = Floats.of(logp.max(new int[] {-1}).exp());
+      trace.controllerConfidence = Floats.of(logits.softmax(-1).max(new int[] {-1}));
+      trace.controllerNanos = System.nanoTime() - c0;
     }
-    long c1 = System.nanoTime();
-    NDArray idx = chosen.add(blockOffsets(flat.getManager())).reshape(-1); // (N * blocks)
-    NDArray y = gatheredFfn(flat, idx, w1, w2, n, blocks); // (N, d)
-    if (trace != null) {
-      trace.controllerNanos = c1 - c0;
-    }
-    return y.reshape(shape);
-  }
-
-  /** Controller log-probabilities (N, blocks, N_b) of flat input (N, d). */
-  NDArray controllerLogProbs(int layer, NDArray flat) {
-    return flat.matMul(param(ParameterLayout.layer(layer, "ffn.ctrl_a"))) // (N, r)
-        .matMul(param(ParameterLayout.layer(layer, "ffn.ctrl_b"))) // (N, f)
-        .add(param(ParameterLayout.layer(layer, "ffn.ctrl_bias")))
-        .reshape(flat.getShape().get(0), config.blocks(), config.blockSize())
-        .logSoftmax(-1);
-  }
-
-  /** First unit of every block: 0, N, 2N, ... (blocks), int64. */
-  private NDArray blockOffsets(NDManager m) {
-    return m.arange(0, config.dFf(), config.blockSize(), DataType.INT64);
-  }
-
-  /**
-   * The decode path: y_t = sum_j relu(W1[i_tj] . x_t) W2[i_tj] over the chosen unit i_tj of each
-   * block j, touching only those rows of W1 and W2.
-   *
-   * @param idx chosen unit indices, (N * blocks) int64, token-major
-   */
-  static NDArray gatheredFfn(NDArray flat, NDArray idx, NDArray w1, NDArray w2, int n, int blocks) {
-    long d = flat.getShape().get(1);
-    NDArray rows1 = Ops.gatherRows(w1, idx).reshape(n, blocks, d); // (N, blocks, d)
-    NDArray rows2 = Ops.gatherRows(w2, idx).reshape(n, blocks, d);
-    NDArray mid = rows1.matMul(flat.reshape(n, d, 1)).maximum(0f); // (N, blocks, 1)
-    return mid.transpose(0, 2, 1).matMul(rows2).reshape(n, d); // (N, d)
-  }
-
-  /**
-   * The evaluation reference: relu(x W1^T) * mask W2 with the dense matmul and a one-hot mask of
-   * the chosen units. Equal to {@link #gatheredFfn} up to rounding; never the decode path.
-   */
-  static NDArray maskedFfn(NDArray flat, NDArray chosen, NDArray w1, NDArray w2, int blockSize) {
-    long n = flat.getShape().get(0);
-    NDArray mask = chosen.oneHot(blockSize).reshape(n, -1); // (N, f)
-    return flat.matMul(w1.transpose()).maximum(0f).mul(mask).matMul(w2);
-  }
-
-  private NDArray sparseFfnTraining(
-      NDArray flat, NDArray logp, NDArray w1, NDArray w2, Random rng) {
-    NDManager m = flat.getManager();
-    Shape s = logp.getShape(); // (N, blocks, N_b)
-    NDArray soft = logp.exp();
-    NDArray mask = soft;
-    Random r = rng == null ? new Random(0) : rng;
-    if (r.nextDouble() < config.quantProb()) {
-      float[] gumbel = new float[Math.toIntExact(s.size())];
-      for (int i = 0; i < gumbel.length; i++) {
-        double u = 1e-6 + (1 - 2e-6) * r.nextDouble();
-        gumbel[i] = (float) (-Math.log(-Math.log(u)) * config.gumbelTemperature());
-      }
-      NDArray choice = logp.stopGradient().add(m.create(gumbel, s)).argMax(-1); // (N, blocks)
-      NDArray hard = choice.oneHot(config.blockSize()).toType(DataType.FLOAT32, false);
-      mask = soft.add(hard.sub(soft).stopGradient()); // forward: hard; gradient: through soft
-    }
-    long n = s.get(0);
-    NDArray mid = flat.matMul(w1.transpose()).reshape(s).mul(mask).maximum(0f); // (N, blocks, N_b)
-    return mid.reshape(n, config.dFf()).matMul(w2);
+    return ff.gathered(flat, chosen).reshape(shape);
   }
 
   /** Dense feed-forward relu(h W1^T) W2 of (B, T, d). */
@@ -592,7 +545,7 @@ public final class TransformerModel implements AutoCloseable {
   }
 
   private static NDArray ffn(NDArray h, NDArray w1, NDArray w2) {
-    return h.matMul(w1.transpose()).maximum(0f).matMul(w2); // (.., f) -> (.., d)
+    return Ops.relu(h.matMul(w1.transpose())).matMul(w2); // (.., f) -> (.., d)
   }
 
   /**

@@ -50,14 +50,14 @@ class SparseFeedForwardTest {
       NDArray w1 = m.randomNormal(0, 0.1f, new Shape(f, d), DataType.FLOAT32);
       NDArray w2 = m.randomNormal(0, 0.1f, new Shape(f, d), DataType.FLOAT32);
       long[] chosen = new long[n * blocks];
-      long[] idx = new long[n * blocks];
       for (int i = 0; i < chosen.length; i++) {
         chosen[i] = rng.nextInt(blockSize);
-        idx[i] = (long) (i % blocks) * blockSize + chosen[i];
       }
-      NDArray gathered = TransformerModel.gatheredFfn(x, m.create(idx), w1, w2, n, blocks);
-      NDArray reference =
-          TransformerModel.maskedFfn(x, m.create(chosen, new Shape(n, blocks)), w1, w2, blockSize);
+      NDArray zeros = m.zeros(new Shape(1));
+      SparseFeedForward ff = new SparseFeedForward(zeros, zeros, zeros, w1, w2, blockSize);
+      NDArray picked = m.create(chosen, new Shape(n, blocks));
+      NDArray gathered = ff.gathered(x, picked);
+      NDArray reference = ff.masked(x, picked);
       float[] a = Floats.of(gathered);
       float[] b = Floats.of(reference);
       assertEquals(n * d, a.length);
@@ -78,8 +78,8 @@ class SparseFeedForwardTest {
     try (TransformerModel model = TransformerModel.random(c, 9, root);
         NDManager m = root.newSubManager()) {
       NDArray x = m.randomNormal(new Shape(3, c.dModel()));
-      NDArray logp = model.controllerLogProbs(0, x); // (3, blocks, N)
-      long[] argmax = logp.argMax(-1).toLongArray();
+      NDArray logits = model.sparseFeedForward(0).controllerLogits(x); // (3, blocks, N)
+      long[] argmax = logits.argMax(-1).toLongArray();
       List<LayerTrace> traces = new ArrayList<>();
       var opt = TransformerModel.ForwardOptions.inference(false);
       model.forward(m.create(new long[] {1, 2, 3}, new Shape(1, 3)), null, opt, traces);

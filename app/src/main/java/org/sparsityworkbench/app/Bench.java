@@ -1,0 +1,197 @@
+package org.sparsityworkbench.app;
+
+import com.google.gson.GsonBuilder;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.bench.SparseFfBench;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./workbench bench ...}: speed measurements recorded in docs/benchmarks.md. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks (single intra-op thread unless ai.djl.pytorch.num_threads is set).",
+    subcommands = {Bench.SparseFf.class, Bench.Model.class})
+final class Bench implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark name");
+  }
+
+  @Command(
+      name = "sparse-ff",
+      mixinStandardHelpOptions = true,
+      description =
+          "Batch-1 decode latency of one sparse FF layer vs the dense FF it replaces (d_ff = 4d,"
+              + " controller rank d_ff/N, fresh input every call, medians).")
+  static final class SparseFf implements Callable<Integer> {
+    @Option(names = "--d", split = ",", description = "Model widths (default 512,1024,2048).")
+    List<Integer> d = new ArrayList<>(List.of(512, 1024, 2048));
+
+    @Option(names = "--n", split = ",", description = "Units per block (default 16,32,64).")
+    List<Integer> n = new ArrayList<>(List.of(16, 32, 64));
+
+    @Option(names = "--iterations", defaultValue = "200", description = "Measured calls.")
+    int iterations;
+
+    @Option(names = "--json", description = "Print JSON rows.")
+    boolean json;
+
+    @Option(names = "--out", description = "Also write the JSON rows to this file.")
+    Path out;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      for (int x : d) {
+        if (x < 16 || x > 8192) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--d " + x + ": 16..8192");
+        }
+      }
+      for (int x : n) {
+        if (x < 2 || 4 * d.getFirst() % x != 0) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--n " + x + ": must be >= 2 and divide d_ff = 4d");
+        }
+      }
+      PrintWriter w = spec.commandLine().getOut();
+      List<SparseFfBench.Row> rows = new ArrayList<>();
+      if (!json) {
+        w.println("# " + Engines.describe());
+        w.printf(
+            "%6s %6s %4s %5s %10s %10s %8s %8s %8s%n",
+            "d", "d_ff", "N", "rank", "dense_us", "sparse_us", "speedup", "bound", "of_bound");
+      }
+      for (int x : d) {
+        for (int b : n) {
+          SparseFfBench.Row r = SparseFfBench.measure(x, b, iterations, 42);
+          rows.add(r);
+          if (!json) {
+            w.printf(
+                "%6d %6d %4d %5d %10.1f %10.1f %7.2fx %7.2fx %8.2f%n",
+                r.d(),
+                r.dFf(),
+                r.n(),
+                r.controllerRank(),
+                r.denseUs(),
+                r.sparseUs(),
+                r.speedup(),
+                r.flopBound(),
+                r.ofBound());
+            w.flush();
+          }
+        }
+      }
+      String text =
+          new GsonBuilder()
+              .setFieldNamingPolicy(com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+              .setPrettyPrinting()
+              .create()
+              .toJson(rows);
+      if (json) {
+        w.println(text);
+      }
+      if (out != null) {
+        Files.writeString(out, text + "\n");
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "model",
+      mixinStandardHelpOptions = true,
+      description =
+          "Whole-model decode: median ms per token with random weights, half the context as"
+              + " prompt, telemetry off.")
+  static final class Model implements Callable<Integer> {
+    @Option(
+        names = "--families",
+        split = ",",
+        description = "Families (default dense,sparse-ff,sparse-ffqkv).")
+    List<String> families = new ArrayList<>(List.of("dense", "sparse-ff", "sparse-ffqkv"));
+
+    @Option(names = "--d", split = ",", description = "Widths (default 1024).")
+    List<Integer> d = new ArrayList<>(List.of(1024));
+
+    @Option(names = "--layers", defaultValue = "12")
+    int layers;
+
+    @Option(names = "--context", defaultValue = "256")
+    int context;
+
+    @Option(names = "--json", description = "Print JSON rows.")
+    boolean json;
+
+    @Option(names = "--out", description = "Also write the JSON rows to this file.")
+    Path out;
+
+    @Option(names = "--chart", description = "Write a PNG chart of ms/token against d.")
+    Path chart;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      List<org.sparsityworkbench.engine.config.Family> fams = new ArrayList<>();
+      try {
+        for (String f : families) {
+          fams.add(org.sparsityworkbench.engine.config.Family.parse(f));
+        }
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      PrintWriter w = spec.commandLine().getOut();
+      List<org.sparsityworkbench.engine.bench.ModelBench.Row> rows = new ArrayList<>();
+      if (!json) {
+        w.println("# " + Engines.describe() + ", " + layers + " layers, context " + context);
+        w.printf(
+            "%-14s %6s %12s %12s %10s %10s%n",
+            "family", "d", "params", "active", "ms/token", "tokens/s");
+      }
+      for (int x : d) {
+        for (var f : fams) {
+          var r = org.sparsityworkbench.engine.bench.ModelBench.measure(f, x, layers, context);
+          rows.add(r);
+          if (!json) {
+            w.printf(
+                "%-14s %6d %12d %12d %10.2f %10.1f%n",
+                r.family(),
+                r.d(),
+                r.paramsTotal(),
+                r.paramsActive(),
+                r.msPerToken(),
+                r.tokensPerS());
+            w.flush();
+          }
+        }
+      }
+      String text =
+          new GsonBuilder()
+              .setFieldNamingPolicy(com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+              .setPrettyPrinting()
+              .create()
+              .toJson(rows);
+      if (json) {
+        w.println(text);
+      }
+      if (out != null) {
+        Files.writeString(out, text + "\n");
+      }
+      if (chart != null) {
+        ScalingChart.write(rows, layers, context, chart);
+      }
+      return 0;
+    }
+  }
+}

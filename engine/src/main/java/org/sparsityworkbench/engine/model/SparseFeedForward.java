@@ -1,0 +1,132 @@
+package org.sparsityworkbench.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Random;
+
+/**
+ * The Scaling Transformers sparse feed-forward of one layer ("Sparse is Enough", arXiv 2111.12763,
+ * section 3.1). d_ff units in d_ff / N blocks of N; a low-rank controller scores every unit, logits
+ * = (x A) B + bias, read as (blocks, N); one unit per block is active.
+ *
+ * <p>Dimensions: n tokens, d model width, f = d_ff, N units per block, r controller rank.
+ *
+ * <ul>
+ *   <li>Decode ({@link #decode}): the argmax unit of each block; only its rows of W1 and W2 (both
+ *       stored (f, d)) are gathered and multiplied: y = sum_j relu(W1[i_j] . x) W2[i_j].
+ *   <li>Reference ({@link #masked}): relu(x W1^T) * onehot W2, the dense product times the mask.
+ *   <li>Training ({@link #training}): Gumbel-perturbed argmax one-hot with a straight-through
+ *       gradient through the per-block softmax, or the softmax itself, on the dense product.
+ * </ul>
+ */
+public final class SparseFeedForward {
+  private final NDArray a;
+  private final NDArray b;
+  private final NDArray bias;
+  private final NDArray w1;
+  private final NDArray w2;
+  private final NDArray offsets;
+  private final int blockSize;
+  private final int blocks;
+  private final int dFf;
+
+  /**
+   * @param a controller (d, r)
+   * @param b controller (r, f)
+   * @param bias controller bias (f)
+   * @param w1 input weights of the units (f, d)
+   * @param w2 output weights of the units (f, d)
+   * @param blockSize N
+   */
+  public SparseFeedForward(
+      NDArray a, NDArray b, NDArray bias, NDArray w1, NDArray w2, int blockSize) {
+    this.a = a;
+    this.b = b;
+    this.bias = bias;
+    this.w1 = w1;
+    this.w2 = w2;
+    this.blockSize = blockSize;
+    this.dFf = (int) w1.getShape().get(0);
+    this.blocks = dFf / blockSize;
+    // First unit of every block: 0, N, 2N, ...; lives as long as the weights.
+    this.offsets = w1.getManager().arange(0, dFf, blockSize, DataType.INT64);
+  }
+
+  /** Controller logits (n, blocks, N) of flat input (n, d). */
+  public NDArray controllerLogits(NDArray flat) {
+    return flat.matMul(a) // (n, r)
+        .matMul(b) // (n, f)
+        .add(bias)
+        .reshape(flat.getShape().get(0), blocks, blockSize);
+  }
+
+  /** The decode path: argmax unit per block, gathered rows only. (n, d) -> (n, d). */
+  public NDArray decode(NDArray flat) {
+    return gathered(flat, controllerLogits(flat).argMax(-1));
+  }
+
+  /**
+   * y_t = sum_j relu(W1[i_tj] . x_t) W2[i_tj] for the chosen unit i_tj = j N + chosen[t, j].
+   *
+   * @param chosen (n, blocks) int64 unit within each block
+   */
+  public NDArray gathered(NDArray flat, NDArray chosen) {
+    long n = flat.getShape().get(0);
+    long d = flat.getShape().get(1);
+    NDArray idx = chosen.add(offsets).reshape(-1); // (n * blocks)
+    NDArray rows1 = Ops.gatherRows(w1, idx); // (n * blocks, d)
+    NDArray rows2 = Ops.gatherRows(w2, idx);
+    if (n == 1) {
+      // Decode: plain matrix-vector products (batched 3-d products are 2x slower here).
+      NDArray mid = Ops.relu(rows1.matMul(flat.reshape(d, 1))); // (blocks, 1)
+      return mid.reshape(1, blocks).matMul(rows2); // (1, d)
+    }
+    NDArray mid = Ops.relu(rows1.reshape(n, blocks, d).matMul(flat.reshape(n, d, 1)));
+    return mid.transpose(0, 2, 1).matMul(rows2.reshape(n, blocks, d)).reshape(n, d); // (n, d)
+  }
+
+  /** The evaluation reference relu(x W1^T) * onehot(chosen) W2; never the decode path. */
+  public NDArray masked(NDArray flat, NDArray chosen) {
+    long n = flat.getShape().get(0);
+    NDArray mask = chosen.oneHot(blockSize).reshape(n, dFf); // (n, f)
+    return Ops.relu(flat.matMul(w1.transpose())).mul(mask).matMul(w2);
+  }
+
+  /**
+   * The training path. With probability quantProb: mask = softmax + stop_gradient(onehot -
+   * softmax), the one-hot of argmax(log_softmax + temperature * Gumbel noise), so the forward pass
+   * uses the one-hot and the gradient flows through the softmax; otherwise mask = softmax.
+   */
+  public NDArray training(NDArray flat, double temperature, double quantProb, Random rng) {
+    NDManager m = flat.getManager();
+    long n = flat.getShape().get(0);
+    NDArray logp = controllerLogits(flat).logSoftmax(-1); // (n, blocks, N)
+    Shape s = logp.getShape();
+    NDArray soft = logp.exp();
+    NDArray mask = soft;
+    if (rng.nextDouble() < quantProb) {
+      float[] gumbel = new float[Math.toIntExact(s.size())];
+      for (int i = 0; i < gumbel.length; i++) {
+        double u = 1e-6 + (1 - 2e-6) * rng.nextDouble();
+        gumbel[i] = (float) (-Math.log(-Math.log(u)) * temperature);
+      }
+      NDArray choice = logp.stopGradient().add(m.create(gumbel, s)).argMax(-1); // (n, blocks)
+      NDArray hard = choice.oneHot(blockSize).toType(DataType.FLOAT32, false);
+      mask = soft.add(hard.sub(soft).stopGradient());
+    }
+    NDArray mid = Ops.relu(flat.matMul(w1.transpose()).reshape(s).mul(mask)); // (n, blocks, N)
+    return mid.reshape(n, dFf).matMul(w2);
+  }
+
+  /** Units per block (N). */
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** Number of blocks (f / N). */
+  public int blocks() {
+    return blocks;
+  }
+}
