@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "Sparsity Workbench 0.1.0",
     description = "See sparse transformers think. With no arguments, opens the GUI.",
-    subcommands = {Cli.Info.class, Cli.Decode.class, Cli.InitModel.class, Bench.class})
+    subcommands = {Cli.Info.class, Cli.Decode.class, Cli.InitModel.class, Train.class, Bench.class})
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -2,7 +2,6 @@ package org.sparsityworkbench.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import java.nio.ByteOrder;
 
 /** Copies float32 arrays out of native memory. */
 public final class Floats {
@@ -17,8 +16,6 @@ public final class Floats {
     if (a.getDataType() != DataType.FLOAT32) {
       return a.toFloatArray();
     }
-    float[] out = new float[Math.toIntExact(a.size())];
-    a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
-    return out;
+    return a.toFloatArray();
   }
 }

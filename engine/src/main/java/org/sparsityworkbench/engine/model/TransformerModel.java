@@ -94,6 +94,11 @@ public final class TransformerModel implements AutoCloseable {
     return manager;
   }
 
+  /** Every weight, by name, in file order. */
+  public Map<String, NDArray> params() {
+    return java.util.Collections.unmodifiableMap(params);
+  }
+
   /** A weight by name. */
   public NDArray param(String name) {
     NDArray a = params.get(name);
@@ -238,12 +243,33 @@ public final class TransformerModel implements AutoCloseable {
 
   /** Writes {@code config.json} and {@code model.safetensors} (float32) into a directory. */
   public void save(Path dir, Map<String, String> metadata) throws IOException {
+    save(dir, metadata, SafeTensors.DType.F32);
+  }
+
+  /**
+   * Writes {@code config.json} and {@code model.safetensors} with tensors stored as {@code dtype}
+   * (F32 exactly; F16 rounds to nearest, for smaller files; computation is always float32).
+   */
+  public void save(Path dir, Map<String, String> metadata, SafeTensors.DType dtype)
+      throws IOException {
     Files.createDirectories(dir);
     List<SafeTensors.Tensor> tensors = new ArrayList<>();
     for (ParameterLayout.Param p : ParameterLayout.of(config)) {
       NDArray a = params.get(p.name());
-      ByteBuffer b = ByteBuffer.wrap(a.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
-      tensors.add(new SafeTensors.Tensor(p.name(), SafeTensors.DType.F32, p.shape(), b));
+      ByteBuffer b;
+      if (dtype == SafeTensors.DType.F32) {
+        b = ByteBuffer.wrap(a.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
+      } else if (dtype == SafeTensors.DType.F16) {
+        float[] v = a.toFloatArray();
+        b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+          b.putShort(Float.floatToFloat16(x));
+        }
+        b.flip();
+      } else {
+        throw new IllegalArgumentException("saving as " + dtype + " is not supported");
+      }
+      tensors.add(new SafeTensors.Tensor(p.name(), dtype, p.shape(), b));
     }
     SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, metadata);
     String json =
@@ -266,13 +292,29 @@ public final class TransformerModel implements AutoCloseable {
   // Forward pass
   // ---------------------------------------------------------------------------------------------
 
-  /** Options of one forward pass. */
+  /**
+   * Options of one forward pass.
+   *
+   * @param jitterRng random numbers of training (router jitter, Gumbel noise, mask choice)
+   * @param auxLosses in training, receives each MoE layer's weighted auxiliary loss
+   *     (aux_loss_weight * load balance + z_loss_weight * z-loss) as a differentiable scalar
+   */
   public record ForwardOptions(
       boolean training,
       boolean enforceCapacity,
       boolean collectAttention,
       boolean allLogits,
-      Random jitterRng) {
+      Random jitterRng,
+      List<NDArray> auxLosses) {
+    public ForwardOptions(
+        boolean training,
+        boolean enforceCapacity,
+        boolean collectAttention,
+        boolean allLogits,
+        Random jitterRng) {
+      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, null);
+    }
+
     /** Inference defaults: capacity enforced, no attention copies, last-position logits only. */
     public static ForwardOptions inference(boolean collectAttention) {
       return new ForwardOptions(false, true, collectAttention, false, null);
@@ -370,7 +412,7 @@ public final class TransformerModel implements AutoCloseable {
         v[q * s + k] = Float.NEGATIVE_INFINITY;
       }
     }
-    return m.create(v, new Shape(t, s));
+    return Ops.constant(m, v, new Shape(t, s));
   }
 
   /** Causal multi-head attention of normalised input h (B, T, d); returns (B, T, d). */
@@ -536,6 +578,32 @@ public final class TransformerModel implements AutoCloseable {
     return ff.gathered(flat, chosen).reshape(shape);
   }
 
+  /**
+   * The differentiable router losses of one layer, weighted: aux_loss_weight * E * sum_e f_e P_e
+   * (f_e from the routing decisions, a constant; P_e = mean probability, differentiable) +
+   * z_loss_weight * mean_t logsumexp(logits_t)^2.
+   */
+  private NDArray routerLoss(NDArray probs, NDArray logits, Router.Routing routing, int n, int e) {
+    int k = config.topK();
+    float[] f = new float[e];
+    for (int[] ex : routing.experts()) {
+      for (int x : ex) {
+        f[x] += 1f / (n * k);
+      }
+    }
+    NDManager m = probs.getManager();
+    NDArray aux =
+        probs
+            .mean(new int[] {0})
+            .mul(Ops.constant(m, f, new Shape(e)))
+            .sum()
+            .mul((float) (e * config.auxLossWeight()));
+    NDArray max = logits.max(new int[] {-1}, true).stopGradient(); // (N, 1)
+    NDArray lse = logits.sub(max).exp().sum(new int[] {-1}, true).log().add(max); // (N, 1)
+    NDArray z = lse.square().mean().mul((float) config.zLossWeight());
+    return aux.add(z);
+  }
+
   /** Dense feed-forward relu(h W1^T) W2 of (B, T, d). */
   private NDArray denseFfn(int layer, NDArray h) {
     return ffn(
@@ -567,7 +635,7 @@ public final class TransformerModel implements AutoCloseable {
       for (int i = 0; i < noise.length; i++) {
         noise[i] = (float) (1 - eps + 2 * eps * opt.jitterRng().nextDouble());
       }
-      routerIn = flat.mul(flat.getManager().create(noise, flat.getShape()));
+      routerIn = flat.mul(Ops.constant(flat.getManager(), noise, flat.getShape()));
     }
     NDArray logits =
         routerIn
@@ -583,6 +651,9 @@ public final class TransformerModel implements AutoCloseable {
     Router.Routing routing =
         Router.route(
             p, trace == null || n == 1 ? null : Floats.of(logits), n, e, k, renorm, capacity);
+    if (opt.training() && opt.auxLosses() != null) {
+      opt.auxLosses().add(routerLoss(probs, logits, routing, n, e));
+    }
     long r1 = System.nanoTime();
     if (trace != null) {
       trace.routerProbs = p;
@@ -614,11 +685,11 @@ public final class TransformerModel implements AutoCloseable {
       }
     }
     NDManager m = flat.getManager();
-    NDArray gates = probs.mul(m.create(chosen, new Shape(n, e)));
+    NDArray gates = probs.mul(Ops.constant(m, chosen, new Shape(n, e)));
     if (renorm) {
       gates = gates.div(gates.sum(new int[] {-1}, true));
     }
-    gates = gates.mul(m.create(keptMask, new Shape(n, e))); // (N, E), zero where dropped
+    gates = gates.mul(Ops.constant(m, keptMask, new Shape(n, e))); // (N, E), zero where dropped
     NDList parts = new NDList();
     for (int x = 0; x < e; x++) {
       int count = routing.load()[x];
@@ -634,10 +705,10 @@ public final class TransformerModel implements AutoCloseable {
           idx[c++] = t;
         }
       }
-      NDArray rows = m.create(idx);
+      NDArray rows = Ops.constant(m, idx);
       NDArray y = ffn(flat.get(rows), w1.get(x), w2.get(x)); // (n_x, d)
       NDArray g = gates.get(rows).get(new NDIndex(":, {}:{}", x, x + 1)); // (n_x, 1)
-      parts.add(m.create(scatter, new Shape(n, count)).matMul(y.mul(g))); // (N, d)
+      parts.add(Ops.constant(m, scatter, new Shape(n, count)).matMul(y.mul(g))); // (N, d)
     }
     NDArray out = flat.zerosLike();
     for (NDArray part : parts) {

@@ -1,0 +1,268 @@
+package org.sparsityworkbench.app;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.io.SafeTensors;
+import org.sparsityworkbench.engine.model.ModelSummary;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.train.Corpus;
+import org.sparsityworkbench.engine.train.TrainOptions;
+import org.sparsityworkbench.engine.train.Trainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./workbench train}: trains a model of any family on a byte corpus. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = "Train a model on a byte corpus, with checkpoints, resume and training.csv.")
+final class Train implements Callable<Integer> {
+  @Option(
+      names = "--family",
+      required = true,
+      description = "dense, switch, topk, sparse-ff, sparse-qkv, sparse-ffqkv.")
+  String family;
+
+  @Option(names = "--corpus", required = true, description = "A text file or a folder of them.")
+  Path corpus;
+
+  @Option(names = "--out", required = true, description = "Run directory (model, checkpoint, csv).")
+  Path out;
+
+  @Option(names = "--steps", required = true)
+  int steps;
+
+  @Option(names = "--d-model", defaultValue = "128")
+  int dModel;
+
+  @Option(names = "--layers", defaultValue = "4")
+  int layers;
+
+  @Option(names = "--heads", defaultValue = "4")
+  int heads;
+
+  @Option(names = "--d-ff", defaultValue = "512")
+  int dFf;
+
+  @Option(names = "--context", defaultValue = "256")
+  int context;
+
+  @Option(names = "--experts", defaultValue = "8")
+  int experts;
+
+  @Option(names = "--top-k", description = "Experts per token (switch: 1, topk: default 2).")
+  Integer topK;
+
+  @Option(names = "--capacity-factor", defaultValue = "1.25")
+  double capacityFactor;
+
+  @Option(names = "--block-size", defaultValue = "16")
+  int blockSize;
+
+  @Option(names = "--controller-rank", description = "Default d_ff / block size.")
+  Integer controllerRank;
+
+  @Option(names = "--qkv-modules", defaultValue = "4")
+  int qkvModules;
+
+  @Option(names = "--conv-kernel", defaultValue = "3")
+  int convKernel;
+
+  @Option(names = "--batch", defaultValue = "16")
+  int batch;
+
+  @Option(names = "--seq-len", defaultValue = "128")
+  int seqLen;
+
+  @Option(names = "--lr", defaultValue = "3e-3")
+  double lr;
+
+  @Option(names = "--warmup", defaultValue = "100")
+  int warmup;
+
+  @Option(names = "--weight-decay", defaultValue = "0.01")
+  double weightDecay;
+
+  @Option(names = "--clip", defaultValue = "1.0")
+  double clip;
+
+  @Option(names = "--seed", defaultValue = "0")
+  long seed;
+
+  @Option(names = "--eval-every", defaultValue = "100")
+  int evalEvery;
+
+  @Option(names = "--checkpoint-every", defaultValue = "200")
+  int checkpointEvery;
+
+  @Option(names = "--val-batches", defaultValue = "8")
+  int valBatches;
+
+  @Option(names = "--resume", description = "Continue the run in --out from its checkpoint.")
+  boolean resume;
+
+  @Option(names = "--float16", description = "Store the exported weights as float16.")
+  boolean float16;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig c;
+    TrainOptions o;
+    try {
+      Family f = Family.parse(family);
+      int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
+      if (f.isMoe()) {
+        c = ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);
+      } else if (f.hasSparseFf() || f.hasSparseQkv()) {
+        int rank = controllerRank != null ? controllerRank : Math.max(1, dFf / blockSize);
+        c =
+            ModelConfig.sparse(
+                f, dModel, layers, heads, dFf, context, blockSize, rank, qkvModules, convKernel);
+      } else {
+        c = ModelConfig.dense(dModel, layers, heads, dFf, context);
+      }
+      o =
+          new TrainOptions(
+              steps,
+              batch,
+              seqLen,
+              lr,
+              warmup,
+              weightDecay,
+              clip,
+              seed,
+              evalEvery,
+              checkpointEvery,
+              valBatches);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Corpus data = Corpus.read(corpus, seqLen);
+    PrintWriter err = spec.commandLine().getErr();
+    long t0 = System.nanoTime();
+    try (NDManager root = rootManager()) {
+      Trainer trainer = Trainer.open(c, o, data, out, resume, root);
+      int startStep = trainer.step();
+      err.printf(
+          "training %s (%s parameters) on %s: %d train / %d held-out bytes, %s%n",
+          c.family(),
+          ModelSummary.human(ModelSummary.of(c).totalParams()),
+          corpus,
+          data.train().length,
+          data.validation().length,
+          Engines.describe());
+      trainer.run(
+          p -> {
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            double perStep = elapsed / Math.max(1, p.step() - startStep);
+            long eta = (long) (perStep * (p.steps() - p.step()));
+            int width = 24;
+            int filled = (int) ((long) width * p.step() / p.steps());
+            err.printf(
+                Locale.ROOT,
+                "\r[%s%s] step %d/%d  loss %.3f (%.2f bpb)  val %s bpb  %.0f tok/s  ETA %dm%02ds ",
+                "=".repeat(filled),
+                " ".repeat(width - filled),
+                p.step(),
+                p.steps(),
+                p.loss(),
+                p.loss() / Math.log(2),
+                Double.isNaN(p.valBitsPerByte())
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.3f", p.valBitsPerByte()),
+                p.tokensPerS(),
+                eta / 60,
+                eta % 60);
+            err.flush();
+          },
+          Integer.MAX_VALUE);
+      err.println();
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      trainer.export(
+          float16 ? SafeTensors.DType.F16 : SafeTensors.DType.F32,
+          Map.of("step", Integer.toString(trainer.step())));
+      writeCard(c, o, data, trainer.lastValidation(), seconds, startStep);
+      err.printf(
+          Locale.ROOT,
+          "done: %s, val %.3f bits per byte, %.0f s%n",
+          out,
+          trainer.lastValidation(),
+          seconds);
+    }
+    return 0;
+  }
+
+  private void writeCard(
+      ModelConfig c, TrainOptions o, Corpus data, double val, double seconds, int resumedAt)
+      throws java.io.IOException {
+    ModelSummary s = ModelSummary.of(c);
+    String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    String card =
+        "# "
+            + out.getFileName()
+            + "\n\n"
+            + "A byte-level "
+            + c.family()
+            + " model trained by Sparsity Workbench.\n\n"
+            + "| | |\n|---|---|\n"
+            + "| architecture | "
+            + s.architecture()
+            + " |\n"
+            + "| parameters | "
+            + s.totalParams()
+            + " total, "
+            + s.activeParams()
+            + " active per token |\n"
+            + "| corpus | `"
+            + data.source()
+            + "` ("
+            + data.train().length
+            + " train / "
+            + data.validation().length
+            + " held-out bytes, last 5% held out) |\n"
+            + "| steps | "
+            + o.steps()
+            + " x batch "
+            + o.batch()
+            + " x "
+            + o.sequenceLength()
+            + " bytes, AdamW lr "
+            + o.learningRate()
+            + ", warm-up "
+            + o.warmup()
+            + ", cosine to 10% |\n"
+            + "| seed | "
+            + o.seed()
+            + " |\n"
+            + String.format(Locale.ROOT, "| validation | %.3f bits per byte |%n", val)
+            + String.format(
+                Locale.ROOT,
+                "| training time | %.0f s%s on %s |%n",
+                seconds,
+                resumedAt > 0 ? " (this invocation, resumed at step " + resumedAt + ")" : "",
+                Engines.describe())
+            + "\nReproduce:\n\n```\n./workbench train "
+            + command.replaceFirst("^train ", "")
+            + "\n```\n\n`training.csv` holds the loss curve"
+            + (c.family().isMoe() ? " and the expert load and router entropy per layer" : "")
+            + ".\n";
+    Files.writeString(out.resolve(TransformerModel.CARD_FILE), card, StandardCharsets.UTF_8);
+  }
+
+  static NDManager rootManager() {
+    Engines.pytorch();
+    return NDManager.newBaseManager();
+  }
+}
