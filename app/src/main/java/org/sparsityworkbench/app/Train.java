@@ -193,21 +193,23 @@ final class Train implements Callable<Integer> {
       trainer.export(
           float16 ? SafeTensors.DType.F16 : SafeTensors.DType.F32,
           Map.of("step", Integer.toString(trainer.step())));
-      writeCard(c, o, data, trainer.lastValidation(), seconds, startStep);
+      writeCard(c, o, data, trainer, seconds, startStep);
       err.printf(
           Locale.ROOT,
-          "done: %s, val %.3f bits per byte, %.0f s%n",
+          "done: %s, val %.3f bits per byte, %.0f s, %d updates skipped%n",
           out,
           trainer.lastValidation(),
-          seconds);
+          seconds,
+          trainer.skippedUpdates());
     }
     return 0;
   }
 
   private void writeCard(
-      ModelConfig c, TrainOptions o, Corpus data, double val, double seconds, int resumedAt)
+      ModelConfig c, TrainOptions o, Corpus data, Trainer trainer, double seconds, int resumedAt)
       throws java.io.IOException {
     ModelSummary s = ModelSummary.of(c);
+    double val = trainer.lastValidation();
     String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
     String card =
         "# "
@@ -253,6 +255,14 @@ final class Train implements Callable<Integer> {
                 seconds,
                 resumedAt > 0 ? " (this invocation, resumed at step " + resumedAt + ")" : "",
                 Engines.describe())
+            + (trainer.skippedUpdates() > 0
+                ? String.format(
+                    Locale.ROOT,
+                    "%n%d of %d updates were skipped because the gradient was not finite (see"
+                        + " sample-models/README.md).%n",
+                    trainer.skippedUpdates(),
+                    o.steps())
+                : "")
             + "\nReproduce:\n\n```\n./workbench train "
             + command.replaceFirst("^train ", "")
             + "\n```\n\n`training.csv` holds the loss curve"

@@ -51,15 +51,29 @@ public final class WorkbenchApp extends Application {
     }
   }
 
-  /** Model directories under the bundled models folder, sorted by name. */
+  private static boolean isMoe(Path dir) {
+    try {
+      return org.sparsityworkbench.engine.config.ModelConfig.read(
+              dir.resolve(TransformerModel.CONFIG_FILE))
+          .family()
+          .isMoe();
+    } catch (org.sparsityworkbench.engine.config.ModelFormatException e) {
+      return false; // listed anyway; loading it will show the error
+    }
+  }
+
+  /** Model directories under the bundled models folder, mixture-of-experts ones first. */
   static List<Path> sampleModels() {
     Path root = Path.of(System.getProperty(MODELS_PROPERTY, "sample-models"));
     if (!Files.isDirectory(root)) {
       return List.of();
     }
     try (Stream<Path> s = Files.list(root)) {
+      // Routed models first: they have the most to show on one click of Generate.
       return s.filter(p -> Files.isRegularFile(p.resolve(TransformerModel.CONFIG_FILE)))
-          .sorted()
+          .sorted(
+              java.util.Comparator.comparing((Path p) -> !isMoe(p))
+                  .thenComparing(Path::getFileName))
           .toList();
     } catch (IOException e) {
       return List.of();

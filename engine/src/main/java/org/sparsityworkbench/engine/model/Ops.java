@@ -1,8 +1,6 @@
 package org.sparsityworkbench.engine.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 
 /** Native operations that DJL's public NDArray API makes slow or awkward. */
@@ -15,25 +13,6 @@ final class Ops {
    */
   static NDArray relu(NDArray x) {
     return x.getNDArrayInternal().relu();
-  }
-
-  /**
-   * A native-owned copy of Java data. DJL's {@code create} on the CPU wraps a Java direct buffer
-   * without copying; a tensor that autograd or a view keeps beyond the wrapper's life would read
-   * freed memory. Constants that enter the autograd graph are therefore copied into PyTorch's own
-   * memory.
-   */
-  static NDArray constant(NDManager m, float[] data, Shape shape) {
-    try (NDArray wrapped = m.create(data, shape)) {
-      return wrapped.duplicate();
-    }
-  }
-
-  /** As {@link #constant(NDManager, float[], Shape)}, for int64 indices of shape (n). */
-  static NDArray constant(NDManager m, long[] data) {
-    try (NDArray wrapped = m.create(data)) {
-      return wrapped.duplicate();
-    }
   }
 
   /**

@@ -112,8 +112,7 @@ public final class SparseFeedForward {
         double u = 1e-6 + (1 - 2e-6) * rng.nextDouble();
         gumbel[i] = (float) (-Math.log(-Math.log(u)) * temperature);
       }
-      NDArray choice =
-          logp.stopGradient().add(Ops.constant(m, gumbel, s)).argMax(-1); // (n, blocks)
+      NDArray choice = logp.stopGradient().add(m.create(gumbel, s)).argMax(-1); // (n, blocks)
       NDArray hard = choice.oneHot(blockSize).toType(DataType.FLOAT32, false);
       mask = soft.add(hard.sub(soft).stopGradient());
     }

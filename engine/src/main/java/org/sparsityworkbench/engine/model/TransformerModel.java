@@ -412,7 +412,7 @@ public final class TransformerModel implements AutoCloseable {
         v[q * s + k] = Float.NEGATIVE_INFINITY;
       }
     }
-    return Ops.constant(m, v, new Shape(t, s));
+    return m.create(v, new Shape(t, s));
   }
 
   /** Causal multi-head attention of normalised input h (B, T, d); returns (B, T, d). */
@@ -591,16 +591,16 @@ public final class TransformerModel implements AutoCloseable {
         f[x] += 1f / (n * k);
       }
     }
+    // Scalars as arrays of this step's scope. DJL's mul(float) makes a native scalar that it
+    // frees after the call while autograd still holds it for the backward pass: gradients then
+    // read freed memory (garbage, NaN). Every scalar in a differentiable expression is an array.
     NDManager m = probs.getManager();
-    NDArray aux =
-        probs
-            .mean(new int[] {0})
-            .mul(Ops.constant(m, f, new Shape(e)))
-            .sum()
-            .mul((float) (e * config.auxLossWeight()));
+    NDArray auxWeight = m.create((float) (e * config.auxLossWeight()));
+    NDArray zWeight = m.create((float) config.zLossWeight());
+    NDArray aux = probs.mean(new int[] {0}).mul(m.create(f)).sum().mul(auxWeight);
     NDArray max = logits.max(new int[] {-1}, true).stopGradient(); // (N, 1)
     NDArray lse = logits.sub(max).exp().sum(new int[] {-1}, true).log().add(max); // (N, 1)
-    NDArray z = lse.square().mean().mul((float) config.zLossWeight());
+    NDArray z = lse.square().mean().mul(zWeight);
     return aux.add(z);
   }
 
@@ -635,12 +635,10 @@ public final class TransformerModel implements AutoCloseable {
       for (int i = 0; i < noise.length; i++) {
         noise[i] = (float) (1 - eps + 2 * eps * opt.jitterRng().nextDouble());
       }
-      routerIn = flat.mul(Ops.constant(flat.getManager(), noise, flat.getShape()));
+      routerIn = flat.mul(flat.getManager().create(noise, flat.getShape()));
     }
-    NDArray logits =
-        routerIn
-            .toType(DataType.FLOAT32, false)
-            .matMul(param(ParameterLayout.layer(layer, "moe.router"))); // (N, E)
+    // Weights and activations are float32 throughout, so the router runs in float32.
+    NDArray logits = routerIn.matMul(param(ParameterLayout.layer(layer, "moe.router"))); // (N, E)
     NDArray probs = logits.softmax(-1);
     float[] p = Floats.of(probs);
     int capacity =
@@ -685,11 +683,11 @@ public final class TransformerModel implements AutoCloseable {
       }
     }
     NDManager m = flat.getManager();
-    NDArray gates = probs.mul(Ops.constant(m, chosen, new Shape(n, e)));
+    NDArray gates = probs.mul(m.create(chosen, new Shape(n, e)));
     if (renorm) {
       gates = gates.div(gates.sum(new int[] {-1}, true));
     }
-    gates = gates.mul(Ops.constant(m, keptMask, new Shape(n, e))); // (N, E), zero where dropped
+    gates = gates.mul(m.create(keptMask, new Shape(n, e))); // (N, E), zero where dropped
     NDList parts = new NDList();
     for (int x = 0; x < e; x++) {
       int count = routing.load()[x];
@@ -705,10 +703,10 @@ public final class TransformerModel implements AutoCloseable {
           idx[c++] = t;
         }
       }
-      NDArray rows = Ops.constant(m, idx);
+      NDArray rows = m.create(idx);
       NDArray y = ffn(flat.get(rows), w1.get(x), w2.get(x)); // (n_x, d)
       NDArray g = gates.get(rows).get(new NDIndex(":, {}:{}", x, x + 1)); // (n_x, 1)
-      parts.add(Ops.constant(m, scatter, new Shape(n, count)).matMul(y.mul(g))); // (N, d)
+      parts.add(m.create(scatter, new Shape(n, count)).matMul(y.mul(g))); // (N, d)
     }
     NDArray out = flat.zerosLike();
     for (NDArray part : parts) {

@@ -71,6 +71,7 @@ public final class Trainer {
   private final Map<String, NDArray> m2 = new LinkedHashMap<>();
   private final List<String> csv = new ArrayList<>();
   private int step;
+  private int skipped;
   private double lastVal = Double.NaN;
 
   private Trainer(
@@ -174,6 +175,11 @@ public final class Trainer {
     return model;
   }
 
+  /** Updates skipped because the gradient was not finite. */
+  public int skippedUpdates() {
+    return skipped;
+  }
+
   /** Steps done so far. */
   public int step() {
     return step;
@@ -243,8 +249,12 @@ public final class Trainer {
     return logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).neg().mean();
   }
 
-  /** AdamW with bias correction and global-norm clipping; gradients are zeroed afterwards. */
-  private void adamw(double lr) {
+  /**
+   * AdamW with bias correction and global-norm clipping; gradients are zeroed afterwards.
+   *
+   * @return false when the update was skipped because the gradient was not finite
+   */
+  private boolean adamw(double lr) {
     Map<String, NDArray> grads = new LinkedHashMap<>();
     double sq = 0;
     for (Map.Entry<String, NDArray> e : model.params().entrySet()) {
@@ -253,6 +263,15 @@ public final class Trainer {
       sq += g.square().sum().getFloat();
     }
     double norm = Math.sqrt(sq);
+    if (!Double.isFinite(norm)) {
+      // A non-finite gradient would poison every weight through Adam's moments: skip the update
+      // (as mixed-precision trainers do), count it, and report the count in the model card.
+      skipped++;
+      for (NDArray g : grads.values()) {
+        g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+      }
+      return false;
+    }
     float scale = (float) (norm > options.clip() ? options.clip() / norm : 1.0);
     double c1 = 1 - Math.pow(BETA1, step);
     double c2 = 1 - Math.pow(BETA2, step);
@@ -271,6 +290,7 @@ public final class Trainer {
       p.subi(update.mul((float) lr));
       grads.get(name).subi(grads.get(name)); // zero the accumulated gradient in place
     }
+    return true;
   }
 
   /** Matrices decay; norms, biases, embeddings and position tables do not. */
