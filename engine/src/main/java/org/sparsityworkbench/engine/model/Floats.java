@@ -9,9 +9,9 @@ public final class Floats {
   private Floats() {}
 
   /**
-   * The values of a float32 array, read through a direct view of its native memory and copied
-   * once into the Java array. (DJL's {@code toFloatArray} copies twice, through a temporary Java
-   * byte array.)
+   * The values of a float32 array, read through a direct view of its native memory and copied once
+   * into the Java array. (DJL's {@code toFloatArray} copies twice, through a temporary Java byte
+   * array.)
    */
   public static float[] of(NDArray a) {
     if (a.getDataType() != DataType.FLOAT32) {
