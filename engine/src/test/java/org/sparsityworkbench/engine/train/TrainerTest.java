@@ -114,9 +114,10 @@ class TrainerTest {
   }
 
   @Test
-  void moeTrainingRecordsExpertLoadAndRouterEntropy() throws Exception {
+  void moeTrainingIsDeterministicAndRecordsExpertLoadAndRouterEntropy() throws Exception {
     ModelConfig c = ModelConfig.moe(Family.TOPK, 32, 1, 2, 64, 32, 4, 2, 1.25);
     List<String> csv = train(dir.resolve("moe"), c, 10, Integer.MAX_VALUE);
+    assertEquals(csv, train(dir.resolve("moe-again"), c, 10, Integer.MAX_VALUE), "deterministic");
     assertTrue(
         csv.getFirst().contains("load_l0_e3") && csv.getFirst().contains("router_entropy_l0"));
     String[] row = csv.get(1).split(",");
