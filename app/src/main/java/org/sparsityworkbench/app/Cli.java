@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sparsityworkbench.engine.Engines;
-import org.sparsityworkbench.engine.config.Family;
 import org.sparsityworkbench.engine.config.ModelConfig;
 import org.sparsityworkbench.engine.config.ModelFormatException;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
@@ -234,55 +233,10 @@ public final class Cli implements Runnable {
       description =
           "Write a randomly initialised model directory (config.json, model.safetensors).")
   static final class InitModel implements Callable<Integer> {
-    @Option(
-        names = "--family",
-        required = true,
-        description = "dense, switch, topk, sparse-ff, sparse-qkv or sparse-ffqkv.")
-    String family;
+    @CommandLine.Mixin ArchitectureOptions arch;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
-
-    @Option(names = "--d-model", defaultValue = "128")
-    int dModel;
-
-    @Option(names = "--layers", defaultValue = "4")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "4")
-    int heads;
-
-    @Option(names = "--d-ff", defaultValue = "512")
-    int dFf;
-
-    @Option(names = "--context", defaultValue = "512")
-    int context;
-
-    @Option(names = "--experts", defaultValue = "8")
-    int experts;
-
-    @Option(names = "--top-k", description = "Experts per token (switch: 1, topk: default 2).")
-    Integer topK;
-
-    @Option(names = "--capacity-factor", defaultValue = "1.25")
-    double capacityFactor;
-
-    @Option(
-        names = "--block-size",
-        defaultValue = "32",
-        description = "Sparse FF: units per block.")
-    int blockSize;
-
-    @Option(
-        names = "--controller-rank",
-        description = "Sparse FF: controller rank (default d_ff / block size).")
-    Integer controllerRank;
-
-    @Option(names = "--qkv-modules", defaultValue = "4", description = "Sparse QKV: modules S.")
-    int qkvModules;
-
-    @Option(names = "--conv-kernel", defaultValue = "3", description = "Sparse QKV: kernel length.")
-    int convKernel;
 
     @Option(names = "--seed", defaultValue = "0")
     long seed;
@@ -296,18 +250,7 @@ public final class Cli implements Runnable {
     public Integer call() throws Exception {
       ModelConfig c;
       try {
-        Family f = Family.parse(family);
-        int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
-        if (f.isMoe()) {
-          c = ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);
-        } else if (f.hasSparseFf() || f.hasSparseQkv()) {
-          int rank = controllerRank != null ? controllerRank : Math.max(1, dFf / blockSize);
-          c =
-              ModelConfig.sparse(
-                  f, dModel, layers, heads, dFf, context, blockSize, rank, qkvModules, convKernel);
-        } else {
-          c = ModelConfig.dense(dModel, layers, heads, dFf, context);
-        }
+        c = arch.toConfig();
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
@@ -327,27 +270,8 @@ public final class Cli implements Runnable {
           "# Random "
               + c.family()
               + " model\n\n"
-              + "Randomly initialised by `./workbench init-model --family "
-              + c.family()
-              + " --d-model "
-              + dModel
-              + " --layers "
-              + layers
-              + " --heads "
-              + heads
-              + " --d-ff "
-              + dFf
-              + " --context "
-              + context
-              + (c.family().isMoe() ? " --experts " + experts + " --top-k " + c.topK() : "")
-              + (c.family().hasSparseFf()
-                  ? " --block-size " + c.blockSize() + " --controller-rank " + c.controllerRank()
-                  : "")
-              + (c.family().hasSparseQkv()
-                  ? " --qkv-modules " + c.qkvModules() + " --conv-kernel " + c.convKernel()
-                  : "")
-              + " --seed "
-              + seed
+              + "Randomly initialised by `./workbench "
+              + String.join(" ", spec.commandLine().getParseResult().originalArgs())
               + "`. Not trained: its text is noise and its routing random.\n\n"
               + "- "
               + s.architecture()

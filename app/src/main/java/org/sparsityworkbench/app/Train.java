@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sparsityworkbench.engine.Engines;
-import org.sparsityworkbench.engine.config.Family;
 import org.sparsityworkbench.engine.config.ModelConfig;
 import org.sparsityworkbench.engine.io.SafeTensors;
 import org.sparsityworkbench.engine.model.ModelSummary;
@@ -27,11 +26,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Train a model on a byte corpus, with checkpoints, resume and training.csv.")
 final class Train implements Callable<Integer> {
-  @Option(
-      names = "--family",
-      required = true,
-      description = "dense, switch, topk, sparse-ff, sparse-qkv, sparse-ffqkv.")
-  String family;
+  @CommandLine.Mixin ArchitectureOptions arch;
 
   @Option(names = "--corpus", required = true, description = "A text file or a folder of them.")
   Path corpus;
@@ -41,42 +36,6 @@ final class Train implements Callable<Integer> {
 
   @Option(names = "--steps", required = true)
   int steps;
-
-  @Option(names = "--d-model", defaultValue = "128")
-  int dModel;
-
-  @Option(names = "--layers", defaultValue = "4")
-  int layers;
-
-  @Option(names = "--heads", defaultValue = "4")
-  int heads;
-
-  @Option(names = "--d-ff", defaultValue = "512")
-  int dFf;
-
-  @Option(names = "--context", defaultValue = "256")
-  int context;
-
-  @Option(names = "--experts", defaultValue = "8")
-  int experts;
-
-  @Option(names = "--top-k", description = "Experts per token (switch: 1, topk: default 2).")
-  Integer topK;
-
-  @Option(names = "--capacity-factor", defaultValue = "1.25")
-  double capacityFactor;
-
-  @Option(names = "--block-size", defaultValue = "16")
-  int blockSize;
-
-  @Option(names = "--controller-rank", description = "Default d_ff / block size.")
-  Integer controllerRank;
-
-  @Option(names = "--qkv-modules", defaultValue = "4")
-  int qkvModules;
-
-  @Option(names = "--conv-kernel", defaultValue = "3")
-  int convKernel;
 
   @Option(names = "--batch", defaultValue = "16")
   int batch;
@@ -121,18 +80,7 @@ final class Train implements Callable<Integer> {
     ModelConfig c;
     TrainOptions o;
     try {
-      Family f = Family.parse(family);
-      int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
-      if (f.isMoe()) {
-        c = ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);
-      } else if (f.hasSparseFf() || f.hasSparseQkv()) {
-        int rank = controllerRank != null ? controllerRank : Math.max(1, dFf / blockSize);
-        c =
-            ModelConfig.sparse(
-                f, dModel, layers, heads, dFf, context, blockSize, rank, qkvModules, convKernel);
-      } else {
-        c = ModelConfig.dense(dModel, layers, heads, dFf, context);
-      }
+      c = arch.toConfig();
       o =
           new TrainOptions(
               steps,

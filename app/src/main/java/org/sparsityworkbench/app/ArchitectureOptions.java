@@ -1,0 +1,71 @@
+package org.sparsityworkbench.app;
+
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import picocli.CommandLine.Option;
+
+/** The model hyper-parameters shared by {@code init-model} and {@code train} (a picocli mixin). */
+final class ArchitectureOptions {
+  @Option(
+      names = "--family",
+      required = true,
+      description = "dense, switch, topk, sparse-ff, sparse-qkv or sparse-ffqkv.")
+  String family;
+
+  @Option(names = "--d-model", defaultValue = "128")
+  int dModel;
+
+  @Option(names = "--layers", defaultValue = "4")
+  int layers;
+
+  @Option(names = "--heads", defaultValue = "4")
+  int heads;
+
+  @Option(names = "--d-ff", defaultValue = "512")
+  int dFf;
+
+  @Option(names = "--context", defaultValue = "256")
+  int context;
+
+  @Option(names = "--experts", defaultValue = "8", description = "MoE: experts per layer.")
+  int experts;
+
+  @Option(names = "--top-k", description = "MoE: experts per token (switch: 1, topk: default 2).")
+  Integer topK;
+
+  @Option(names = "--capacity-factor", defaultValue = "1.25")
+  double capacityFactor;
+
+  @Option(names = "--block-size", defaultValue = "16", description = "Sparse FF: units per block.")
+  int blockSize;
+
+  @Option(
+      names = "--controller-rank",
+      description = "Sparse FF: controller rank (default d_ff / block size).")
+  Integer controllerRank;
+
+  @Option(names = "--qkv-modules", defaultValue = "4", description = "Sparse QKV: modules S.")
+  int qkvModules;
+
+  @Option(names = "--conv-kernel", defaultValue = "3", description = "Sparse QKV: kernel length.")
+  int convKernel;
+
+  /**
+   * The validated configuration.
+   *
+   * @throws IllegalArgumentException naming the option or field at fault
+   */
+  ModelConfig toConfig() {
+    Family f = Family.parse(family);
+    if (f.isMoe()) {
+      int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
+      return ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);
+    }
+    if (f.hasSparseFf() || f.hasSparseQkv()) {
+      int rank = controllerRank != null ? controllerRank : Math.max(1, dFf / blockSize);
+      return ModelConfig.sparse(
+          f, dModel, layers, heads, dFf, context, blockSize, rank, qkvModules, convKernel);
+    }
+    return ModelConfig.dense(dModel, layers, heads, dFf, context);
+  }
+}
