@@ -67,6 +67,13 @@ public final class MainViewModel {
 
   private final BooleanBinding canGenerate;
   private final StringBuilder text = new StringBuilder();
+  private final ObservableList<TokenRouting> routingHistory = FXCollections.observableArrayList();
+  private final ObservableList<TokenRouting> routingHistoryView =
+      FXCollections.unmodifiableObservableList(routingHistory);
+
+  /** The routing views keep the most recent tokens only. */
+  public static final int HISTORY = 512;
+
   private DecodeService.Job job;
   private long decodeNanos;
 
@@ -142,10 +149,11 @@ public final class MainViewModel {
           new DecodeOptions(
               maxTokens.get(),
               new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
-              TelemetryLevel.SUMMARY,
+              TelemetryLevel.FULL,
               true);
       text.setLength(0);
       generatedText.set("");
+      routingHistory.clear();
       tokenCount.set(0);
       decodeNanos = 0;
       job = service.decode(model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)));
@@ -188,6 +196,7 @@ public final class MainViewModel {
       return;
     }
     Records.Token lastToken = null;
+    List<TokenRouting> fresh = new java.util.ArrayList<>();
     for (Event ev : events) {
       switch (ev) {
         case EngineReady r -> {
@@ -237,6 +246,9 @@ public final class MainViewModel {
               decodeNanos += (long) (tok.latencyUs() * 1e3);
               lastToken = tok;
               tokenCount.set(tokenCount.get() + 1);
+              fresh.add(
+                  TokenRouting.of(
+                      tok, org.sparsityworkbench.engine.decode.ByteText.label(tok.token())));
             }
             case Records.End end -> {
               running.set(false);
@@ -253,6 +265,14 @@ public final class MainViewModel {
       }
     }
     generatedText.set(text.toString());
+    if (!fresh.isEmpty()) {
+      // One change per frame: drop the oldest beyond the window, append the new ones.
+      int overflow = routingHistory.size() + fresh.size() - HISTORY;
+      if (overflow > 0) {
+        routingHistory.remove(0, Math.min(overflow, routingHistory.size()));
+      }
+      routingHistory.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
+    }
     if (decodeNanos > 0) {
       tokensPerSecond.set(tokenCount.get() / (decodeNanos / 1e9));
     }
@@ -342,6 +362,14 @@ public final class MainViewModel {
   /** One line describing the loaded model's architecture. */
   public ReadOnlyStringProperty architectureProperty() {
     return architecture.getReadOnlyProperty();
+  }
+
+  /**
+   * The routing of the most recent decoded tokens (at most {@link #HISTORY}), oldest first; updated
+   * once per frame.
+   */
+  public ObservableList<TokenRouting> routingHistory() {
+    return routingHistoryView;
   }
 
   public ReadOnlyStringProperty routingProperty() {

@@ -192,7 +192,9 @@ public final class MainView extends BorderPane {
                 .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
     routing.setWrapText(true);
 
-    VBox box = new VBox(8, text, routing);
+    RoutingView map = new RoutingView(vm);
+    map.setPrefHeight(260);
+    VBox box = new VBox(8, text, routing, map);
     box.setPadding(new Insets(8));
     return box;
   }

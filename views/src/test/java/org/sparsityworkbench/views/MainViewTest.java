@@ -102,6 +102,8 @@ class MainViewTest {
     assertTrue(status.getText().startsWith("Done: 40 tokens"), status.getText());
     Label routing = robot.lookup("#routing").queryAs(Label.class);
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
+    Label map = robot.lookup("#routing-summary").queryAs(Label.class);
+    assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
     Label speed = robot.lookup("#speed").queryAs(Label.class);
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
   }
