@@ -139,6 +139,11 @@ final class Bench implements Runnable {
     @Option(names = "--chart", description = "Write a PNG chart of ms/token against d.")
     Path chart;
 
+    @Option(
+        names = "--from",
+        description = "Read the rows from a JSON file written by --out instead of measuring.")
+    Path from;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -158,6 +163,30 @@ final class Bench implements Runnable {
         w.printf(
             "%-14s %6s %12s %12s %10s %10s%n",
             "family", "d", "params", "active", "ms/token", "tokens/s");
+      }
+      if (from != null) {
+        rows.addAll(
+            List.of(
+                new GsonBuilder()
+                    .setFieldNamingPolicy(
+                        com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+                    .create()
+                    .fromJson(
+                        Files.readString(from),
+                        org.sparsityworkbench.engine.bench.ModelBench.Row[].class)));
+        d = List.of();
+        if (!json) {
+          for (var r : rows) {
+            w.printf(
+                "%-14s %6d %12d %12d %10.2f %10.1f%n",
+                r.family(),
+                r.d(),
+                r.paramsTotal(),
+                r.paramsActive(),
+                r.msPerToken(),
+                r.tokensPerS());
+          }
+        }
       }
       for (int x : d) {
         for (var f : fams) {

@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -42,12 +45,14 @@ final class ScalingChart {
             false,
             false);
     XYPlot plot = chart.getXYPlot();
-    LogAxis x = new LogAxis("d_model");
+    LogAxis x = new LogAxis("d_model (log scale)");
     x.setBase(2);
+    x.setTickUnit(new NumberTickUnit(1)); // one tick per power of two
+    x.setNumberFormatOverride(new DecimalFormat("0"));
     x.setSmallestValue(128);
     plot.setDomainAxis(x);
-    LogAxis y = new LogAxis("ms per token (log)");
-    y.setSmallestValue(0.1);
+    LogarithmicAxis y = new LogarithmicAxis("ms per token (log scale)");
+    y.setStrictValuesFlag(false);
     plot.setRangeAxis(y);
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(new Color(0xdddddd));
