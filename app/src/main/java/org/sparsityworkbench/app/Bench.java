@@ -92,18 +92,7 @@ final class Bench implements Runnable {
           }
         }
       }
-      String text =
-          new GsonBuilder()
-              .setFieldNamingPolicy(com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
-              .setPrettyPrinting()
-              .create()
-              .toJson(rows);
-      if (json) {
-        w.println(text);
-      }
-      if (out != null) {
-        Files.writeString(out, text + "\n");
-      }
+      emit(rows, json, out, w);
       return 0;
     }
   }
@@ -176,16 +165,7 @@ final class Bench implements Runnable {
                         org.sparsityworkbench.engine.bench.ModelBench.Row[].class)));
         d = List.of();
         if (!json) {
-          for (var r : rows) {
-            w.printf(
-                "%-14s %6d %12d %12d %10.2f %10.1f%n",
-                r.family(),
-                r.d(),
-                r.paramsTotal(),
-                r.paramsActive(),
-                r.msPerToken(),
-                r.tokensPerS());
-          }
+          rows.forEach(r -> printRow(w, r));
         }
       }
       for (int x : d) {
@@ -193,34 +173,39 @@ final class Bench implements Runnable {
           var r = org.sparsityworkbench.engine.bench.ModelBench.measure(f, x, layers, context);
           rows.add(r);
           if (!json) {
-            w.printf(
-                "%-14s %6d %12d %12d %10.2f %10.1f%n",
-                r.family(),
-                r.d(),
-                r.paramsTotal(),
-                r.paramsActive(),
-                r.msPerToken(),
-                r.tokensPerS());
+            printRow(w, r);
             w.flush();
           }
         }
       }
-      String text =
-          new GsonBuilder()
-              .setFieldNamingPolicy(com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
-              .setPrettyPrinting()
-              .create()
-              .toJson(rows);
-      if (json) {
-        w.println(text);
-      }
-      if (out != null) {
-        Files.writeString(out, text + "\n");
-      }
+      emit(rows, json, out, w);
       if (chart != null) {
         ScalingChart.write(rows, layers, context, chart);
       }
       return 0;
+    }
+  }
+
+  private static void printRow(PrintWriter w, org.sparsityworkbench.engine.bench.ModelBench.Row r) {
+    w.printf(
+        "%-14s %6d %12d %12d %10.2f %10.1f%n",
+        r.family(), r.d(), r.paramsTotal(), r.paramsActive(), r.msPerToken(), r.tokensPerS());
+  }
+
+  /** Prints the rows as JSON (with --json) and writes them to --out, snake_case field names. */
+  private static void emit(List<?> rows, boolean json, Path out, PrintWriter w)
+      throws java.io.IOException {
+    String text =
+        new GsonBuilder()
+            .setFieldNamingPolicy(com.google.gson.FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .setPrettyPrinting()
+            .create()
+            .toJson(rows);
+    if (json) {
+      w.println(text);
+    }
+    if (out != null) {
+      Files.writeString(out, text + "\n");
     }
   }
 }

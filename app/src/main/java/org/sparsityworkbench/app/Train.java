@@ -100,7 +100,7 @@ final class Train implements Callable<Integer> {
     Corpus data = Corpus.read(corpus, seqLen);
     PrintWriter err = spec.commandLine().getErr();
     long t0 = System.nanoTime();
-    try (NDManager root = rootManager()) {
+    try (NDManager root = Cli.rootManager()) {
       Trainer trainer = Trainer.open(c, o, data, out, resume, root);
       int startStep = trainer.step();
       err.printf(
@@ -217,10 +217,5 @@ final class Train implements Callable<Integer> {
             + (c.family().isMoe() ? " and the expert load and router entropy per layer" : "")
             + ".\n";
     Files.writeString(out.resolve(TransformerModel.CARD_FILE), card, StandardCharsets.UTF_8);
-  }
-
-  static NDManager rootManager() {
-    Engines.pytorch();
-    return NDManager.newBaseManager();
   }
 }
