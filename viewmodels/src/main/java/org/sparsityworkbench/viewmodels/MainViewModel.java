@@ -58,6 +58,8 @@ public final class MainViewModel {
   private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
   private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper architecture = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper modelCost = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
@@ -67,8 +69,8 @@ public final class MainViewModel {
 
   private final BooleanBinding canGenerate;
   private final StringBuilder text = new StringBuilder();
-  private final ObservableList<TokenRouting> routingHistory = FXCollections.observableArrayList();
-  private final ObservableList<TokenRouting> routingHistoryView =
+  private final ObservableList<TokenSnapshot> routingHistory = FXCollections.observableArrayList();
+  private final ObservableList<TokenSnapshot> routingHistoryView =
       FXCollections.unmodifiableObservableList(routingHistory);
 
   /** The routing views keep the most recent tokens only. */
@@ -80,7 +82,7 @@ public final class MainViewModel {
   /** What the engine thread reports. */
   private sealed interface Event {}
 
-  private record Loaded(Path dir, TransformerModel model) implements Event {}
+  private record Loaded(Path dir, TransformerModel model, String card) implements Event {}
 
   private record Failed(String what, Throwable cause) implements Event {}
 
@@ -127,7 +129,20 @@ public final class MainViewModel {
         .load(dir)
         .whenComplete(
             (m, e) ->
-                inbox.offer(e == null ? new Loaded(dir, m) : new Failed("Cannot load " + dir, e)));
+                inbox.offer(
+                    e == null
+                        ? new Loaded(dir, m, readCard(dir))
+                        : new Failed("Cannot load " + dir, e)));
+  }
+
+  /** The model card, read on the engine thread with the model; empty when there is none. */
+  private static String readCard(Path dir) {
+    try {
+      Path card = dir.resolve(TransformerModel.CARD_FILE);
+      return java.nio.file.Files.isRegularFile(card) ? java.nio.file.Files.readString(card) : "";
+    } catch (java.io.IOException e) {
+      return "(cannot read the model card: " + e.getMessage() + ")";
+    }
   }
 
   /** Adds a model directory chosen by the user and selects it. */
@@ -196,7 +211,7 @@ public final class MainViewModel {
       return;
     }
     Records.Token lastToken = null;
-    List<TokenRouting> fresh = new java.util.ArrayList<>();
+    List<TokenSnapshot> fresh = new java.util.ArrayList<>();
     for (Event ev : events) {
       switch (ev) {
         case EngineReady r -> {
@@ -221,6 +236,31 @@ public final class MainViewModel {
                   + ModelSummary.human(s.activeParams())
                   + " active per token");
           architecture.set(s.architecture());
+          modelCost.set(
+              String.format(
+                  Locale.ROOT,
+                  "%s FLOPs/token at position 0, %s at the last · %s of %s parameters active",
+                  ModelSummary.human(s.flopsFirst()),
+                  ModelSummary.human(s.flopsLast()),
+                  ModelSummary.human(s.activeParams()),
+                  ModelSummary.human(s.totalParams())));
+          modelDetails.set(
+              s.architecture()
+                  + "\n\nparameters: "
+                  + s.totalParams()
+                  + " total, "
+                  + s.activeParams()
+                  + " active per token\nFLOPs per token: "
+                  + s.flopsFirst()
+                  + " at position 0, "
+                  + s.flopsLast()
+                  + " at the last position\n\nconfig.json\n"
+                  + new com.google.gson.GsonBuilder()
+                      .setPrettyPrinting()
+                      .create()
+                      .toJson(l.model().config().toMap())
+                  + "\n\n"
+                  + (l.card().isEmpty() ? "(no MODEL_CARD.md)" : l.card()));
           status.set("Loaded " + l.dir().getFileName());
           if (old != null) {
             service.release(old);
@@ -247,7 +287,7 @@ public final class MainViewModel {
               lastToken = tok;
               tokenCount.set(tokenCount.get() + 1);
               fresh.add(
-                  TokenRouting.of(
+                  TokenSnapshot.of(
                       tok, org.sparsityworkbench.engine.decode.ByteText.label(tok.token())));
             }
             case Records.End end -> {
@@ -368,8 +408,18 @@ public final class MainViewModel {
    * The routing of the most recent decoded tokens (at most {@link #HISTORY}), oldest first; updated
    * once per frame.
    */
-  public ObservableList<TokenRouting> routingHistory() {
+  public ObservableList<TokenSnapshot> routingHistory() {
     return routingHistoryView;
+  }
+
+  /** FLOPs per token and active parameters of the loaded model, one line. */
+  public ReadOnlyStringProperty modelCostProperty() {
+    return modelCost.getReadOnlyProperty();
+  }
+
+  /** Architecture, parameter counts, FLOPs, config.json and the model card of the loaded model. */
+  public ReadOnlyStringProperty modelDetailsProperty() {
+    return modelDetails.getReadOnlyProperty();
   }
 
   public ReadOnlyStringProperty routingProperty() {

@@ -76,7 +76,7 @@ class MainViewModelTest {
         vm.routingProperty().get());
     assertTrue(vm.tokensPerSecondProperty().get() > 0);
     assertEquals(12, vm.routingHistory().size());
-    TokenRouting last = vm.routingHistory().getLast();
+    TokenSnapshot last = vm.routingHistory().getLast();
     assertEquals(2, last.probs().length, "two layers");
     assertEquals(4, last.probs()[0].length, "four experts");
     assertEquals(1, last.experts()[1].length, "top-1");

@@ -13,6 +13,8 @@ import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.Spinner;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.TextField;
 import javafx.scene.control.ToolBar;
@@ -49,7 +51,7 @@ public final class MainView extends BorderPane {
     this.vm = vm;
     getStyleClass().add("main-view");
     setTop(toolBar());
-    setCenter(textPane());
+    setCenter(tabs());
     setBottom(statusBar());
     sceneProperty()
         .flatMap(s -> s.windowProperty())
@@ -160,6 +162,29 @@ public final class MainView extends BorderPane {
         seed,
         generate,
         stop);
+  }
+
+  private TabPane tabs() {
+    TextArea details = new TextArea();
+    details.setId("model-details");
+    details.setEditable(false);
+    details.getStyleClass().add("generated-text");
+    details.textProperty().bind(vm.modelDetailsProperty());
+    TabPane tabs =
+        new TabPane(
+            new Tab("Decode & routing", textPane()),
+            new Tab("Attention", padded(new AttentionView(vm))),
+            new Tab("Latency", padded(new LatencyView(vm))),
+            new Tab("Model", padded(details)));
+    tabs.setId("tabs");
+    tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
+    return tabs;
+  }
+
+  private static BorderPane padded(javafx.scene.Node n) {
+    BorderPane p = new BorderPane(n);
+    p.setPadding(new Insets(8));
+    return p;
   }
 
   private VBox textPane() {

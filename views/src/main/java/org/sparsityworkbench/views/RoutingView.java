@@ -15,7 +15,7 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Pane;
 import javafx.scene.paint.Color;
 import org.sparsityworkbench.viewmodels.MainViewModel;
-import org.sparsityworkbench.viewmodels.TokenRouting;
+import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
  * Tokens x experts (mixture of experts) or tokens x blocks (sparse FF) for one layer, the most
@@ -50,19 +50,19 @@ public final class RoutingView extends BorderPane {
     holder.setMinHeight(120);
     setCenter(holder);
     setBottom(explanation);
-    vm.routingHistory().addListener((ListChangeListener<TokenRouting>) c -> redraw());
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redraw());
   }
 
   /** Redraws the map from the view model's window of tokens. */
   private void redraw() {
-    List<TokenRouting> tokens = vm.routingHistory();
+    List<TokenSnapshot> tokens = vm.routingHistory();
     GraphicsContext g = canvas.getGraphicsContext2D();
     g.setFill(Color.web("#f7f8fa"));
     g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
     if (tokens.isEmpty() || canvas.getWidth() < 2 || canvas.getHeight() < 2) {
       return;
     }
-    TokenRouting last = tokens.getLast();
+    TokenSnapshot last = tokens.getLast();
     boolean moe = last.probs() != null;
     boolean ff = last.chosen() != null;
     if (!moe && !ff) {
@@ -84,7 +84,7 @@ public final class RoutingView extends BorderPane {
     PixelWriter px = image.getPixelWriter();
     int[] load = new int[rows];
     for (int x = 0; x < cols; x++) {
-      TokenRouting t = tokens.get(x);
+      TokenSnapshot t = tokens.get(x);
       for (int y = 0; y < rows; y++) {
         Color c;
         if (moe) {

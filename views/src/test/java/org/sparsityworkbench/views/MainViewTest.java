@@ -104,6 +104,12 @@ class MainViewTest {
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
     Label map = robot.lookup("#routing-summary").queryAs(Label.class);
     assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
+    Label attention = robot.lookup("#attention-info").queryAs(Label.class);
+    assertTrue(attention.getText().startsWith("newest token at position 44"), attention.getText());
+    Label latency = robot.lookup("#latency-info").queryAs(Label.class);
+    assertTrue(latency.getText().startsWith("40 tokens · mean"), latency.getText());
+    TextArea details = robot.lookup("#model-details").queryAs(TextArea.class);
+    assertTrue(details.getText().contains("\"num_experts\": 4"), details.getText());
     Label speed = robot.lookup("#speed").queryAs(Label.class);
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
   }
