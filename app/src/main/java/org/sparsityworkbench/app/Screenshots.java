@@ -8,6 +8,7 @@ import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.scene.Scene;
+import javafx.scene.control.TabPane;
 import javafx.util.Duration;
 import javax.imageio.ImageIO;
 import org.sparsityworkbench.viewmodels.MainViewModel;
@@ -16,7 +17,10 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
 final class Screenshots {
   private Screenshots() {}
 
-  /** Waits for the model, decodes, snapshots the scene into {@code dir/main.png}, then exits. */
+  /**
+   * Waits for the model, decodes, snapshots the window into {@code dir/main.png} and every tab into
+   * {@code dir/<tab>.png}, then exits.
+   */
   static void afterDecode(MainViewModel vm, Scene scene, Path dir, Runnable close) {
     final boolean[] started = {false};
     final long deadline = System.nanoTime() + 180_000_000_000L;
@@ -42,6 +46,15 @@ final class Screenshots {
                     poll.stop();
                     try {
                       write(scene, dir.resolve("main.png"));
+                      if (scene.lookup("#tabs") instanceof TabPane tabs) {
+                        for (int i = 0; i < tabs.getTabs().size(); i++) {
+                          tabs.getSelectionModel().select(i);
+                          String name =
+                              tabs.getTabs().get(i).getText().toLowerCase(java.util.Locale.ROOT);
+                          write(scene, dir.resolve(name.replaceAll("[^a-z]+", "-") + ".png"));
+                        }
+                        tabs.getSelectionModel().select(0);
+                      }
                     } catch (IOException ex) {
                       System.err.println("error: cannot write screenshot: " + ex.getMessage());
                     }

@@ -59,7 +59,7 @@ public final class LatencyView extends BorderPane {
       max = Math.max(max, t.latencyUs());
       sum += t.latencyUs();
     }
-    double chartW = w - 170;
+    double chartW = w - 250;
     double top = 16;
     double bottom = h - 18;
     g.setStroke(Color.web("#c5ccd8"));
@@ -94,7 +94,7 @@ public final class LatencyView extends BorderPane {
     for (double v : mean) {
       total += v;
     }
-    double barX = w - 120;
+    double barX = w - 190;
     double y = bottom;
     for (int k = 0; k < mean.length; k++) {
       if (mean[k] <= 0) {
