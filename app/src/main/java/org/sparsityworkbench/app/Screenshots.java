@@ -23,6 +23,7 @@ final class Screenshots {
    */
   static void afterDecode(MainViewModel vm, Scene scene, Path dir, Runnable close) {
     final boolean[] started = {false};
+    final boolean[] compared = {false};
     final long deadline = System.nanoTime() + 180_000_000_000L;
     Timeline poll = new Timeline();
     poll.getKeyFrames()
@@ -42,7 +43,10 @@ final class Screenshots {
                     vm.maxTokensProperty().set(120);
                     vm.generate();
                     started[0] = true;
-                  } else if (started[0] && !vm.runningProperty().get()) {
+                  } else if (started[0] && !vm.runningProperty().get() && !compared[0]) {
+                    compared[0] = true; // then the comparison, for the Compare tab
+                    vm.compare().compare();
+                  } else if (compared[0] && !vm.compare().runningProperty().get()) {
                     poll.stop();
                     try {
                       write(scene, dir.resolve("main.png"));

@@ -90,8 +90,11 @@ public final class MainViewModel {
 
   private record EngineReady(String description) implements Event {}
 
+  private final CompareViewModel compare;
+
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
     this.service = service;
+    this.compare = new CompareViewModel(service, this, sampleModels);
     models.setAll(sampleModels);
     if (!sampleModels.isEmpty()) {
       selectedModel.set(sampleModels.getFirst());
@@ -206,6 +209,7 @@ public final class MainViewModel {
    * rate (the view's frame timer); cheap when nothing happened.
    */
   public void refresh() {
+    compare.refresh();
     List<Event> events = inbox.drain();
     if (events.isEmpty()) {
       return;
@@ -348,7 +352,7 @@ public final class MainViewModel {
     return b.toString();
   }
 
-  private static String rootMessage(Throwable e) {
+  static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null
         && (t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)) {
@@ -358,6 +362,11 @@ public final class MainViewModel {
   }
 
   // --- properties ---------------------------------------------------------------------------
+
+  /** The side-by-side comparison of this model with another. */
+  public CompareViewModel compare() {
+    return compare;
+  }
 
   public ObservableList<Path> models() {
     return models;

@@ -119,4 +119,22 @@ class MainViewModelTest {
     assertNotNull(vm.statusProperty().get());
     assertTrue(vm.statusProperty().get().contains("cancelled"), vm.statusProperty().get());
   }
+
+  @Test
+  void compareRunsTwoModelsSideBySide() throws Exception {
+    Path a = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
+    Path b = model(dir, "topk", ModelConfig.moe(Family.TOPK, 32, 1, 4, 64, 128, 4, 2, 1.25));
+    MainViewModel vm = new MainViewModel(service, List.of(a, b));
+    await(vm, () -> vm.modelProperty().get() != null);
+    CompareViewModel c = vm.compare();
+    assertEquals(b, c.modelBProperty().get(), "B defaults to the second model");
+    vm.maxTokensProperty().set(15);
+    c.compare();
+    await(vm, () -> !c.runningProperty().get());
+    assertEquals(15, c.klHistory().size());
+    assertTrue(c.klHistory().stream().allMatch(k -> k > 0), "different models differ");
+    assertFalse(c.textAProperty().get().isEmpty());
+    assertFalse(c.textBProperty().get().isEmpty());
+    assertTrue(c.summaryProperty().get().startsWith("15 steps"), c.summaryProperty().get());
+  }
 }

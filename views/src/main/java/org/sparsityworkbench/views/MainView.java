@@ -175,6 +175,7 @@ public final class MainView extends BorderPane {
             new Tab("Decode & routing", textPane()),
             new Tab("Attention", padded(new AttentionView(vm))),
             new Tab("Latency", padded(new LatencyView(vm))),
+            new Tab("Compare", padded(new CompareView(vm))),
             new Tab("Model", padded(details)));
     tabs.setId("tabs");
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);

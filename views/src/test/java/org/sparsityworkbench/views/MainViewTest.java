@@ -111,6 +111,11 @@ class MainViewTest {
     TextArea details = robot.lookup("#model-details").queryAs(TextArea.class);
     assertTrue(details.getText().contains("\"num_experts\": 4"), details.getText());
     Label speed = robot.lookup("#speed").queryAs(Label.class);
+    Button compare = robot.lookup("#compare").queryButton();
+    robot.interact(compare::fire); // A: topk, B: the first other model (here the broken one)
+    Label compared = robot.lookup("#compare-summary").queryAs(Label.class);
+    waitUntil(() -> !compared.getText().equals("Comparing…") && !compared.getText().isEmpty());
+    assertTrue(compared.getText().contains("broken"), compared.getText());
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
   }
 

@@ -88,6 +88,32 @@ public final class DecodeService implements AutoCloseable {
     return job;
   }
 
+  /**
+   * Decodes the prompt with two models in lockstep on the engine thread (see {@link Comparison});
+   * every step goes to the sink on that thread.
+   */
+  public Job compare(
+      TransformerModel a,
+      TransformerModel b,
+      String prompt,
+      DecodeOptions options,
+      Consumer<Comparison.Step> sink) {
+    byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+    DecodeSession.validatePrompt(bytes, a.config());
+    DecodeSession.validatePrompt(bytes, b.config());
+    Job job = new Job();
+    executor.execute(
+        () -> {
+          try {
+            Comparison.run(a, b, prompt, options, sink, job.cancelled::get);
+            job.done.complete(null);
+          } catch (RuntimeException | Error e) {
+            job.done.completeExceptionally(e);
+          }
+        });
+    return job;
+  }
+
   /** A description of the engine, computed on the engine thread. */
   public CompletableFuture<String> describeEngine() {
     return root.thenApplyAsync(m -> Engines.describe(), executor);

@@ -132,6 +132,22 @@ public final class DecodeSession implements AutoCloseable {
 
   /** Samples the next token from the last distribution, processes it and returns its record. */
   public Records.Token step() {
+    return advance(-1);
+  }
+
+  /**
+   * Processes a given token instead of sampling one (teacher forcing: another model's choice).
+   *
+   * @param token a byte value 0..255
+   */
+  public Records.Token stepWith(int token) {
+    if (token < 0 || token >= config.vocabSize()) {
+      throw new IllegalArgumentException("token " + token + " is not a byte");
+    }
+    return advance(token);
+  }
+
+  private Records.Token advance(int forced) {
     checkThread();
     if (nextLogits == null) {
       throw new IllegalStateException("run prefill before step");
@@ -141,7 +157,7 @@ public final class DecodeSession implements AutoCloseable {
           "the context is full (" + config.contextLength() + " positions)");
     }
     long t0 = System.nanoTime();
-    int token = sampler.sample(nextLogits);
+    int token = forced >= 0 ? forced : sampler.sample(nextLogits);
     int position = cache.length();
     TelemetryLevel level = options.telemetry();
     List<LayerTrace> traces = level == TelemetryLevel.OFF ? null : new ArrayList<>();

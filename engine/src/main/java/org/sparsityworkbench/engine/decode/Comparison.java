@@ -1,0 +1,75 @@
+package org.sparsityworkbench.engine.decode;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.Records;
+
+/**
+ * Two models decoding the same prompt with the same sampling settings and seed, in lockstep. Each
+ * continues its own text (A's and B's columns); the metrics compare the two next-token
+ * distributions on the same context, A's text: a third session of B is fed A's tokens (teacher
+ * forcing), so that the comparison is not confounded by the two texts drifting apart.
+ */
+public final class Comparison {
+  private Comparison() {}
+
+  /**
+   * One lockstep of the comparison.
+   *
+   * @param a model A's token record (its own continuation)
+   * @param b model B's token record
+   * @param agree whether both models' most probable next tokens after A's text are the same
+   * @param kl KL(p_A || p_B) of the next-token distributions after A's text, in bits
+   */
+  public record Step(int step, Records.Token a, Records.Token b, boolean agree, double kl) {}
+
+  /** KL(p || q) in bits between the softmax distributions of two logit vectors. */
+  public static double klBits(float[] logitsP, float[] logitsQ) {
+    double[] p = Sampler.softmax(logitsP, 1.0);
+    double[] q = Sampler.softmax(logitsQ, 1.0);
+    double kl = 0;
+    for (int i = 0; i < p.length; i++) {
+      if (p[i] > 0) {
+        kl += p[i] * Math.log(p[i] / Math.max(q[i], 1e-300));
+      }
+    }
+    return kl / Math.log(2);
+  }
+
+  /**
+   * Runs the comparison on the calling thread until max tokens, a full context or cancellation.
+   *
+   * @throws IllegalArgumentException for a prompt that does not fit either model
+   */
+  public static void run(
+      TransformerModel a,
+      TransformerModel b,
+      String prompt,
+      DecodeOptions options,
+      Consumer<Step> sink,
+      BooleanSupplier cancelled) {
+    byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+    DecodeSession.validatePrompt(bytes, a.config());
+    DecodeSession.validatePrompt(bytes, b.config());
+    try (DecodeSession sa = new DecodeSession(a, options);
+        DecodeSession sb = new DecodeSession(b, options);
+        DecodeSession forced = new DecodeSession(b, options)) {
+      sa.prefill(bytes);
+      sb.prefill(bytes);
+      forced.prefill(bytes);
+      for (int s = 0; s < options.maxTokens() && !cancelled.getAsBoolean(); s++) {
+        if (!sa.canStep() || !sb.canStep()) {
+          break;
+        }
+        Records.Token ta = sa.step();
+        Records.Token tb = sb.step();
+        forced.stepWith(ta.token()); // B reads A's text
+        float[] la = sa.nextLogits();
+        float[] lb = forced.nextLogits();
+        sink.accept(new Step(s, ta, tb, Sampler.argmax(la) == Sampler.argmax(lb), klBits(la, lb)));
+      }
+    }
+  }
+}

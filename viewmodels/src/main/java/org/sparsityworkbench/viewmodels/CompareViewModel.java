@@ -1,0 +1,208 @@
+package org.sparsityworkbench.viewmodels;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import org.sparsityworkbench.engine.decode.Comparison;
+import org.sparsityworkbench.engine.decode.DecodeOptions;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+
+/**
+ * Two models on the same prompt, settings and seed, side by side: model A is the main window's
+ * model, model B is picked here. Per step: whether their most probable next tokens agree, the KL
+ * divergence of their next-token distributions, and the running speed ratio.
+ *
+ * <p>Threading as in {@link MainViewModel}: the engine thread offers, {@link #refresh()} applies.
+ */
+public final class CompareViewModel {
+  private final DecodeService service;
+  private final MainViewModel main;
+  private final Inbox<Object> inbox = new Inbox<>();
+  private final ObjectProperty<Path> modelB = new SimpleObjectProperty<>();
+  private final ReadOnlyStringWrapper textA = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper textB = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("");
+  private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
+  private final ObservableList<Double> kl = FXCollections.observableArrayList();
+  private final BooleanBinding canCompare;
+  private final StringBuilder a = new StringBuilder();
+  private final StringBuilder b = new StringBuilder();
+  private TransformerModel loadedB;
+  private Path loadedPath;
+  private int steps;
+  private int agreements;
+  private double klSum;
+  private double usA;
+  private double usB;
+
+  private record LoadedB(Path path, TransformerModel model) {}
+
+  private record Failed(String message) {}
+
+  private record Done() {}
+
+  CompareViewModel(DecodeService service, MainViewModel main, List<Path> models) {
+    this.service = service;
+    this.main = main;
+    if (models.size() > 1) {
+      modelB.set(models.get(1));
+    }
+    canCompare =
+        Bindings.createBooleanBinding(
+            () -> modelB.get() != null && main.modelProperty().get() != null && !running.get(),
+            modelB,
+            main.modelProperty(),
+            running);
+  }
+
+  /** Loads model B (if needed) and runs the comparison. */
+  public void compare() {
+    if (!canCompare.get()) {
+      return;
+    }
+    running.set(true);
+    summary.set("Comparing…");
+    a.setLength(0);
+    b.setLength(0);
+    textA.set("");
+    textB.set("");
+    kl.clear();
+    steps = 0;
+    agreements = 0;
+    klSum = 0;
+    usA = 0;
+    usB = 0;
+    Path path = modelB.get();
+    if (path.equals(loadedPath)) {
+      start(loadedB);
+      return;
+    }
+    service
+        .load(path)
+        .whenComplete(
+            (m, e) ->
+                inbox.offer(
+                    e == null
+                        ? new LoadedB(path, m)
+                        : new Failed("Cannot load " + path + ": " + MainViewModel.rootMessage(e))));
+  }
+
+  private void start(TransformerModel modelB) {
+    TransformerModel modelA = main.modelProperty().get();
+    try {
+      DecodeOptions o =
+          new DecodeOptions(
+              main.maxTokensProperty().get(),
+              new SamplingOptions(
+                  main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get()),
+              TelemetryLevel.OFF,
+              true);
+      service
+          .compare(modelA, modelB, main.promptProperty().get(), o, inbox::offer)
+          .done()
+          .whenComplete(
+              (v, e) ->
+                  inbox.offer(e == null ? new Done() : new Failed(MainViewModel.rootMessage(e))));
+    } catch (IllegalArgumentException e) {
+      running.set(false);
+      summary.set(e.getMessage());
+    }
+  }
+
+  /** Applies what the engine reported; called by {@link MainViewModel#refresh()}. */
+  void refresh() {
+    List<Object> events = inbox.drain();
+    if (events.isEmpty()) {
+      return;
+    }
+    List<Double> freshKl = new java.util.ArrayList<>();
+    for (Object ev : events) {
+      switch (ev) {
+        case LoadedB l -> {
+          if (loadedB != null) {
+            service.release(loadedB);
+          }
+          loadedB = l.model();
+          loadedPath = l.path();
+          start(loadedB);
+        }
+        case Comparison.Step s -> {
+          a.append(s.a().text());
+          b.append(s.b().text());
+          steps++;
+          agreements += s.agree() ? 1 : 0;
+          klSum += s.kl();
+          usA += s.a().latencyUs();
+          usB += s.b().latencyUs();
+          freshKl.add(s.kl());
+        }
+        case Done d -> running.set(false);
+        case Failed f -> {
+          running.set(false);
+          summary.set(f.message());
+          return;
+        }
+        default -> throw new IllegalStateException("unexpected event " + ev);
+      }
+    }
+    textA.set(a.toString());
+    textB.set(b.toString());
+    kl.addAll(freshKl);
+    if (steps > 0) {
+      summary.set(
+          String.format(
+              Locale.ROOT,
+              "%d steps · most probable next token agrees %.0f%% · mean KL(A||B) %.3f bits ·"
+                  + " B takes %.2fx the time of A per token%s",
+              steps,
+              100.0 * agreements / steps,
+              klSum / steps,
+              usB / usA,
+              running.get() ? "" : " · done"));
+    }
+  }
+
+  public ObjectProperty<Path> modelBProperty() {
+    return modelB;
+  }
+
+  public ReadOnlyStringProperty textAProperty() {
+    return textA.getReadOnlyProperty();
+  }
+
+  public ReadOnlyStringProperty textBProperty() {
+    return textB.getReadOnlyProperty();
+  }
+
+  /** Agreement, mean KL and speed ratio so far. */
+  public ReadOnlyStringProperty summaryProperty() {
+    return summary.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty runningProperty() {
+    return running.getReadOnlyProperty();
+  }
+
+  /** KL(A||B) in bits, one value per step. */
+  public ObservableList<Double> klHistory() {
+    return kl;
+  }
+
+  /** True when a comparison can start. */
+  public BooleanBinding canCompareBinding() {
+    return canCompare;
+  }
+}
