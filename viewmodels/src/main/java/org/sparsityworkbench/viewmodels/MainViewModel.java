@@ -69,6 +69,7 @@ public final class MainViewModel {
 
   private final BooleanBinding canGenerate;
   private final StringBuilder text = new StringBuilder();
+  private final List<Records.Record> session = new java.util.ArrayList<>();
   private final ObservableList<TokenSnapshot> routingHistory = FXCollections.observableArrayList();
   private final ObservableList<TokenSnapshot> routingHistoryView =
       FXCollections.unmodifiableObservableList(routingHistory);
@@ -172,6 +173,7 @@ public final class MainViewModel {
       text.setLength(0);
       generatedText.set("");
       routingHistory.clear();
+      session.clear();
       tokenCount.set(0);
       decodeNanos = 0;
       job = service.decode(model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)));
@@ -199,6 +201,59 @@ public final class MainViewModel {
     }
   }
 
+  /** True when the last decode left telemetry to export. */
+  public boolean hasTelemetry() {
+    return !session.isEmpty();
+  }
+
+  /** Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). */
+  public void exportJsonl(Path file) throws java.io.IOException {
+    List<String> lines = new java.util.ArrayList<>();
+    for (Records.Record r : session) {
+      lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
+    }
+    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Writes one CSV row per decoded token: step, position, token, text, latency, and per layer the
+   * chosen experts (MoE) or the time of attention and feed-forward.
+   */
+  public void exportCsv(Path file) throws java.io.IOException {
+    List<String> lines = new java.util.ArrayList<>();
+    lines.add("step,position,token,text,latency_us,layer,experts,gates,attention_us,ffn_us");
+    for (Records.Record r : session) {
+      if (r instanceof Records.Token t) {
+        int layers = t.layers() == null ? 0 : t.layers().size();
+        for (int l = 0; l < Math.max(1, layers); l++) {
+          Records.TokenLayer tl = layers == 0 ? null : t.layers().get(l);
+          String experts = "";
+          String gates = "";
+          if (tl != null && tl.router() != null) {
+            experts = java.util.Arrays.toString(tl.router().experts()).replaceAll("[\\[\\] ]", "");
+            gates = java.util.Arrays.toString(tl.router().weights()).replaceAll("[\\[\\] ]", "");
+          }
+          lines.add(
+              String.format(
+                  Locale.ROOT,
+                  "%d,%d,%d,\"%s\",%.1f,%s,\"%s\",\"%s\",%s,%s",
+                  t.step(),
+                  t.position(),
+                  t.token(),
+                  org.sparsityworkbench.engine.decode.ByteText.label(t.token())
+                      .replace("\"", "\"\""),
+                  t.latencyUs(),
+                  tl == null ? "" : Integer.toString(l),
+                  experts,
+                  gates,
+                  tl == null ? "" : String.format(Locale.ROOT, "%.1f", tl.timingUs().attention()),
+                  tl == null ? "" : String.format(Locale.ROOT, "%.1f", tl.timingUs().ffn())));
+        }
+      }
+    }
+    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** The user has seen the error. */
   public void acknowledgeError() {
     error.set(null);
@@ -216,6 +271,7 @@ public final class MainViewModel {
     }
     Records.Token lastToken = null;
     List<TokenSnapshot> fresh = new java.util.ArrayList<>();
+    boolean finished = false;
     for (Event ev : events) {
       switch (ev) {
         case EngineReady r -> {
@@ -277,6 +333,7 @@ public final class MainViewModel {
           status.set(f.what());
         }
         case Telemetry t -> {
+          session.add(t.record());
           switch (t.record()) {
             case Records.Prefill p ->
                 status.set(
@@ -295,7 +352,7 @@ public final class MainViewModel {
                       tok, org.sparsityworkbench.engine.decode.ByteText.label(tok.token())));
             }
             case Records.End end -> {
-              running.set(false);
+              finished = true; // "running" drops after the views' data is in place, below
               status.set(
                   String.format(
                       Locale.ROOT,
@@ -322,6 +379,9 @@ public final class MainViewModel {
     }
     if (lastToken != null) {
       routing.set(describeRouting(lastToken));
+    }
+    if (finished) {
+      running.set(false);
     }
   }
 

@@ -81,6 +81,16 @@ class MainViewModelTest {
     assertEquals(4, last.probs()[0].length, "four experts");
     assertEquals(1, last.experts()[1].length, "top-1");
     assertTrue(vm.statusProperty().get().startsWith("Done: 12 tokens"), vm.statusProperty().get());
+    Path jsonl = dir.resolve("t.jsonl");
+    vm.exportJsonl(jsonl);
+    List<String> lines = Files.readAllLines(jsonl);
+    assertEquals(14, lines.size(), "prefill, 12 tokens, end");
+    assertTrue(lines.get(1).startsWith("{\"type\":\"token\",\"step\":0"), lines.get(1));
+    Path csv = dir.resolve("t.csv");
+    vm.exportCsv(csv);
+    List<String> rows = Files.readAllLines(csv);
+    assertEquals(1 + 12 * 2, rows.size(), "header + a row per token and layer");
+    assertTrue(rows.get(1).startsWith("0,5,"), rows.get(1));
   }
 
   @Test

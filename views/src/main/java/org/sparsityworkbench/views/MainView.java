@@ -12,6 +12,8 @@ import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
+import javafx.scene.control.MenuButton;
+import javafx.scene.control.MenuItem;
 import javafx.scene.control.Spinner;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
@@ -28,6 +30,7 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
+import javafx.stage.FileChooser;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 
 /**
@@ -47,11 +50,14 @@ public final class MainView extends BorderPane {
         }
       };
 
+  private TabPane tabPane;
+
   public MainView(MainViewModel vm) {
     this.vm = vm;
     getStyleClass().add("main-view");
     setTop(toolBar());
-    setCenter(tabs());
+    tabPane = tabs();
+    setCenter(tabPane);
     setBottom(statusBar());
     sceneProperty()
         .flatMap(s -> s.windowProperty())
@@ -149,6 +155,15 @@ public final class MainView extends BorderPane {
     stop.setOnAction(e -> vm.stop());
     stop.setTooltip(new Tooltip("Stop after the current token (Esc)"));
 
+    MenuItem jsonl = new MenuItem("Telemetry as JSONL…");
+    jsonl.setOnAction(e -> export("telemetry.jsonl", "JSON lines", "*.jsonl", vm::exportJsonl));
+    MenuItem csv = new MenuItem("Telemetry as CSV…");
+    csv.setOnAction(e -> export("telemetry.csv", "CSV", "*.csv", vm::exportCsv));
+    MenuItem png = new MenuItem("This tab as PNG…");
+    png.setOnAction(e -> export("view.png", "PNG image", "*.png", this::writeTabPng));
+    MenuButton exportMenu = new MenuButton("Export", null, jsonl, csv, png);
+    exportMenu.setId("export");
+
     return new ToolBar(
         new Label("Model"),
         model,
@@ -161,7 +176,8 @@ public final class MainView extends BorderPane {
         new Label("Seed"),
         seed,
         generate,
-        stop);
+        stop,
+        exportMenu);
   }
 
   private TabPane tabs() {
@@ -262,6 +278,35 @@ public final class MainView extends BorderPane {
     bar.setPadding(new Insets(4, 8, 4, 8));
     bar.getStyleClass().add("status-bar");
     return bar;
+  }
+
+  /** Writes a file chosen by the user; failures go to the error dialog. */
+  private void export(String name, String kind, String pattern, Writer writer) {
+    FileChooser chooser = new FileChooser();
+    chooser.setInitialFileName(name);
+    chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter(kind, pattern));
+    File file = chooser.showSaveDialog(getScene().getWindow());
+    if (file == null) {
+      return;
+    }
+    try {
+      writer.write(file.toPath());
+    } catch (java.io.IOException | RuntimeException ex) {
+      showError("Cannot write " + file + ": " + ex.getMessage());
+    }
+  }
+
+  /** Writes the selected tab's content as a PNG image. */
+  void writeTabPng(Path file) throws java.io.IOException {
+    javafx.scene.Node content = tabPane.getSelectionModel().getSelectedItem().getContent();
+    javafx.scene.image.WritableImage image = content.snapshot(null, null);
+    javax.imageio.ImageIO.write(
+        javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
+  }
+
+  @FunctionalInterface
+  private interface Writer {
+    void write(Path file) throws java.io.IOException;
   }
 
   private void showError(String message) {

@@ -63,11 +63,13 @@ class MainViewTest {
   }
 
   MainViewModel vm;
+  MainView view;
 
   @Start
   void start(Stage stage) {
     vm = new MainViewModel(service, List.of(good, bad));
-    Scene scene = new Scene(new MainView(vm), 1200, 700);
+    view = new MainView(vm);
+    Scene scene = new Scene(view, 1200, 700);
     Styles.apply(scene);
     stage.setScene(scene);
     stage.show();
@@ -98,6 +100,7 @@ class MainViewTest {
           "no text; status: " + status.getText() + ", text: " + text.getText());
     }
     waitUntil(() -> !vm.runningProperty().get());
+    WaitForAsyncUtils.waitForFxEvents();
     assertTrue(text.getText().startsWith("Hello"), text.getText());
     assertTrue(status.getText().startsWith("Done: 40 tokens"), status.getText());
     Label routing = robot.lookup("#routing").queryAs(Label.class);
@@ -110,6 +113,17 @@ class MainViewTest {
     assertTrue(latency.getText().startsWith("40 tokens · mean"), latency.getText());
     TextArea details = robot.lookup("#model-details").queryAs(TextArea.class);
     assertTrue(details.getText().contains("\"num_experts\": 4"), details.getText());
+    Path png = dir.resolve("tab.png");
+    robot.interact(
+        () -> {
+          try {
+            view.writeTabPng(png);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+    assertTrue(image != null && image.getWidth() > 100 && image.getHeight() > 100, "PNG export");
     Label speed = robot.lookup("#speed").queryAs(Label.class);
     Button compare = robot.lookup("#compare").queryButton();
     robot.interact(compare::fire); // A: topk, B: the first other model (here the broken one)
