@@ -62,6 +62,7 @@ public final class MainViewModel {
   private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
+  private final ReadOnlyBooleanWrapper paused = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
   private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
@@ -159,8 +160,45 @@ public final class MainViewModel {
 
   /** Starts decoding the prompt with the current settings. */
   public void generate() {
-    if (!canGenerate.get()) {
+    start(false);
+  }
+
+  /**
+   * One token at a time: when idle, starts a decode held after the prefill and takes one step; when
+   * running, holds it; when held, takes one more step.
+   */
+  public void step() {
+    if (job != null && running.get()) {
+      if (job.isPaused()) {
+        job.stepOnce();
+      } else {
+        job.pause();
+        paused.set(true);
+      }
       return;
+    }
+    if (start(true)) {
+      job.stepOnce();
+    }
+  }
+
+  /** Holds a running decode, or lets a held one run on. */
+  public void togglePause() {
+    if (job == null || !running.get()) {
+      return;
+    }
+    if (job.isPaused()) {
+      job.resume();
+      paused.set(false);
+    } else {
+      job.pause();
+      paused.set(true);
+    }
+  }
+
+  private boolean start(boolean held) {
+    if (!canGenerate.get()) {
+      return false;
     }
     DecodeOptions options;
     try {
@@ -176,13 +214,16 @@ public final class MainViewModel {
       session.clear();
       tokenCount.set(0);
       decodeNanos = 0;
-      job = service.decode(model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)));
+      job =
+          service.decode(
+              model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)), held);
     } catch (IllegalArgumentException e) {
       error.set(e.getMessage());
-      return;
+      return false;
     }
     running.set(true);
-    status.set("Decoding…");
+    paused.set(held);
+    status.set(held ? "Stepping…" : "Decoding…");
     DecodeService.Job started = job;
     started
         .done()
@@ -192,9 +233,10 @@ public final class MainViewModel {
                 inbox.offer(new Failed("Decoding failed", e));
               }
             });
+    return true;
   }
 
-  /** Asks the running decode to stop after the current token. */
+  /** Asks the running decode to stop after the current token (also when held). */
   public void stop() {
     if (job != null) {
       job.cancel();
@@ -382,6 +424,7 @@ public final class MainViewModel {
     }
     if (finished) {
       running.set(false);
+      paused.set(false);
     }
   }
 
@@ -497,6 +540,11 @@ public final class MainViewModel {
 
   public ReadOnlyBooleanProperty runningProperty() {
     return running.getReadOnlyProperty();
+  }
+
+  /** True while a decode is held (Pause or Step). */
+  public ReadOnlyBooleanProperty pausedProperty() {
+    return paused.getReadOnlyProperty();
   }
 
   public ReadOnlyBooleanProperty loadingProperty() {

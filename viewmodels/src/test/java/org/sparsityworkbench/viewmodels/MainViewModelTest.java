@@ -147,4 +147,24 @@ class MainViewModelTest {
     assertFalse(c.textBProperty().get().isEmpty());
     assertTrue(c.summaryProperty().get().startsWith("15 steps"), c.summaryProperty().get());
   }
+
+  @Test
+  void stepAdvancesOneTokenAtATimeAndPauseResumes() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.maxTokensProperty().set(30);
+    vm.step();
+    await(vm, () -> vm.tokenCountProperty().get() == 1);
+    assertTrue(vm.pausedProperty().get());
+    Thread.sleep(100);
+    vm.refresh();
+    assertEquals(1, vm.tokenCountProperty().get(), "held after one step");
+    vm.step();
+    await(vm, () -> vm.tokenCountProperty().get() == 2);
+    vm.togglePause();
+    assertFalse(vm.pausedProperty().get());
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals(30, vm.tokenCountProperty().get());
+  }
 }

@@ -82,6 +82,16 @@ public final class MainView extends BorderPane {
                         new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN),
                         vm::generate);
                 scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ESCAPE), vm::stop);
+                scene
+                    .getAccelerators()
+                    .put(
+                        new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN),
+                        vm::togglePause);
+                scene
+                    .getAccelerators()
+                    .put(
+                        new KeyCodeCombination(KeyCode.RIGHT, KeyCombination.SHORTCUT_DOWN),
+                        vm::step);
               }
             });
   }
@@ -115,7 +125,7 @@ public final class MainView extends BorderPane {
     prompt.textProperty().bindBidirectional(vm.promptProperty());
     prompt.setOnAction(e -> vm.generate());
     HBox.setHgrow(prompt, Priority.ALWAYS);
-    prompt.setPrefColumnCount(30);
+    prompt.setPrefColumnCount(24);
 
     Spinner<Integer> tokens = new Spinner<>(1, 100_000, vm.maxTokensProperty().get(), 50);
     tokens.setId("max-tokens");
@@ -149,6 +159,19 @@ public final class MainView extends BorderPane {
     generate.setOnAction(e -> vm.generate());
     generate.setTooltip(new Tooltip("Decode the prompt (Ctrl+Enter)"));
 
+    Button pause = new Button();
+    pause.setId("pause");
+    pause.textProperty().bind(vm.pausedProperty().map(p -> p ? "Resume" : "Pause"));
+    pause.disableProperty().bind(vm.runningProperty().not());
+    pause.setOnAction(e -> vm.togglePause());
+    pause.setTooltip(new Tooltip("Hold the decode / let it run on (Ctrl+P)"));
+
+    Button step = new Button("Step");
+    step.setId("step");
+    step.disableProperty().bind(vm.canGenerateBinding().not().and(vm.runningProperty().not()));
+    step.setOnAction(e -> vm.step());
+    step.setTooltip(new Tooltip("One token at a time (Ctrl+Right)"));
+
     Button stop = new Button("Stop");
     stop.setId("stop");
     stop.disableProperty().bind(vm.runningProperty().not());
@@ -176,6 +199,8 @@ public final class MainView extends BorderPane {
         new Label("Seed"),
         seed,
         generate,
+        step,
+        pause,
         stop,
         exportMenu);
   }

@@ -33,14 +33,68 @@ public final class DecodeService implements AutoCloseable {
           },
           executor);
 
-  /** A running decode. */
+  /** A running decode; it can be paused, advanced one token at a time, resumed or cancelled. */
   public static final class Job {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CompletableFuture<Records.End> done = new CompletableFuture<>();
+    private final Object gate = new Object();
+    private boolean paused;
+    private int permits;
 
     /** Asks the decode to stop between steps. */
     public void cancel() {
       cancelled.set(true);
+      synchronized (gate) {
+        gate.notifyAll();
+      }
+    }
+
+    /** Holds the decode before its next step. */
+    public void pause() {
+      synchronized (gate) {
+        paused = true;
+      }
+    }
+
+    /** Lets a paused decode run freely again. */
+    public void resume() {
+      synchronized (gate) {
+        paused = false;
+        gate.notifyAll();
+      }
+    }
+
+    /** Lets a paused decode take one more step. */
+    public void stepOnce() {
+      synchronized (gate) {
+        permits++;
+        gate.notifyAll();
+      }
+    }
+
+    /** True while held. */
+    public boolean isPaused() {
+      synchronized (gate) {
+        return paused;
+      }
+    }
+
+    /** On the engine thread, between steps: waits while paused; true when cancelled. */
+    private boolean awaitTurn() {
+      synchronized (gate) {
+        while (paused && permits == 0 && !cancelled.get()) {
+          try {
+            gate.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancelled.set(true);
+          }
+        }
+        if (paused && permits > 0) {
+          permits--;
+        }
+        return cancelled.get();
+      }
     }
 
     /** Completes with the end record, or exceptionally with the failure. */
@@ -74,13 +128,27 @@ public final class DecodeService implements AutoCloseable {
    */
   public Job decode(
       TransformerModel model, String prompt, DecodeOptions options, Consumer<Records.Record> sink) {
+    return decode(model, prompt, options, sink, false);
+  }
+
+  /**
+   * As {@link #decode(TransformerModel, String, DecodeOptions, Consumer)}; with {@code paused} the
+   * decode holds after the prefill until {@link Job#stepOnce} or {@link Job#resume}.
+   */
+  public Job decode(
+      TransformerModel model,
+      String prompt,
+      DecodeOptions options,
+      Consumer<Records.Record> sink,
+      boolean paused) {
     byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
     DecodeSession.validatePrompt(bytes, model.config());
     Job job = new Job();
+    job.paused = paused;
     executor.execute(
         () -> {
           try {
-            job.done.complete(DecodeSession.run(model, bytes, options, sink, job.cancelled::get));
+            job.done.complete(DecodeSession.run(model, bytes, options, sink, job::awaitTurn));
           } catch (RuntimeException | Error e) {
             job.done.completeExceptionally(e);
           }
