@@ -33,8 +33,9 @@ public final class WorkbenchApp extends Application {
     service = new DecodeService();
     MainViewModel vm = new MainViewModel(service, sampleModels());
     MainView view = new MainView(vm);
-    Scene scene = new Scene(view, 1280, 800);
+    Scene scene = new Scene(view, 1400, 860);
     Styles.apply(scene);
+    view.setDarkTheme("dark".equals(System.getProperty("workbench.theme")));
     stage.setTitle("Sparsity Workbench");
     stage.setScene(scene);
     stage.show();

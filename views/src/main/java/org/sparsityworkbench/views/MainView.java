@@ -51,6 +51,7 @@ public final class MainView extends BorderPane {
       };
 
   private TabPane tabPane;
+  private javafx.scene.control.ToggleButton dark;
 
   public MainView(MainViewModel vm) {
     this.vm = vm;
@@ -102,7 +103,7 @@ public final class MainView extends BorderPane {
     model.valueProperty().bindBidirectional(vm.selectedModelProperty());
     model.setCellFactory(l -> new PathCell());
     model.setButtonCell(new PathCell());
-    model.setPrefWidth(200);
+    model.setPrefWidth(170);
     model.setOnAction(e -> vm.loadSelected());
     model.setTooltip(new Tooltip("The model to decode with"));
 
@@ -125,7 +126,7 @@ public final class MainView extends BorderPane {
     prompt.textProperty().bindBidirectional(vm.promptProperty());
     prompt.setOnAction(e -> vm.generate());
     HBox.setHgrow(prompt, Priority.ALWAYS);
-    prompt.setPrefColumnCount(24);
+    prompt.setPrefColumnCount(14);
 
     Spinner<Integer> tokens = new Spinner<>(1, 100_000, vm.maxTokensProperty().get(), 50);
     tokens.setId("max-tokens");
@@ -187,6 +188,17 @@ public final class MainView extends BorderPane {
     MenuButton exportMenu = new MenuButton("Export", null, jsonl, csv, png);
     exportMenu.setId("export");
 
+    dark = new javafx.scene.control.ToggleButton("Dark");
+    dark.setId("dark-theme");
+    dark.setTooltip(new Tooltip("Dark or light theme"));
+    dark.selectedProperty()
+        .subscribe(
+            on -> {
+              if (getScene() != null) {
+                Styles.setDark(getScene(), on);
+              }
+            });
+
     return new ToolBar(
         new Label("Model"),
         model,
@@ -202,7 +214,8 @@ public final class MainView extends BorderPane {
         step,
         pause,
         stop,
-        exportMenu);
+        exportMenu,
+        dark);
   }
 
   private TabPane tabs() {
@@ -303,6 +316,11 @@ public final class MainView extends BorderPane {
     bar.setPadding(new Insets(4, 8, 4, 8));
     bar.getStyleClass().add("status-bar");
     return bar;
+  }
+
+  /** Selects the dark or the light theme, as the Dark button does. */
+  public void setDarkTheme(boolean on) {
+    dark.setSelected(on);
   }
 
   /** Writes a file chosen by the user; failures go to the error dialog. */

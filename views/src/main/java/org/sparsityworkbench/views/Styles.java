@@ -7,13 +7,27 @@ import javafx.scene.Scene;
 public final class Styles {
   private Styles() {}
 
-  /** Adds the workbench stylesheet to a scene. */
+  private static final String BASE = url("workbench.css");
+  private static final String DARK = url("dark.css");
+
+  private static String url(String name) {
+    return Objects.requireNonNull(Styles.class.getResource("/assets/" + name), "assets/" + name)
+        .toExternalForm();
+  }
+
+  /** Adds the workbench stylesheet (light theme) to a scene. */
   public static void apply(Scene scene) {
-    scene
-        .getStylesheets()
-        .add(
-            Objects.requireNonNull(
-                    Styles.class.getResource("/assets/workbench.css"), "assets/workbench.css")
-                .toExternalForm());
+    scene.getStylesheets().add(BASE);
+  }
+
+  /** Switches between the light and the dark theme. */
+  public static void setDark(Scene scene, boolean dark) {
+    if (scene == null) {
+      return;
+    }
+    scene.getStylesheets().remove(DARK);
+    if (dark) {
+      scene.getStylesheets().add(DARK);
+    }
   }
 }
