@@ -14,6 +14,15 @@ public final class Main {
       WorkbenchApp.launchGui(args);
       return;
     }
+    if (args[0].equals("bench-gui")) {
+      if (args.length != 3 || !args[1].equals("--tokens")) {
+        System.err.println("usage: workbench bench-gui --tokens N");
+        System.exit(2);
+      }
+      System.setProperty(WorkbenchApp.BENCH_PROPERTY, args[2]);
+      WorkbenchApp.launchGui(new String[0]);
+      return;
+    }
     if (args[0].equals("screenshot")) {
       if (args.length != 3 || !args[1].equals("--out")) {
         System.err.println("usage: workbench screenshot --out DIR");

@@ -22,6 +22,9 @@ public final class WorkbenchApp extends Application {
   /** System property: decode once, write PNG screenshots into this folder, and exit. */
   public static final String SCREENSHOT_PROPERTY = "workbench.screenshot.out";
 
+  /** System property: measure GUI overhead and frame rate over this many tokens, then exit. */
+  public static final String BENCH_PROPERTY = "workbench.bench.gui";
+
   private DecodeService service;
 
   static void launchGui(String[] args) {
@@ -39,6 +42,10 @@ public final class WorkbenchApp extends Application {
     stage.setTitle("Sparsity Workbench");
     stage.setScene(scene);
     stage.show();
+    String bench = System.getProperty(BENCH_PROPERTY);
+    if (bench != null) {
+      GuiBench.run(vm, service, Integer.parseInt(bench), stage::close);
+    }
     String shots = System.getProperty(SCREENSHOT_PROPERTY);
     if (shots != null) {
       Screenshots.afterDecode(vm, scene, Path.of(shots), stage::close);

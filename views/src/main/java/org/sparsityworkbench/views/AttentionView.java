@@ -34,6 +34,7 @@ public final class AttentionView extends BorderPane {
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
     setId("attention-view");
+    Shown.redrawWhenShown(this, this::redraw);
     info.setId("attention-info");
     layer.valueProperty().subscribe(v -> redraw());
     head.valueProperty().subscribe(v -> redraw());
@@ -64,6 +65,9 @@ public final class AttentionView extends BorderPane {
   }
 
   private void redraw() {
+    if (!Shown.shown(this)) {
+      return; // drawn when its tab is shown
+    }
     clear(current);
     clear(pattern);
     List<TokenSnapshot> tokens = vm.routingHistory();

@@ -32,6 +32,7 @@ public final class CompareView extends BorderPane {
   public CompareView(MainViewModel main) {
     this.vm = main.compare();
     setId("compare-view");
+    Shown.redrawWhenShown(this, this::drawKl);
     ComboBox<Path> modelB = new ComboBox<>(main.models());
     modelB.setId("compare-model");
     modelB.valueProperty().bindBidirectional(vm.modelBProperty());
@@ -88,6 +89,9 @@ public final class CompareView extends BorderPane {
   }
 
   private void drawKl() {
+    if (!Shown.shown(this)) {
+      return; // drawn when its tab is shown
+    }
     GraphicsContext g = kl.getGraphicsContext2D();
     double w = kl.getWidth();
     double h = kl.getHeight();

@@ -29,6 +29,7 @@ public final class LatencyView extends BorderPane {
   public LatencyView(MainViewModel vm) {
     this.vm = vm;
     setId("latency-view");
+    Shown.redrawWhenShown(this, this::redraw);
     info.setId("latency-info");
     info.setPadding(new Insets(4, 0, 4, 0));
     setTop(info);
@@ -43,6 +44,9 @@ public final class LatencyView extends BorderPane {
   }
 
   private void redraw() {
+    if (!Shown.shown(this)) {
+      return; // drawn when its tab is shown
+    }
     GraphicsContext g = canvas.getGraphicsContext2D();
     double w = canvas.getWidth();
     double h = canvas.getHeight();

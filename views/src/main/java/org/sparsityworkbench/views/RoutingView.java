@@ -33,6 +33,7 @@ public final class RoutingView extends BorderPane {
   public RoutingView(MainViewModel vm) {
     this.vm = vm;
     setId("routing-view");
+    Shown.redrawWhenShown(this, this::redraw);
     layer.setId("routing-layer");
     layer.setPromptText("layer");
     layer.valueProperty().subscribe(v -> redraw());
@@ -55,6 +56,9 @@ public final class RoutingView extends BorderPane {
 
   /** Redraws the map from the view model's window of tokens. */
   private void redraw() {
+    if (!Shown.shown(this)) {
+      return; // drawn when its tab is shown
+    }
     List<TokenSnapshot> tokens = vm.routingHistory();
     GraphicsContext g = canvas.getGraphicsContext2D();
     g.setFill(Color.web("#f7f8fa"));
