@@ -24,6 +24,7 @@ final class Screenshots {
   static void afterDecode(MainViewModel vm, Scene scene, Path dir, Runnable close) {
     final boolean[] started = {false};
     final boolean[] compared = {false};
+    final int[] tab = {-1};
     final long deadline = System.nanoTime() + 180_000_000_000L;
     Timeline poll = new Timeline();
     poll.getKeyFrames()
@@ -47,21 +48,25 @@ final class Screenshots {
                     compared[0] = true; // then the comparison, for the Compare tab
                     vm.compare().compare();
                   } else if (compared[0] && !vm.compare().runningProperty().get()) {
-                    poll.stop();
+                    // One tab per tick: a tab selected on one tick is drawn by the next.
                     try {
-                      write(scene, dir.resolve("main.png"));
-                      if (scene.lookup("#tabs") instanceof TabPane tabs) {
-                        for (int i = 0; i < tabs.getTabs().size(); i++) {
-                          tabs.getSelectionModel().select(i);
-                          String name =
-                              tabs.getTabs().get(i).getText().toLowerCase(java.util.Locale.ROOT);
-                          write(scene, dir.resolve(name.replaceAll("[^a-z]+", "-") + ".png"));
-                        }
-                        tabs.getSelectionModel().select(0);
+                      TabPane tabs = (TabPane) scene.lookup("#tabs");
+                      if (tab[0] < 0) {
+                        write(scene, dir.resolve("main.png"));
+                      } else {
+                        String name =
+                            tabs.getTabs().get(tab[0]).getText().toLowerCase(java.util.Locale.ROOT);
+                        write(scene, dir.resolve(name.replaceAll("[^a-z]+", "-") + ".png"));
+                      }
+                      tab[0]++;
+                      if (tab[0] < tabs.getTabs().size()) {
+                        tabs.getSelectionModel().select(tab[0]);
+                        return;
                       }
                     } catch (IOException ex) {
                       System.err.println("error: cannot write screenshot: " + ex.getMessage());
                     }
+                    poll.stop();
                     close.run();
                   }
                 }));

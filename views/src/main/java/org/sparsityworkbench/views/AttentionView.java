@@ -24,6 +24,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * Darker is more weight. One pixel per cell, scaled without smoothing.
  */
 public final class AttentionView extends BorderPane {
+  private boolean dirty;
   private final MainViewModel vm;
   private final ComboBox<Integer> layer = new ComboBox<>();
   private final ComboBox<Integer> head = new ComboBox<>();
@@ -34,7 +35,7 @@ public final class AttentionView extends BorderPane {
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
     setId("attention-view");
-    Shown.redrawWhenShown(this, this::redraw);
+    Shown.whenShown(this, this::redrawIfStale);
     info.setId("attention-info");
     layer.valueProperty().subscribe(v -> redraw());
     head.valueProperty().subscribe(v -> redraw());
@@ -66,8 +67,10 @@ public final class AttentionView extends BorderPane {
 
   private void redraw() {
     if (!Shown.shown(this)) {
-      return; // drawn when its tab is shown
+      dirty = true; // drawn when its tab is shown
+      return;
     }
+    dirty = false;
     clear(current);
     clear(pattern);
     List<TokenSnapshot> tokens = vm.routingHistory();
@@ -121,5 +124,12 @@ public final class AttentionView extends BorderPane {
     GraphicsContext g = c.getGraphicsContext2D();
     g.setImageSmoothing(false);
     g.drawImage(image, 0, 0, c.getWidth(), c.getHeight());
+  }
+
+  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
+  public void redrawIfStale() {
+    if (dirty && Shown.shown(this)) {
+      redraw();
+    }
   }
 }

@@ -26,13 +26,14 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
  * the KL divergence of their next-token distributions per step.
  */
 public final class CompareView extends BorderPane {
+  private boolean dirty;
   private final CompareViewModel vm;
   private final Canvas kl = new Canvas(600, 80);
 
   public CompareView(MainViewModel main) {
     this.vm = main.compare();
     setId("compare-view");
-    Shown.redrawWhenShown(this, this::drawKl);
+    Shown.whenShown(this, this::redrawIfStale);
     ComboBox<Path> modelB = new ComboBox<>(main.models());
     modelB.setId("compare-model");
     modelB.valueProperty().bindBidirectional(vm.modelBProperty());
@@ -90,8 +91,10 @@ public final class CompareView extends BorderPane {
 
   private void drawKl() {
     if (!Shown.shown(this)) {
-      return; // drawn when its tab is shown
+      dirty = true; // drawn when its tab is shown
+      return;
     }
+    dirty = false;
     GraphicsContext g = kl.getGraphicsContext2D();
     double w = kl.getWidth();
     double h = kl.getHeight();
@@ -124,6 +127,13 @@ public final class CompareView extends BorderPane {
     protected void updateItem(Path item, boolean empty) {
       super.updateItem(item, empty);
       setText(empty || item == null ? null : item.getFileName().toString());
+    }
+  }
+
+  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
+  public void redrawIfStale() {
+    if (dirty && Shown.shown(this)) {
+      drawKl();
     }
   }
 }

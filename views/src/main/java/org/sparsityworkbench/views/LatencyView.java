@@ -19,6 +19,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * recent tokens as a stacked bar, with tokens/s, FLOPs and active parameters per token.
  */
 public final class LatencyView extends BorderPane {
+  private boolean dirty;
   private static final Color[] COLORS = {
     Color.web("#3b6fd8"), Color.web("#d8703b"), Color.web("#4aa36a"), Color.web("#9b59b6")
   };
@@ -29,7 +30,7 @@ public final class LatencyView extends BorderPane {
   public LatencyView(MainViewModel vm) {
     this.vm = vm;
     setId("latency-view");
-    Shown.redrawWhenShown(this, this::redraw);
+    Shown.whenShown(this, this::redrawIfStale);
     info.setId("latency-info");
     info.setPadding(new Insets(4, 0, 4, 0));
     setTop(info);
@@ -45,8 +46,10 @@ public final class LatencyView extends BorderPane {
 
   private void redraw() {
     if (!Shown.shown(this)) {
-      return; // drawn when its tab is shown
+      dirty = true; // drawn when its tab is shown
+      return;
     }
+    dirty = false;
     GraphicsContext g = canvas.getGraphicsContext2D();
     double w = canvas.getWidth();
     double h = canvas.getHeight();
@@ -123,5 +126,12 @@ public final class LatencyView extends BorderPane {
             1e6 * tokens.size() / sum,
             tokens.getLast().latencyUs() / 1e3,
             vm.modelCostProperty().get()));
+  }
+
+  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
+  public void redrawIfStale() {
+    if (dirty && Shown.shown(this)) {
+      redraw();
+    }
   }
 }

@@ -2,6 +2,7 @@ package org.sparsityworkbench.views;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import javafx.animation.AnimationTimer;
 import javafx.beans.binding.Bindings;
@@ -47,10 +48,14 @@ public final class MainView extends BorderPane {
         @Override
         public void handle(long now) {
           vm.refresh();
+          staleViews.forEach(Runnable::run);
         }
       };
 
   private TabPane tabPane;
+  private RoutingView routingMap;
+  // Views that skip drawing while hidden; the frame timer draws them once they are shown.
+  private List<Runnable> staleViews = List.of();
   private javafx.scene.control.ToggleButton dark;
 
   public MainView(MainViewModel vm) {
@@ -224,14 +229,23 @@ public final class MainView extends BorderPane {
     details.setEditable(false);
     details.getStyleClass().add("generated-text");
     details.textProperty().bind(vm.modelDetailsProperty());
+    AttentionView attention = new AttentionView(vm);
+    LatencyView latency = new LatencyView(vm);
+    CompareView compare = new CompareView(vm);
     TabPane tabs =
         new TabPane(
             new Tab("Decode & routing", textPane()),
-            new Tab("Attention", padded(new AttentionView(vm))),
-            new Tab("Latency", padded(new LatencyView(vm))),
-            new Tab("Compare", padded(new CompareView(vm))),
+            new Tab("Attention", padded(attention)),
+            new Tab("Latency", padded(latency)),
+            new Tab("Compare", padded(compare)),
             new Tab("Model", padded(details)));
     tabs.setId("tabs");
+    staleViews =
+        List.of(
+            routingMap::redrawIfStale,
+            attention::redrawIfStale,
+            latency::redrawIfStale,
+            compare::redrawIfStale);
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     return tabs;
   }
@@ -272,9 +286,9 @@ public final class MainView extends BorderPane {
                 .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
     routing.setWrapText(true);
 
-    RoutingView map = new RoutingView(vm);
-    map.setPrefHeight(260);
-    VBox box = new VBox(8, text, routing, map);
+    routingMap = new RoutingView(vm);
+    routingMap.setPrefHeight(260);
+    VBox box = new VBox(8, text, routing, routingMap);
     box.setPadding(new Insets(8));
     return box;
   }

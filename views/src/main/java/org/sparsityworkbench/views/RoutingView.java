@@ -24,6 +24,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * arrived.
  */
 public final class RoutingView extends BorderPane {
+  private boolean dirty;
   private final MainViewModel vm;
   private final Canvas canvas = new Canvas(600, 160);
   private final ComboBox<Integer> layer = new ComboBox<>();
@@ -33,7 +34,7 @@ public final class RoutingView extends BorderPane {
   public RoutingView(MainViewModel vm) {
     this.vm = vm;
     setId("routing-view");
-    Shown.redrawWhenShown(this, this::redraw);
+    Shown.whenShown(this, this::redrawIfStale);
     layer.setId("routing-layer");
     layer.setPromptText("layer");
     layer.valueProperty().subscribe(v -> redraw());
@@ -57,8 +58,10 @@ public final class RoutingView extends BorderPane {
   /** Redraws the map from the view model's window of tokens. */
   private void redraw() {
     if (!Shown.shown(this)) {
-      return; // drawn when its tab is shown
+      dirty = true; // drawn when its tab is shown
+      return;
     }
+    dirty = false;
     List<TokenSnapshot> tokens = vm.routingHistory();
     GraphicsContext g = canvas.getGraphicsContext2D();
     g.setFill(Color.web("#f7f8fa"));
@@ -162,5 +165,12 @@ public final class RoutingView extends BorderPane {
       }
     }
     return false;
+  }
+
+  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
+  public void redrawIfStale() {
+    if (dirty && Shown.shown(this)) {
+      redraw();
+    }
   }
 }

@@ -19,20 +19,24 @@ final class Shown {
     return true;
   }
 
-  /** Runs {@code redraw} whenever the node's container (its tab's content) becomes visible. */
-  static void redrawWhenShown(Node n, Runnable redraw) {
-    n.parentProperty()
+  /**
+   * Runs {@code action} whenever an ancestor of the node becomes visible (a tab's content region
+   * when its tab is selected), once the node is in a scene.
+   */
+  static void whenShown(Node n, Runnable action) {
+    n.sceneProperty()
         .subscribe(
-            parent -> {
-              if (parent != null) {
-                parent
-                    .visibleProperty()
-                    .subscribe(
-                        visible -> {
-                          if (visible) {
-                            redraw.run();
-                          }
-                        });
+            scene -> {
+              if (scene != null) {
+                for (Node p = n.getParent(); p != null; p = p.getParent()) {
+                  p.visibleProperty()
+                      .subscribe(
+                          visible -> {
+                            if (visible) {
+                              action.run();
+                            }
+                          });
+                }
               }
             });
   }

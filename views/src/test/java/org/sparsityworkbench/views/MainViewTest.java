@@ -107,8 +107,15 @@ class MainViewTest {
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
     Label map = robot.lookup("#routing-summary").queryAs(Label.class);
     assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
+    // Hidden tabs are drawn when shown: select each before reading it.
+    javafx.scene.control.TabPane tabs =
+        robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
+    robot.interact(() -> tabs.getSelectionModel().select(1));
+    WaitForAsyncUtils.waitForFxEvents();
     Label attention = robot.lookup("#attention-info").queryAs(Label.class);
     assertTrue(attention.getText().startsWith("newest token at position 44"), attention.getText());
+    robot.interact(() -> tabs.getSelectionModel().select(2));
+    WaitForAsyncUtils.waitForFxEvents();
     Label latency = robot.lookup("#latency-info").queryAs(Label.class);
     assertTrue(latency.getText().startsWith("40 tokens · mean"), latency.getText());
     TextArea details = robot.lookup("#model-details").queryAs(TextArea.class);
