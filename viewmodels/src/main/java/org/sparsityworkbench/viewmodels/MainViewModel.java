@@ -58,6 +58,7 @@ public final class MainViewModel {
   private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
   private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper architecture = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper prefillRouting = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper modelCost = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
@@ -377,13 +378,15 @@ public final class MainViewModel {
         case Telemetry t -> {
           session.add(t.record());
           switch (t.record()) {
-            case Records.Prefill p ->
-                status.set(
-                    String.format(
-                        Locale.ROOT,
-                        "Prefill: %d bytes in %.1f ms",
-                        p.tokens(),
-                        p.latencyUs() / 1e3));
+            case Records.Prefill p -> {
+              status.set(
+                  String.format(
+                      Locale.ROOT,
+                      "Prefill: %d bytes in %.1f ms",
+                      p.tokens(),
+                      p.latencyUs() / 1e3));
+              prefillRouting.set(describePrefill(p));
+            }
             case Records.Token tok -> {
               text.append(tok.text());
               decodeNanos += (long) (tok.latencyUs() * 1e3);
@@ -426,6 +429,44 @@ public final class MainViewModel {
       running.set(false);
       paused.set(false);
     }
+  }
+
+  /**
+   * The prompt's routing at the experts' capacity: "prompt: capacity 3 per expert · 2 of 12
+   * assignments dropped (L0 1, L1 1) · aux loss 1.02 · z-loss 4.1"; "" without a router.
+   */
+  static String describePrefill(Records.Prefill p) {
+    if (p.layers() == null || p.layers().isEmpty() || p.layers().getFirst().router() == null) {
+      return "";
+    }
+    int dropped = 0;
+    int assignments = 0;
+    double aux = 0;
+    double z = 0;
+    StringBuilder per = new StringBuilder();
+    for (Records.PrefillLayer l : p.layers()) {
+      Records.PrefillRouter r = l.router();
+      dropped += r.dropped();
+      assignments += r.experts().length * (r.experts().length == 0 ? 0 : r.experts()[0].length);
+      aux += r.auxLoss() / p.layers().size();
+      z += r.zLoss() / p.layers().size();
+      per.append(per.isEmpty() ? "" : ", ")
+          .append('L')
+          .append(l.index())
+          .append(' ')
+          .append(r.dropped());
+    }
+    int capacity = p.layers().getFirst().router().capacity();
+    return String.format(
+        Locale.ROOT,
+        "Prompt: capacity %s per expert · %d of %d assignments dropped (%s) · mean aux loss %.3f ·"
+            + " mean z-loss %.2f",
+        capacity < 0 ? "unlimited" : Integer.toString(capacity),
+        dropped,
+        assignments,
+        per,
+        aux,
+        z);
   }
 
   /** "L0 → e3 (0.71) · L1 → e5 (0.52) + e1 (0.48)" for MoE; "" for dense. */
@@ -522,6 +563,11 @@ public final class MainViewModel {
    */
   public ObservableList<TokenSnapshot> routingHistory() {
     return routingHistoryView;
+  }
+
+  /** Capacity, drops and router losses of the last prompt (MoE models), one line. */
+  public ReadOnlyStringProperty prefillRoutingProperty() {
+    return prefillRouting.getReadOnlyProperty();
   }
 
   /** FLOPs per token and active parameters of the loaded model, one line. */

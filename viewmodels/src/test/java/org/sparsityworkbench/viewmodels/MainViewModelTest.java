@@ -76,6 +76,9 @@ class MainViewModelTest {
         vm.routingProperty().get());
     assertTrue(vm.tokensPerSecondProperty().get() > 0);
     assertEquals(12, vm.routingHistory().size());
+    assertTrue(
+        vm.prefillRoutingProperty().get().startsWith("Prompt: capacity 2 per expert"),
+        vm.prefillRoutingProperty().get()); // ceil(1.25 * 5 * 1 / 4) = 2
     TokenSnapshot last = vm.routingHistory().getLast();
     assertEquals(2, last.probs().length, "two layers");
     assertEquals(4, last.probs()[0].length, "four experts");

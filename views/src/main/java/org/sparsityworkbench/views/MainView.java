@@ -288,7 +288,11 @@ public final class MainView extends BorderPane {
 
     routingMap = new RoutingView(vm);
     routingMap.setPrefHeight(260);
-    VBox box = new VBox(8, text, routing, routingMap);
+    Label prefill = new Label();
+    prefill.setId("prefill-routing");
+    prefill.getStyleClass().add("routing");
+    prefill.textProperty().bind(vm.prefillRoutingProperty());
+    VBox box = new VBox(8, text, routing, prefill, routingMap);
     box.setPadding(new Insets(8));
     return box;
   }

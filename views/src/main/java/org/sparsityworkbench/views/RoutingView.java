@@ -122,12 +122,37 @@ public final class RoutingView extends BorderPane {
               + " token on the right); orange: the chosen expert(s), Switch top-1 with gate p,"
               + " top-k with the k gates renormalised (Mixtral).");
     } else {
-      summary.setText(rows + " blocks, newest token on the right");
+      summary.setText(unitUsage(tokens, l, rows));
       explanation.setText(
           "Sparse FF controller (Scaling Transformers, arXiv 2111.12763): logits (x A) B + b in"
               + " blocks of N units; each block keeps its argmax unit (colour = which unit), so only"
               + " one row of W1 and W2 per block is read: d_ff / N units per token.");
     }
+  }
+
+  /**
+   * Controller usage in the window: how many different units each block used, on average, and how
+   * often a block repeated its most used unit.
+   */
+  static String unitUsage(List<TokenSnapshot> tokens, int layer, int blocks) {
+    double distinct = 0;
+    double dominant = 0;
+    for (int b = 0; b < blocks; b++) {
+      java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
+      for (TokenSnapshot t : tokens) {
+        counts.merge(t.chosen()[layer][b], 1, Integer::sum);
+      }
+      distinct += counts.size();
+      dominant += counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+    }
+    return String.format(
+        Locale.ROOT,
+        "%d tokens · %d blocks · %.1f different units per block on average · the most used unit"
+            + " of a block is chosen %.0f%% of the time",
+        tokens.size(),
+        blocks,
+        distinct / blocks,
+        100 * dominant / blocks / tokens.size());
   }
 
   /** Load balance of the window: share of the busiest expert, coefficient of variation, dead. */
