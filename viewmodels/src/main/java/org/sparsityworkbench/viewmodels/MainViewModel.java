@@ -244,11 +244,6 @@ public final class MainViewModel {
     }
   }
 
-  /** True when the last decode left telemetry to export. */
-  public boolean hasTelemetry() {
-    return !session.isEmpty();
-  }
-
   /** Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). */
   public void exportJsonl(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();

@@ -24,7 +24,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * Darker is more weight. One pixel per cell, scaled without smoothing.
  */
 public final class AttentionView extends BorderPane {
-  private boolean dirty;
+  private final Shown painter = new Shown(this, this::redraw);
   private final MainViewModel vm;
   private final ComboBox<Integer> layer = new ComboBox<>();
   private final ComboBox<Integer> head = new ComboBox<>();
@@ -35,10 +35,9 @@ public final class AttentionView extends BorderPane {
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
     setId("attention-view");
-    Shown.whenShown(this, this::redrawIfStale);
     info.setId("attention-info");
-    layer.valueProperty().subscribe(v -> redraw());
-    head.valueProperty().subscribe(v -> redraw());
+    layer.valueProperty().subscribe(v -> painter.request());
+    head.valueProperty().subscribe(v -> painter.request());
     HBox top = new HBox(8, new Label("Layer"), layer, new Label("Head"), head, info);
     top.setPadding(new Insets(4, 0, 4, 0));
     setTop(top);
@@ -51,26 +50,21 @@ public final class AttentionView extends BorderPane {
     explanation.getStyleClass().add("explanation");
     VBox maps = new VBox(6, holder(current, 70), holder(pattern, 160), explanation);
     setCenter(maps);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redraw());
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
   }
 
   private Pane holder(Canvas c, double minHeight) {
     Pane p = new Pane(c);
     c.widthProperty().bind(p.widthProperty());
     c.heightProperty().bind(p.heightProperty());
-    c.widthProperty().subscribe(w -> redraw());
-    c.heightProperty().subscribe(h -> redraw());
+    c.widthProperty().subscribe(w -> painter.request());
+    c.heightProperty().subscribe(h -> painter.request());
     p.setMinHeight(minHeight);
     p.setPrefHeight(minHeight * 1.5);
     return p;
   }
 
   private void redraw() {
-    if (!Shown.shown(this)) {
-      dirty = true; // drawn when its tab is shown
-      return;
-    }
-    dirty = false;
     clear(current);
     clear(pattern);
     List<TokenSnapshot> tokens = vm.routingHistory();
@@ -124,12 +118,5 @@ public final class AttentionView extends BorderPane {
     GraphicsContext g = c.getGraphicsContext2D();
     g.setImageSmoothing(false);
     g.drawImage(image, 0, 0, c.getWidth(), c.getHeight());
-  }
-
-  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
-  public void redrawIfStale() {
-    if (dirty && Shown.shown(this)) {
-      redraw();
-    }
   }
 }

@@ -26,14 +26,13 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
  * the KL divergence of their next-token distributions per step.
  */
 public final class CompareView extends BorderPane {
-  private boolean dirty;
+  private final Shown painter = new Shown(this, this::drawKl);
   private final CompareViewModel vm;
   private final Canvas kl = new Canvas(600, 80);
 
   public CompareView(MainViewModel main) {
     this.vm = main.compare();
     setId("compare-view");
-    Shown.whenShown(this, this::redrawIfStale);
     ComboBox<Path> modelB = new ComboBox<>(main.models());
     modelB.setId("compare-model");
     modelB.valueProperty().bindBidirectional(vm.modelBProperty());
@@ -76,8 +75,8 @@ public final class CompareView extends BorderPane {
     explanation.setWrapText(true);
     explanation.getStyleClass().add("explanation");
     setBottom(new VBox(4, holder, explanation));
-    vm.klHistory().addListener((ListChangeListener<Double>) c -> drawKl());
-    kl.widthProperty().subscribe(w -> drawKl());
+    vm.klHistory().addListener((ListChangeListener<Double>) c -> painter.request());
+    kl.widthProperty().subscribe(w -> painter.request());
   }
 
   private static TextArea text(String id) {
@@ -90,11 +89,6 @@ public final class CompareView extends BorderPane {
   }
 
   private void drawKl() {
-    if (!Shown.shown(this)) {
-      dirty = true; // drawn when its tab is shown
-      return;
-    }
-    dirty = false;
     GraphicsContext g = kl.getGraphicsContext2D();
     double w = kl.getWidth();
     double h = kl.getHeight();
@@ -127,13 +121,6 @@ public final class CompareView extends BorderPane {
     protected void updateItem(Path item, boolean empty) {
       super.updateItem(item, empty);
       setText(empty || item == null ? null : item.getFileName().toString());
-    }
-  }
-
-  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
-  public void redrawIfStale() {
-    if (dirty && Shown.shown(this)) {
-      drawKl();
     }
   }
 }

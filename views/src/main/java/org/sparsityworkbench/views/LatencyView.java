@@ -19,7 +19,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * recent tokens as a stacked bar, with tokens/s, FLOPs and active parameters per token.
  */
 public final class LatencyView extends BorderPane {
-  private boolean dirty;
+  private final Shown painter = new Shown(this, this::redraw);
   private static final Color[] COLORS = {
     Color.web("#3b6fd8"), Color.web("#d8703b"), Color.web("#4aa36a"), Color.web("#9b59b6")
   };
@@ -30,26 +30,20 @@ public final class LatencyView extends BorderPane {
   public LatencyView(MainViewModel vm) {
     this.vm = vm;
     setId("latency-view");
-    Shown.whenShown(this, this::redrawIfStale);
     info.setId("latency-info");
     info.setPadding(new Insets(4, 0, 4, 0));
     setTop(info);
     Pane p = new Pane(canvas);
     canvas.widthProperty().bind(p.widthProperty());
     canvas.heightProperty().bind(p.heightProperty());
-    canvas.widthProperty().subscribe(w -> redraw());
-    canvas.heightProperty().subscribe(h -> redraw());
+    canvas.widthProperty().subscribe(w -> painter.request());
+    canvas.heightProperty().subscribe(h -> painter.request());
     p.setMinHeight(160);
     setCenter(p);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redraw());
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
   }
 
   private void redraw() {
-    if (!Shown.shown(this)) {
-      dirty = true; // drawn when its tab is shown
-      return;
-    }
-    dirty = false;
     GraphicsContext g = canvas.getGraphicsContext2D();
     double w = canvas.getWidth();
     double h = canvas.getHeight();
@@ -126,12 +120,5 @@ public final class LatencyView extends BorderPane {
             1e6 * tokens.size() / sum,
             tokens.getLast().latencyUs() / 1e3,
             vm.modelCostProperty().get()));
-  }
-
-  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
-  public void redrawIfStale() {
-    if (dirty && Shown.shown(this)) {
-      redraw();
-    }
   }
 }

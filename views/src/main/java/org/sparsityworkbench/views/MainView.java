@@ -2,7 +2,6 @@ package org.sparsityworkbench.views;
 
 import java.io.File;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import javafx.animation.AnimationTimer;
 import javafx.beans.binding.Bindings;
@@ -48,14 +47,11 @@ public final class MainView extends BorderPane {
         @Override
         public void handle(long now) {
           vm.refresh();
-          staleViews.forEach(Runnable::run);
         }
       };
 
   private TabPane tabPane;
   private RoutingView routingMap;
-  // Views that skip drawing while hidden; the frame timer draws them once they are shown.
-  private List<Runnable> staleViews = List.of();
   private javafx.scene.control.ToggleButton dark;
 
   public MainView(MainViewModel vm) {
@@ -240,12 +236,6 @@ public final class MainView extends BorderPane {
             new Tab("Compare", padded(compare)),
             new Tab("Model", padded(details)));
     tabs.setId("tabs");
-    staleViews =
-        List.of(
-            routingMap::redrawIfStale,
-            attention::redrawIfStale,
-            latency::redrawIfStale,
-            compare::redrawIfStale);
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     return tabs;
   }

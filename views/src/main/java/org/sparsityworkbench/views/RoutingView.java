@@ -24,7 +24,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * arrived.
  */
 public final class RoutingView extends BorderPane {
-  private boolean dirty;
+  private final Shown painter = new Shown(this, this::redraw);
   private final MainViewModel vm;
   private final Canvas canvas = new Canvas(600, 160);
   private final ComboBox<Integer> layer = new ComboBox<>();
@@ -34,10 +34,9 @@ public final class RoutingView extends BorderPane {
   public RoutingView(MainViewModel vm) {
     this.vm = vm;
     setId("routing-view");
-    Shown.whenShown(this, this::redrawIfStale);
     layer.setId("routing-layer");
     layer.setPromptText("layer");
-    layer.valueProperty().subscribe(v -> redraw());
+    layer.valueProperty().subscribe(v -> painter.request());
     summary.setId("routing-summary");
     explanation.setWrapText(true);
     explanation.getStyleClass().add("explanation");
@@ -47,21 +46,16 @@ public final class RoutingView extends BorderPane {
     Pane holder = new Pane(canvas);
     canvas.widthProperty().bind(holder.widthProperty());
     canvas.heightProperty().bind(holder.heightProperty());
-    canvas.widthProperty().subscribe(w -> redraw());
-    canvas.heightProperty().subscribe(h -> redraw());
+    canvas.widthProperty().subscribe(w -> painter.request());
+    canvas.heightProperty().subscribe(h -> painter.request());
     holder.setMinHeight(120);
     setCenter(holder);
     setBottom(explanation);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redraw());
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
   }
 
   /** Redraws the map from the view model's window of tokens. */
   private void redraw() {
-    if (!Shown.shown(this)) {
-      dirty = true; // drawn when its tab is shown
-      return;
-    }
-    dirty = false;
     List<TokenSnapshot> tokens = vm.routingHistory();
     GraphicsContext g = canvas.getGraphicsContext2D();
     g.setFill(Color.web("#f7f8fa"));
@@ -190,12 +184,5 @@ public final class RoutingView extends BorderPane {
       }
     }
     return false;
-  }
-
-  /** Draws what was skipped while the view was hidden; called every frame, cheap otherwise. */
-  public void redrawIfStale() {
-    if (dirty && Shown.shown(this)) {
-      redraw();
-    }
   }
 }

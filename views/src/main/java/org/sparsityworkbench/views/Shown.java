@@ -2,9 +2,50 @@ package org.sparsityworkbench.views;
 
 import javafx.scene.Node;
 
-/** Drawing only what the user can see: hidden tabs are not redrawn while tokens stream in. */
+/**
+ * Draws a view only while the user can see it: a request made while the view is hidden (its tab not
+ * selected) is remembered and carried out when the view becomes visible.
+ */
 final class Shown {
-  private Shown() {}
+  private final Node owner;
+  private final Runnable paint;
+  private boolean stale;
+
+  /**
+   * @param owner the view whose visibility decides
+   * @param paint draws the view
+   */
+  Shown(Node owner, Runnable paint) {
+    this.owner = owner;
+    this.paint = paint;
+    // When an ancestor (a tab's content region) becomes visible, draw what was skipped.
+    owner
+        .sceneProperty()
+        .subscribe(
+            scene -> {
+              if (scene != null) {
+                for (Node p = owner.getParent(); p != null; p = p.getParent()) {
+                  p.visibleProperty()
+                      .subscribe(
+                          visible -> {
+                            if (visible && stale) {
+                              request();
+                            }
+                          });
+                }
+              }
+            });
+  }
+
+  /** Draws now if the view is visible, otherwise as soon as it becomes visible. */
+  void request() {
+    if (shown(owner)) {
+      stale = false;
+      paint.run();
+    } else {
+      stale = true;
+    }
+  }
 
   /** True when the node and all its ancestors are visible in a scene. */
   static boolean shown(Node n) {
@@ -17,27 +58,5 @@ final class Shown {
       }
     }
     return true;
-  }
-
-  /**
-   * Runs {@code action} whenever an ancestor of the node becomes visible (a tab's content region
-   * when its tab is selected), once the node is in a scene.
-   */
-  static void whenShown(Node n, Runnable action) {
-    n.sceneProperty()
-        .subscribe(
-            scene -> {
-              if (scene != null) {
-                for (Node p = n.getParent(); p != null; p = p.getParent()) {
-                  p.visibleProperty()
-                      .subscribe(
-                          visible -> {
-                            if (visible) {
-                              action.run();
-                            }
-                          });
-                }
-              }
-            });
   }
 }

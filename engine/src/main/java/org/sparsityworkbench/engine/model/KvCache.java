@@ -87,16 +87,6 @@ public final class KvCache implements AutoCloseable {
     length += n;
   }
 
-  /** Forgets every position (the arrays are kept and overwritten). */
-  public void reset() {
-    length = 0;
-    for (NDArray state : convStates) {
-      if (state != null) {
-        state.set(new ai.djl.ndarray.index.NDIndex(":, :, :, :"), 0f);
-      }
-    }
-  }
-
   @Override
   public void close() {
     manager.close();
