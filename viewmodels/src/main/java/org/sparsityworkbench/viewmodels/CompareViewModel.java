@@ -13,6 +13,9 @@ import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.config.ModelFormatException;
 import org.sparsityworkbench.engine.decode.Comparison;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
@@ -37,6 +40,8 @@ public final class CompareViewModel {
   private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ObservableList<Double> kl = FXCollections.observableArrayList();
+  private final ObservableList<Double> latencyA = FXCollections.observableArrayList();
+  private final ObservableList<Double> latencyB = FXCollections.observableArrayList();
   private final BooleanBinding canCompare;
   private final StringBuilder a = new StringBuilder();
   private final StringBuilder b = new StringBuilder();
@@ -57,15 +62,64 @@ public final class CompareViewModel {
   CompareViewModel(DecodeService service, MainViewModel main, List<Path> models) {
     this.service = service;
     this.main = main;
-    if (models.size() > 1) {
-      modelB.set(models.get(1));
-    }
+    modelB.set(partner(models, main.selectedModelProperty().get()));
+    main.selectedModelProperty()
+        .subscribe(
+            a -> {
+              if (a != null && a.equals(modelB.get())) {
+                modelB.set(partner(main.models(), a));
+              }
+            });
     canCompare =
         Bindings.createBooleanBinding(
             () -> modelB.get() != null && main.modelProperty().get() != null && !running.get(),
             modelB,
             main.modelProperty(),
             running);
+  }
+
+  /**
+   * The model to compare A with by default: for a dense A the sparsest bundled model (sparse
+   * FF+QKV, then sparse FF or QKV, then mixture of experts), for a sparse or routed A the dense
+   * one; any other model when no family fits, null when there is no other model. Families come from
+   * each directory's config.json; unreadable ones rank last.
+   */
+  static Path partner(List<Path> models, Path a) {
+    Family familyA = family(a);
+    List<Family> wanted =
+        familyA == Family.DENSE || familyA == null
+            ? List.of(
+                Family.SPARSE_FFQKV,
+                Family.SPARSE_FF,
+                Family.SPARSE_QKV,
+                Family.TOPK,
+                Family.SWITCH)
+            : List.of(Family.DENSE);
+    Path best = null;
+    int bestRank = Integer.MAX_VALUE;
+    for (Path p : models) {
+      if (p.equals(a)) {
+        continue;
+      }
+      int rank = wanted.indexOf(family(p));
+      rank = rank < 0 ? wanted.size() : rank;
+      if (rank < bestRank) {
+        best = p;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  private static Family family(Path dir) {
+    if (dir == null) {
+      return null;
+    }
+    try {
+      return ModelConfig.read(dir.resolve(TransformerModel.CONFIG_FILE)).family();
+    } catch (ModelFormatException | RuntimeException e) {
+      return null; // loading it reports the problem; here it only ranks last
+    }
   }
 
   /** Loads model B (if needed) and runs the comparison. */
@@ -80,6 +134,8 @@ public final class CompareViewModel {
     textA.set("");
     textB.set("");
     kl.clear();
+    latencyA.clear();
+    latencyB.clear();
     steps = 0;
     agreements = 0;
     klSum = 0;
@@ -129,6 +185,8 @@ public final class CompareViewModel {
       return;
     }
     List<Double> freshKl = new java.util.ArrayList<>();
+    List<Double> freshA = new java.util.ArrayList<>();
+    List<Double> freshB = new java.util.ArrayList<>();
     for (Object ev : events) {
       switch (ev) {
         case LoadedB l -> {
@@ -148,6 +206,8 @@ public final class CompareViewModel {
           usA += s.a().latencyUs();
           usB += s.b().latencyUs();
           freshKl.add(s.kl());
+          freshA.add(s.a().latencyUs());
+          freshB.add(s.b().latencyUs());
         }
         case Done d -> running.set(false);
         case Failed f -> {
@@ -160,7 +220,9 @@ public final class CompareViewModel {
     }
     textA.set(a.toString());
     textB.set(b.toString());
-    kl.addAll(freshKl);
+    latencyA.addAll(freshA);
+    latencyB.addAll(freshB);
+    kl.addAll(freshKl); // last: its listeners draw, and read the latencies
     if (steps > 0) {
       summary.set(
           String.format(
@@ -199,6 +261,16 @@ public final class CompareViewModel {
   /** KL(A||B) in bits, one value per step. */
   public ObservableList<Double> klHistory() {
     return kl;
+  }
+
+  /** Model A's step time per step, microseconds. */
+  public ObservableList<Double> latencyA() {
+    return latencyA;
+  }
+
+  /** Model B's step time per step, microseconds. */
+  public ObservableList<Double> latencyB() {
+    return latencyB;
   }
 
   /** True when a comparison can start. */

@@ -75,6 +75,17 @@ public final class MainViewModel {
   private final ObservableList<TokenSnapshot> routingHistory = FXCollections.observableArrayList();
   private final ObservableList<TokenSnapshot> routingHistoryView =
       FXCollections.unmodifiableObservableList(routingHistory);
+  private final ObservableList<TokenSnapshot> tokens = FXCollections.observableArrayList();
+  private final ObservableList<TokenSnapshot> tokensView =
+      FXCollections.unmodifiableObservableList(tokens);
+  private final List<String> contextLabels = new java.util.ArrayList<>();
+  private final List<String> promptTexts = new java.util.ArrayList<>();
+  private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
+  private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
+  private final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
+  private final ObjectProperty<TokenSnapshot> inspected = new SimpleObjectProperty<>();
+  private final ReadOnlyStringWrapper tokenDetails = new ReadOnlyStringWrapper("");
+  private final ReadOnlyObjectWrapper<Records.Prefill> prefill = new ReadOnlyObjectWrapper<>();
 
   /** The routing views keep the most recent tokens only. */
   public static final int HISTORY = 512;
@@ -97,11 +108,11 @@ public final class MainViewModel {
 
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
     this.service = service;
-    this.compare = new CompareViewModel(service, this, sampleModels);
     models.setAll(sampleModels);
     if (!sampleModels.isEmpty()) {
       selectedModel.set(sampleModels.getFirst());
     }
+    this.compare = new CompareViewModel(service, this, sampleModels);
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
@@ -114,6 +125,7 @@ public final class MainViewModel {
             running,
             loading,
             prompt);
+    inspected.subscribe(t -> showDetails());
     service
         .describeEngine()
         .whenComplete(
@@ -212,6 +224,18 @@ public final class MainViewModel {
       text.setLength(0);
       generatedText.set("");
       routingHistory.clear();
+      tokens.clear();
+      inspected.set(null);
+      tokenDetails.set("");
+      prefill.set(null);
+      contextLabels.clear();
+      promptTexts.clear();
+      org.sparsityworkbench.engine.decode.ByteText decoder =
+          new org.sparsityworkbench.engine.decode.ByteText();
+      for (byte b : prompt.get().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        contextLabels.add(org.sparsityworkbench.engine.decode.ByteText.label(b & 0xff));
+        promptTexts.add(decoder.push(b & 0xff));
+      }
       session.clear();
       tokenCount.set(0);
       decodeNanos = 0;
@@ -322,6 +346,11 @@ public final class MainViewModel {
         case Loaded l -> {
           TransformerModel old = model.get();
           model.set(l.model());
+          layerCount.set(l.model().config().nLayers());
+          family.set(l.model().config().family().id());
+          if (colourLayer.get() >= l.model().config().nLayers()) {
+            colourLayer.set(0);
+          }
           loading.set(false);
           ModelSummary s = ModelSummary.of(l.model().config());
           modelInfo.set(
@@ -381,15 +410,16 @@ public final class MainViewModel {
                       p.tokens(),
                       p.latencyUs() / 1e3));
               prefillRouting.set(describePrefill(p));
+              prefill.set(p);
             }
             case Records.Token tok -> {
               text.append(tok.text());
               decodeNanos += (long) (tok.latencyUs() * 1e3);
               lastToken = tok;
               tokenCount.set(tokenCount.get() + 1);
-              fresh.add(
-                  TokenSnapshot.of(
-                      tok, org.sparsityworkbench.engine.decode.ByteText.label(tok.token())));
+              TokenSnapshot snapshot = TokenSnapshot.of(tok);
+              contextLabels.add(snapshot.label());
+              fresh.add(snapshot);
             }
             case Records.End end -> {
               finished = true; // "running" drops after the views' data is in place, below
@@ -413,6 +443,10 @@ public final class MainViewModel {
         routingHistory.remove(0, Math.min(overflow, routingHistory.size()));
       }
       routingHistory.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
+      tokens.addAll(fresh);
+      if (inspected.get() == null) {
+        showDetails();
+      }
     }
     if (decodeNanos > 0) {
       tokensPerSecond.set(tokenCount.get() / (decodeNanos / 1e9));
@@ -500,7 +534,122 @@ public final class MainViewModel {
     return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
+  /** The details panel shows the inspected token, or the newest one when none is inspected. */
+  private void showDetails() {
+    TokenSnapshot t =
+        inspected.get() != null ? inspected.get() : tokens.isEmpty() ? null : tokens.getLast();
+    tokenDetails.set(
+        t == null
+            ? "Hover a token to see its full record: next-token probabilities, route in every"
+                + " layer, timing."
+            : (inspected.get() == null ? "Newest token · " : "Hovered token · ") + t.details());
+  }
+
+  /**
+   * The token at a position of the context as shown on its own: a prompt byte or a decoded token;
+   * "" beyond the context decoded so far.
+   */
+  public String labelAt(int position) {
+    return position >= 0 && position < contextLabels.size() ? contextLabels.get(position) : "";
+  }
+
+  /** The number of prompt positions of the current decode. */
+  public int promptLength() {
+    return promptTexts.size();
+  }
+
+  /**
+   * The text a position adds to the context: a prompt character or a decoded token's text; "" for a
+   * byte inside a multi-byte character (the character appears on its last byte).
+   */
+  public String textAt(int position) {
+    if (position < promptTexts.size()) {
+      return position < 0 ? "" : promptTexts.get(position);
+    }
+    TokenSnapshot t = tokenAt(position);
+    return t == null ? "" : t.text();
+  }
+
+  /** The decoded token at a position; null for prompt positions and positions not decoded yet. */
+  public TokenSnapshot tokenAt(int position) {
+    int i = position - promptTexts.size();
+    return i >= 0 && i < tokens.size() ? tokens.get(i) : null;
+  }
+
+  /**
+   * What colours a position in a layer: the top-1 expert (MoE) or a code of the controller's unit
+   * pattern (sparse FF), for prompt positions from the prefill; -1 when there is no routing.
+   */
+  public int routeKeyAt(int position, int layer) {
+    if (position < promptTexts.size()) {
+      Records.Prefill p = prefill.get();
+      if (position < 0 || p == null || p.layers() == null || layer >= p.layers().size()) {
+        return -1;
+      }
+      Records.PrefillLayer pl = p.layers().get(layer);
+      if (pl.router() != null && position < pl.router().experts().length) {
+        int[] ex = pl.router().experts()[position];
+        return ex.length == 0 ? -1 : ex[0];
+      }
+      if (pl.controller() != null && position < pl.controller().chosen().length) {
+        return java.util.Arrays.hashCode(pl.controller().chosen()[position]) & 0x7fffffff;
+      }
+      return -1;
+    }
+    TokenSnapshot t = tokenAt(position);
+    return t == null ? -1 : t.routeKey(layer);
+  }
+
+  /**
+   * How many distinct route keys a layer can have for categorical colours: the number of experts
+   * (MoE), 0 when keys are hash codes (sparse FF) or there is no routing.
+   */
+  public int routeKeyCount() {
+    TransformerModel m = model.get();
+    return m == null || !m.config().family().isMoe() ? 0 : m.config().numExperts();
+  }
+
+  /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
+  public ReadOnlyStringProperty familyProperty() {
+    return family.getReadOnlyProperty();
+  }
+
+  /** The number of positions decoded so far (prompt and generated tokens). */
+  public int contextLength() {
+    return contextLabels.size();
+  }
+
   // --- properties ---------------------------------------------------------------------------
+
+  /** Every token of the current decode, oldest first; updated once per frame. */
+  public ObservableList<TokenSnapshot> tokens() {
+    return tokensView;
+  }
+
+  /** Layers of the loaded model (0 before one is loaded). */
+  public ReadOnlyIntegerProperty layerCountProperty() {
+    return layerCount.getReadOnlyProperty();
+  }
+
+  /** The layer whose routing colours the streamed tokens and the routing views. */
+  public IntegerProperty colourLayerProperty() {
+    return colourLayer;
+  }
+
+  /** The token the user points at (null: none; the details show the newest token). */
+  public ObjectProperty<TokenSnapshot> inspectedProperty() {
+    return inspected;
+  }
+
+  /** The full record of the inspected or newest token, as text. */
+  public ReadOnlyStringProperty tokenDetailsProperty() {
+    return tokenDetails.getReadOnlyProperty();
+  }
+
+  /** The last prompt's prefill record (routing, capacity, drops of every prompt token). */
+  public ReadOnlyObjectProperty<Records.Prefill> prefillProperty() {
+    return prefill.getReadOnlyProperty();
+  }
 
   /** The side-by-side comparison of this model with another. */
   public CompareViewModel compare() {

@@ -1,25 +1,40 @@
 package org.sparsityworkbench.viewmodels;
 
 import java.util.List;
+import java.util.Locale;
+import org.sparsityworkbench.engine.decode.ByteText;
 import org.sparsityworkbench.engine.telemetry.Records;
 
 /**
- * What one decoded token did, as the views draw it: its routing in every layer, its attention and
- * its latency. Copied out of a telemetry record once, on the UI thread.
+ * What one decoded token did, as the views draw it: its routing in every layer, its controller
+ * choices and module activity, its attention and its latency. Copied out of a telemetry record
+ * once, on the UI thread; arrays are shared, never modified.
  *
+ * @param record the telemetry record itself (top next-token probabilities, everything)
  * @param label the token as shown on its own (printable byte or {@code <0xNN>})
- * @param probs [layer][expert] router probabilities (MoE), else null
+ * @param probs [layer][expert] router probabilities (MoE, full telemetry), else null
  * @param experts [layer][k] chosen experts (MoE), else null
+ * @param gates [layer][k] gate weights of the chosen experts (MoE), else null
+ * @param entropy [layer] router entropy in nats (MoE), else null
+ * @param blockSize units per controller block (sparse FF), else 0
  * @param chosen [layer][block] chosen unit of every block (sparse FF), else null
+ * @param confidence [layer][block] probability of the chosen unit within its block, else null
+ * @param qkv [layer][module] sparse QKV module activity (RMS of each module's output), else null
  * @param attention [layer][head][position] attention of the token (full telemetry), else null
  * @param latencyUs wall time of the step
  * @param componentUs time summed over layers: attention, router, feed-forward, controller
  */
 public record TokenSnapshot(
+    Records.Token record,
     String label,
     float[][] probs,
     int[][] experts,
+    float[][] gates,
+    double[] entropy,
+    int blockSize,
     int[][] chosen,
+    float[][] confidence,
+    float[][] qkv,
     float[][][] attention,
     double latencyUs,
     double[] componentUs) {
@@ -29,28 +44,45 @@ public record TokenSnapshot(
       List.of("attention", "router", "feed-forward", "controller");
 
   /** Extracts a token record (full telemetry gives the probabilities and attention). */
-  static TokenSnapshot of(Records.Token t, String label) {
+  public static TokenSnapshot of(Records.Token t) {
+    String label = ByteText.label(t.token());
     List<Records.TokenLayer> layers = t.layers();
     double[] parts = new double[COMPONENTS.size()];
     if (layers == null || layers.isEmpty()) {
-      return new TokenSnapshot(label, null, null, null, null, t.latencyUs(), parts);
+      return new TokenSnapshot(
+          t, label, null, null, null, null, 0, null, null, null, null, t.latencyUs(), parts);
     }
     int n = layers.size();
-    boolean moe = layers.getFirst().router() != null;
-    boolean ff = layers.getFirst().controller() != null;
-    boolean att = layers.getFirst().attention() != null;
-    float[][] probs = moe ? new float[n][] : null;
+    Records.TokenLayer first = layers.getFirst();
+    boolean moe = first.router() != null;
+    boolean ff = first.controller() != null;
+    boolean att = first.attention() != null;
+    boolean qkvOn = first.qkv() != null;
+    boolean withProbs = moe && first.router().probs() != null;
+    float[][] probs = withProbs ? new float[n][] : null;
     int[][] experts = moe ? new int[n][] : null;
+    float[][] gates = moe ? new float[n][] : null;
+    double[] entropy = moe ? new double[n] : null;
     int[][] chosen = ff ? new int[n][] : null;
+    float[][] confidence = ff ? new float[n][] : null;
+    float[][] qkv = qkvOn ? new float[n][] : null;
     float[][][] attention = att ? new float[n][][] : null;
     for (int i = 0; i < n; i++) {
       Records.TokenLayer l = layers.get(i);
       if (moe) {
-        probs[i] = l.router().probs();
+        if (withProbs) {
+          probs[i] = l.router().probs();
+        }
         experts[i] = l.router().experts();
+        gates[i] = l.router().weights();
+        entropy[i] = l.router().entropy();
       }
       if (ff) {
         chosen[i] = l.controller().chosen();
+        confidence[i] = l.controller().confidence();
+      }
+      if (qkvOn) {
+        qkv[i] = l.qkv().modules();
       }
       if (att) {
         attention[i] = l.attention().heads();
@@ -61,6 +93,119 @@ public record TokenSnapshot(
       parts[2] += timing.ffn();
       parts[3] += timing.controller() == null ? 0 : timing.controller();
     }
-    return new TokenSnapshot(label, probs, experts, chosen, attention, t.latencyUs(), parts);
+    return new TokenSnapshot(
+        t,
+        label,
+        probs,
+        experts,
+        gates,
+        entropy,
+        ff ? first.controller().blockSize() : 0,
+        chosen,
+        confidence,
+        qkv,
+        attention,
+        t.latencyUs(),
+        parts);
+  }
+
+  /** The position the token was appended at (prompt length + step). */
+  public int position() {
+    return record.position();
+  }
+
+  /** The text this token completes (empty inside a multi-byte character). */
+  public String text() {
+    return record.text();
+  }
+
+  /** Layers with telemetry, 0 for a summary without layers. */
+  public int layers() {
+    return record.layers() == null ? 0 : record.layers().size();
+  }
+
+  /**
+   * What colours the token in the decode view for a layer: the top expert (MoE), a code of the
+   * controller's unit pattern (sparse FF: equal patterns get equal codes), or -1 (dense).
+   */
+  public int routeKey(int layer) {
+    if (layer < 0 || layer >= layers()) {
+      return -1;
+    }
+    if (experts != null) {
+      return experts[layer].length == 0 ? -1 : experts[layer][0];
+    }
+    if (chosen != null) {
+      return java.util.Arrays.hashCode(chosen[layer]) & 0x7fffffff;
+    }
+    return -1;
+  }
+
+  /**
+   * The full record as text, for the decode view's token details: step, position, latency, the top
+   * next-token probabilities, and per layer the route, controller and module activity.
+   */
+  public String details() {
+    Records.Token t = record;
+    StringBuilder b = new StringBuilder();
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "'%s' (byte %d) · step %d · position %d · %.2f ms%n",
+            label,
+            t.token(),
+            t.step(),
+            t.position(),
+            latencyUs / 1e3));
+    if (t.top() != null && !t.top().isEmpty()) {
+      b.append("next token:");
+      for (Records.TopToken top : t.top()) {
+        b.append(String.format(Locale.ROOT, "  '%s' %.3f", ByteText.label(top.token()), top.p()));
+      }
+      b.append('\n');
+    }
+    for (int l = 0; l < layers(); l++) {
+      b.append('L').append(l).append(':');
+      if (experts != null) {
+        for (int j = 0; j < experts[l].length; j++) {
+          b.append(String.format(Locale.ROOT, " e%d (gate %.2f)", experts[l][j], gates[l][j]));
+        }
+        b.append(String.format(Locale.ROOT, " · entropy %.2f nats", entropy[l]));
+        if (probs != null) {
+          b.append(" · p =");
+          for (float p : probs[l]) {
+            b.append(String.format(Locale.ROOT, " %.2f", p));
+          }
+        }
+      }
+      if (chosen != null) {
+        double meanConfidence = 0;
+        for (float c : confidence[l]) {
+          meanConfidence += c / confidence[l].length;
+        }
+        b.append(" units");
+        for (int u : chosen[l]) {
+          b.append(' ').append(u);
+        }
+        b.append(String.format(Locale.ROOT, " (of %d per block)", blockSize))
+            .append(String.format(Locale.ROOT, " · mean confidence %.2f", meanConfidence));
+      }
+      if (qkv != null) {
+        b.append(" · QKV modules");
+        for (float m : qkv[l]) {
+          b.append(String.format(Locale.ROOT, " %.2f", m));
+        }
+      }
+      if (experts == null && chosen == null && qkv == null) {
+        b.append(" dense feed-forward (every unit)");
+      }
+      b.append(
+          String.format(
+              Locale.ROOT,
+              " · attention %.0f us, feed-forward %.0f us%n",
+              t.layers().get(l).timingUs().attention(),
+              t.layers().get(l).timingUs().ffn()));
+    }
+    return b.toString().stripTrailing();
   }
 }

@@ -1,122 +1,272 @@
 package org.sparsityworkbench.views;
 
 import java.util.List;
-import java.util.stream.IntStream;
+import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.scene.canvas.Canvas;
-import javafx.scene.canvas.GraphicsContext;
+import javafx.geometry.Pos;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.image.PixelWriter;
-import javafx.scene.image.WritableImage;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Pane;
+import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
-import javafx.scene.paint.Color;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
- * Attention of a layer: the newest token's row for every head (heads x positions), and one head's
- * pattern over the recent tokens (tokens x positions, causal, so the upper right stays empty).
- * Darker is more weight. One pixel per cell, scaled without smoothing.
+ * Attention of a layer: the newest token's row in every head (live), and a grid with one panel per
+ * head showing the recent tokens (rows, oldest on top) over the positions they attend to. Long
+ * contexts stay readable: when there are more positions or tokens than pixels, each pixel shows the
+ * largest weight of the cells it covers (max pooling keeps sharp peaks visible); "Positions" zooms
+ * to the most recent ones. Hover for the tokens and the weight.
  */
 public final class AttentionView extends BorderPane {
-  private final Shown painter = new Shown(this, this::redraw);
+  /** Zoom choices: how many of the most recent positions to show (0: all). */
+  static final List<Integer> ZOOMS = List.of(0, 512, 128, 32);
+
   private final MainViewModel vm;
-  private final ComboBox<Integer> layer = new ComboBox<>();
-  private final ComboBox<Integer> head = new ComboBox<>();
-  private final Canvas current = new Canvas(600, 90);
-  private final Canvas pattern = new Canvas(600, 240);
+  private final ComboBox<Integer> zoom = new ComboBox<>();
   private final Label info = new Label();
+  private final Label hover = new Label(" ");
+  private final Chart current = new Chart("attention-current", this::paintCurrent);
+  private final Chart heads = new Chart("attention-heads", this::paintHeads);
+
+  /** Geometry of the last painted head grid, for hovering. */
+  private int gridCols;
+
+  private double panelW;
+  private double panelH;
+  private int shownFrom;
+  private int shownTo;
+  private int rowsShown;
 
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
     setId("attention-view");
     info.setId("attention-info");
-    layer.valueProperty().subscribe(v -> painter.request());
-    head.valueProperty().subscribe(v -> painter.request());
-    HBox top = new HBox(8, new Label("Layer"), layer, new Label("Head"), head, info);
-    top.setPadding(new Insets(4, 0, 4, 0));
+    hover.setId("attention-hover");
+    hover.getStyleClass().add("routing");
+    zoom.setId("attention-zoom");
+    zoom.getItems().setAll(ZOOMS);
+    zoom.setValue(0);
+    zoom.setCellFactory(l -> new ZoomCell());
+    zoom.setButtonCell(new ZoomCell());
+    zoom.valueProperty().subscribe(v -> redrawAll());
+    HBox top =
+        new HBox(
+            8,
+            new Label("Layer"),
+            Widgets.layerPicker(vm, "attention-layer"),
+            new Label("Positions"),
+            zoom,
+            info);
+    top.setAlignment(Pos.CENTER_LEFT);
+    top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
-    Label explanation =
-        new Label(
-            "Causal attention: A = softmax(q K^T / sqrt(h)) over positions 0..p. Top: the newest"
-                + " token's weights in every head (one row per head). Bottom: the selected head"
-                + " for the recent tokens (one row per token, oldest first).");
-    explanation.setWrapText(true);
-    explanation.getStyleClass().add("explanation");
-    VBox maps = new VBox(6, holder(current, 70), holder(pattern, 160), explanation);
-    setCenter(maps);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
+    current.setMinHeight(60);
+    current.setPrefHeight(90);
+    VBox.setVgrow(heads, Priority.ALWAYS);
+    setCenter(
+        new VBox(
+            4,
+            Widgets.caption("Newest token: one row per head over positions 0..p"),
+            current,
+            Widgets.caption(
+                "One panel per head: recent tokens (rows, newest at the bottom) x positions"),
+            heads,
+            hover));
+    setBottom(
+        Widgets.explanation(
+            "Causal attention (Vaswani et al., arXiv 1706.03762): A = softmax(q K^T / sqrt(d_h))"
+                + " over positions 0..p, one distribution per head; darker is more weight (colour"
+                + " ∝ sqrt of the weight). A diagonal is a head attending to the previous tokens, a"
+                + " column a head that always looks at one position."));
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.colourLayerProperty().subscribe(l -> redrawAll());
+    heads.canvas().setOnMouseMoved(e -> hoverAt(e.getX(), e.getY()));
+    heads.canvas().setOnMouseExited(e -> hover.setText(" "));
   }
 
-  private Pane holder(Canvas c, double minHeight) {
-    Pane p = new Pane(c);
-    c.widthProperty().bind(p.widthProperty());
-    c.heightProperty().bind(p.heightProperty());
-    c.widthProperty().subscribe(w -> painter.request());
-    c.heightProperty().subscribe(h -> painter.request());
-    p.setMinHeight(minHeight);
-    p.setPrefHeight(minHeight * 1.5);
-    return p;
-  }
-
-  private void redraw() {
-    clear(current);
-    clear(pattern);
-    List<TokenSnapshot> tokens = vm.routingHistory();
-    if (tokens.isEmpty() || tokens.getLast().attention() == null) {
+  private void redrawAll() {
+    current.request();
+    heads.request();
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null) {
       info.setText("decode to see attention");
       return;
     }
-    float[][][] last = tokens.getLast().attention();
-    if (layer.getItems().size() != last.length) {
-      layer.getItems().setAll(IntStream.range(0, last.length).boxed().toList());
-      layer.setValue(0);
-    }
-    if (head.getItems().size() != last[0].length) {
-      head.getItems().setAll(IntStream.range(0, last[0].length).boxed().toList());
-      head.setValue(0);
-    }
-    int l = layer.getValue() == null ? 0 : layer.getValue();
-    int h = head.getValue() == null ? 0 : head.getValue();
-    float[][] rows = last[l];
-    int positions = rows[0].length;
-    info.setText("newest token at position " + (positions - 1) + ", " + rows.length + " heads");
-    draw(current, rows, positions);
-    int shown = Math.min(tokens.size(), 256);
-    float[][] hist = new float[shown][];
-    for (int i = 0; i < shown; i++) {
-      TokenSnapshot t = tokens.get(tokens.size() - shown + i);
-      hist[i] = t.attention() == null ? new float[0] : t.attention()[l][h];
-    }
-    draw(pattern, hist, positions);
+    float[][][] last = w.getLast().attention();
+    info.setText(
+        String.format(
+            Locale.ROOT,
+            "newest token at position %d, %d heads, %d tokens in the window",
+            last[0][0].length - 1,
+            last[0].length,
+            w.size()));
   }
 
-  private static void clear(Canvas c) {
-    GraphicsContext g = c.getGraphicsContext2D();
-    g.setFill(Color.web("#f7f8fa"));
-    g.fillRect(0, 0, c.getWidth(), c.getHeight());
+  private int layer() {
+    List<TokenSnapshot> w = vm.routingHistory();
+    int l = vm.colourLayerProperty().get();
+    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
   }
 
-  /** Rows of weights, aligned left by position, as an image scaled to the canvas. */
-  private static void draw(Canvas c, float[][] rows, int width) {
-    if (rows.length == 0 || width == 0 || c.getWidth() < 2 || c.getHeight() < 2) {
+  /** First position shown for a context of the given length. */
+  private int firstPosition(int positions) {
+    int z = zoom.getValue() == null ? 0 : zoom.getValue();
+    return z == 0 ? 0 : Math.max(0, positions - z);
+  }
+
+  private void paintCurrent(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null) {
+      s.text("Press Generate: attention draws here.", 10, 20, 13, Chart.MUTED);
       return;
     }
-    WritableImage image = new WritableImage(width, rows.length);
-    PixelWriter px = image.getPixelWriter();
-    for (int y = 0; y < rows.length; y++) {
-      for (int x = 0; x < width; x++) {
-        double w = x < rows[y].length ? Math.min(1, Math.sqrt(rows[y][x])) : 0;
-        px.setColor(x, y, Color.hsb(262, w, 1 - 0.55 * w));
+    float[][] rows = w.getLast().attention()[layer()];
+    int positions = rows[0].length;
+    int from = firstPosition(positions);
+    double left = 26;
+    int cols = (int) Math.max(1, Math.min(positions - from, s.width() - left));
+    int[] cells = new int[cols * rows.length];
+    float[] pooled = new float[cols];
+    for (int h = 0; h < rows.length; h++) {
+      java.util.Arrays.fill(pooled, 0);
+      poolRow(rows[h], from, positions, pooled);
+      for (int x = 0; x < cols; x++) {
+        cells[h * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
       }
     }
-    GraphicsContext g = c.getGraphicsContext2D();
-    g.setImageSmoothing(false);
-    g.drawImage(image, 0, 0, c.getWidth(), c.getHeight());
+    s.cells(cells, cols, rows.length, left, 0, s.width() - left, s.height());
+    double rowH = s.height() / rows.length;
+    for (int h = 0; h < rows.length; h++) {
+      if (rowH >= 9) {
+        s.text("h" + h, 2, h * rowH + rowH / 2 + 4, Math.min(10, rowH), Chart.INK);
+      }
+    }
+  }
+
+  /**
+   * Max-pools a row of weights over positions [from, to) into out.length bins (positions beyond the
+   * row's length are empty).
+   */
+  static void poolRow(float[] row, int from, int to, float[] out) {
+    int span = to - from;
+    int end = Math.min(to, row.length);
+    for (int p = from; p < end; p++) {
+      int bin = (int) ((long) (p - from) * out.length / span);
+      if (row[p] > out[bin]) {
+        out[bin] = row[p];
+      }
+    }
+  }
+
+  private void paintHeads(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null) {
+      return;
+    }
+    int l = layer();
+    int h = w.getLast().attention()[l].length;
+    int positions = w.getLast().attention()[l][0].length;
+    int from = firstPosition(positions);
+    gridCols =
+        (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(h * s.width() / s.height() / 2))));
+    int gridRows = (h + gridCols - 1) / gridCols;
+    double gap = 8;
+    panelW = (s.width() - gap * (gridCols - 1)) / gridCols;
+    panelH = (s.height() - gap * (gridRows - 1)) / gridRows;
+    int cols = (int) Math.max(1, Math.min(positions - from, panelW));
+    int rows = (int) Math.max(1, Math.min(w.size(), panelH));
+    shownFrom = from;
+    shownTo = positions;
+    rowsShown = rows;
+    float[] pooled = new float[cols];
+    for (int head = 0; head < h; head++) {
+      int[] cells = new int[cols * rows];
+      java.util.Arrays.fill(cells, 0xffffffff);
+      for (int r = 0; r < rows; r++) {
+        // Tokens [t0, t1) of the window fall into this row; keep the largest weight.
+        int t0 = (int) ((long) r * w.size() / rows);
+        int t1 = (int) ((long) (r + 1) * w.size() / rows);
+        java.util.Arrays.fill(pooled, 0);
+        for (int t = t0; t < t1; t++) {
+          float[][][] a = w.get(t).attention();
+          if (a != null) {
+            poolRow(a[l][head], from, positions, pooled);
+          }
+        }
+        for (int x = 0; x < cols; x++) {
+          cells[r * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
+        }
+      }
+      double x0 = (head % gridCols) * (panelW + gap);
+      double y0 = (head / gridCols) * (panelH + gap);
+      s.cells(cells, cols, rows, x0, y0, panelW, panelH);
+      s.outline(x0, y0, panelW, panelH, Chart.GRID, 1);
+      s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Chart.INK);
+    }
+  }
+
+  private void hoverAt(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null || panelW <= 0) {
+      return;
+    }
+    int l = layer();
+    int col = (int) (x / (panelW + 8));
+    int row = (int) (y / (panelH + 8));
+    int head = row * gridCols + col;
+    double px = x - col * (panelW + 8);
+    double py = y - row * (panelH + 8);
+    if (head >= w.getLast().attention()[l].length || px > panelW || py > panelH) {
+      hover.setText(" ");
+      return;
+    }
+    int token = Math.min(w.size() - 1, (int) (py / panelH * w.size()));
+    int span = shownTo - shownFrom;
+    int p0 = shownFrom + (int) (px / panelW * span);
+    int p1 = Math.max(p0 + 1, shownFrom + (int) ((px + 1) / panelW * span));
+    TokenSnapshot t = w.get(token);
+    float[] weights = t.attention()[l][head];
+    float max = 0;
+    int at = p0;
+    for (int p = p0; p < Math.min(p1, weights.length); p++) {
+      if (weights[p] > max) {
+        max = weights[p];
+        at = p;
+      }
+    }
+    hover.setText(
+        at >= weights.length
+            ? String.format(
+                Locale.ROOT,
+                "head %d · '%s' at position %d cannot see position %d (causal)",
+                head,
+                t.label(),
+                t.position(),
+                p0)
+            : String.format(
+                Locale.ROOT,
+                "head %d · '%s' at position %d → position %d '%s': %.3f%s%s",
+                head,
+                t.label(),
+                t.position(),
+                at,
+                vm.labelAt(at),
+                max,
+                p1 - p0 > 1
+                    ? String.format(Locale.ROOT, " (largest of positions %d–%d)", p0, p1 - 1)
+                    : "",
+                rowsShown < w.size() ? " (rows pooled)" : ""));
+  }
+
+  private static final class ZoomCell extends javafx.scene.control.ListCell<Integer> {
+    @Override
+    protected void updateItem(Integer item, boolean empty) {
+      super.updateItem(item, empty);
+      setText(empty || item == null ? null : item == 0 ? "all" : "last " + item);
+    }
   }
 }

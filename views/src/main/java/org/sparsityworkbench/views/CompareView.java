@@ -2,10 +2,10 @@ package org.sparsityworkbench.views;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.scene.canvas.Canvas;
-import javafx.scene.canvas.GraphicsContext;
+import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
@@ -14,23 +14,25 @@ import javafx.scene.control.TextArea;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Pane;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
-import javafx.scene.paint.Color;
 import org.sparsityworkbench.viewmodels.CompareViewModel;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 
 /**
- * Model A (the main window's) and model B side by side on the same prompt, settings and seed, with
- * the KL divergence of their next-token distributions per step.
+ * Model A (the main window's) and model B side by side on the same prompt, settings and seed: both
+ * texts, both models' time per step, and the KL divergence of their next-token distributions.
  */
 public final class CompareView extends BorderPane {
-  private final Shown painter = new Shown(this, this::drawKl);
+  static final int COLOUR_A = 0xff3b6fd8;
+  static final int COLOUR_B = 0xffd8703b;
   private final CompareViewModel vm;
-  private final Canvas kl = new Canvas(600, 80);
+  private final MainViewModel main;
+  private final Chart kl = new Chart("compare-kl", this::paintKl);
+  private final Chart latency = new Chart("compare-latency", this::paintLatency);
 
   public CompareView(MainViewModel main) {
+    this.main = main;
     this.vm = main.compare();
     setId("compare-view");
     ComboBox<Path> modelB = new ComboBox<>(main.models());
@@ -40,43 +42,70 @@ public final class CompareView extends BorderPane {
     modelB.setButtonCell(new NameCell());
     Button run = new Button("Compare");
     run.setId("compare");
+    run.getStyleClass().add("accent");
     run.disableProperty().bind(vm.canCompareBinding().not());
     run.setOnAction(e -> vm.compare());
     Label a = new Label();
     a.textProperty().bind(main.selectedModelProperty().map(p -> "A: " + p.getFileName()));
     Label summary = new Label();
     summary.setId("compare-summary");
+    summary.setWrapText(true);
     summary.textProperty().bind(vm.summaryProperty());
     HBox top = new HBox(8, a, new Label("B:"), modelB, run);
-    top.setPadding(new Insets(4, 0, 4, 0));
-    setTop(new VBox(4, top, summary));
+    top.setAlignment(Pos.CENTER_LEFT);
+    VBox head = new VBox(4, top, summary);
+    head.setPadding(new Insets(0, 0, 6, 0));
+    setTop(head);
 
     TextArea textA = text("compare-a");
     textA.textProperty().bind(vm.textAProperty());
     TextArea textB = text("compare-b");
     textB.textProperty().bind(vm.textBProperty());
-    GridPane grid = new GridPane(8, 0);
-    grid.add(textA, 0, 0);
-    grid.add(textB, 1, 0);
-    GridPane.setHgrow(textA, Priority.ALWAYS);
-    GridPane.setHgrow(textB, Priority.ALWAYS);
-    GridPane.setVgrow(textA, Priority.ALWAYS);
+    GridPane grid = new GridPane(8, 4);
+    grid.add(label("A: its own continuation", COLOUR_A, main.selectedModelProperty()), 0, 0);
+    grid.add(label("B: its own continuation", COLOUR_B, vm.modelBProperty()), 1, 0);
+    grid.add(textA, 0, 1);
+    grid.add(textB, 1, 1);
+    grid.add(Widgets.caption("Time per step (ms): A blue, B orange"), 0, 2);
+    grid.add(Widgets.caption("KL(p_A || p_B) per step, bits"), 1, 2);
+    grid.add(latency, 0, 3);
+    grid.add(kl, 1, 3);
+    for (int c = 0; c < 2; c++) {
+      javafx.scene.layout.ColumnConstraints cc = new javafx.scene.layout.ColumnConstraints();
+      cc.setPercentWidth(50);
+      grid.getColumnConstraints().add(cc);
+    }
+    javafx.scene.layout.RowConstraints fixed = new javafx.scene.layout.RowConstraints();
+    javafx.scene.layout.RowConstraints texts = new javafx.scene.layout.RowConstraints();
+    texts.setVgrow(Priority.ALWAYS);
+    texts.setPercentHeight(55);
+    javafx.scene.layout.RowConstraints charts = new javafx.scene.layout.RowConstraints();
+    charts.setVgrow(Priority.ALWAYS);
+    charts.setPercentHeight(35);
+    grid.getRowConstraints().addAll(fixed, texts, fixed, charts);
     setCenter(grid);
-
-    Pane holder = new Pane(kl);
-    kl.widthProperty().bind(holder.widthProperty());
-    kl.heightProperty().bind(holder.heightProperty());
-    holder.setPrefHeight(90);
-    Label explanation =
-        new Label(
+    setBottom(
+        Widgets.explanation(
             "Same prompt, sampling settings and seed; each model continues its own text. Per step,"
-                + " on A's text (B reads A's tokens): agreement of the most probable next token, and"
-                + " KL(p_A || p_B) in bits of the next-token distributions (the line below).");
-    explanation.setWrapText(true);
-    explanation.getStyleClass().add("explanation");
-    setBottom(new VBox(4, holder, explanation));
-    vm.klHistory().addListener((ListChangeListener<Double>) c -> painter.request());
-    kl.widthProperty().subscribe(w -> painter.request());
+                + " on A's text (B reads A's tokens, teacher-forced): agreement of the most probable"
+                + " next token, KL(p_A || p_B) = Σ p_A log2(p_A / p_B) in bits, and the ratio of"
+                + " their step times. Both run on the same engine thread, one step of A then one of"
+                + " B, so they share the machine equally."));
+    vm.klHistory()
+        .addListener(
+            (ListChangeListener<Double>)
+                c -> {
+                  kl.request();
+                  latency.request();
+                });
+  }
+
+  private static Label label(String text, int colour, javafx.beans.value.ObservableValue<Path> p) {
+    Label l = new Label();
+    l.textProperty()
+        .bind(p.map(x -> text.charAt(0) + " (" + x.getFileName() + ")" + text.substring(1)));
+    l.setTextFill(CanvasSketch.color(colour));
+    return l;
   }
 
   private static TextArea text(String id) {
@@ -88,32 +117,41 @@ public final class CompareView extends BorderPane {
     return t;
   }
 
-  private void drawKl() {
-    GraphicsContext g = kl.getGraphicsContext2D();
-    double w = kl.getWidth();
-    double h = kl.getHeight();
-    g.setFill(Color.web("#f7f8fa"));
-    g.fillRect(0, 0, w, h);
+  private void paintLatency(Sketch s) {
+    if (vm.latencyA().isEmpty()) {
+      s.text("Press Compare: both models' step times draw here.", 10, 20, 13, Chart.MUTED);
+      return;
+    }
+    LatencyView.paintSeries(
+        s,
+        List.of(vm.latencyA(), vm.latencyB()),
+        new int[] {COLOUR_A, COLOUR_B},
+        new String[] {
+          "A " + name(main.selectedModelProperty().get()), "B " + name(vm.modelBProperty().get())
+        });
+  }
+
+  private static String name(Path p) {
+    return p == null ? "" : p.getFileName().toString();
+  }
+
+  private void paintKl(Sketch s) {
     List<Double> v = vm.klHistory();
     if (v.size() < 2) {
       return;
     }
     double max = v.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-    g.setStroke(Color.web("#d8703b"));
-    g.setLineWidth(1.5);
-    g.beginPath();
+    double top = 16;
+    double bottom = s.height() - 4;
+    double[] xs = new double[v.size()];
+    double[] ys = new double[v.size()];
     for (int i = 0; i < v.size(); i++) {
-      double x = w * i / (v.size() - 1);
-      double y = h - 4 - (h - 8) * v.get(i) / Math.max(max, 1e-9);
-      if (i == 0) {
-        g.moveTo(x, y);
-      } else {
-        g.lineTo(x, y);
-      }
+      xs[i] = s.width() * i / (v.size() - 1);
+      ys[i] = bottom - (bottom - top) * v.get(i) / Math.max(max, 1e-9);
     }
-    g.stroke();
-    g.setFill(Color.web("#5a6170"));
-    g.fillText(String.format(java.util.Locale.ROOT, "KL max %.2f bits", max), 4, 12);
+    s.line(0, bottom, s.width(), bottom, Chart.GRID, 1);
+    s.polyline(xs, ys, v.size(), COLOUR_B, 1.5);
+    s.text(String.format(Locale.ROOT, "max %.2f bits", max), 4, 12, 10, Chart.INK);
   }
 
   private static final class NameCell extends ListCell<Path> {

@@ -4,112 +4,63 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.scene.canvas.Canvas;
-import javafx.scene.canvas.GraphicsContext;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
-import javafx.scene.layout.Pane;
-import javafx.scene.paint.Color;
-import javafx.scene.text.Font;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
- * Latency per token (line, milliseconds) and, on the right, the mean time per component over the
- * recent tokens as a stacked bar, with tokens/s, FLOPs and active parameters per token.
+ * Latency per token (line, milliseconds, with its running mean) and the mean time per component
+ * over the recent tokens as a stacked bar, with tokens/s, FLOPs and active parameters per token.
  */
 public final class LatencyView extends BorderPane {
-  private final Shown painter = new Shown(this, this::redraw);
-  private static final Color[] COLORS = {
-    Color.web("#3b6fd8"), Color.web("#d8703b"), Color.web("#4aa36a"), Color.web("#9b59b6")
-  };
+  static final int[] COLORS = {0xff3b6fd8, 0xffd8703b, 0xff4aa36a, 0xff9b59b6};
   private final MainViewModel vm;
-  private final Canvas canvas = new Canvas(600, 240);
+  private final Chart line = new Chart("latency-line", this::paintLine);
+  private final Chart stack = new Chart("latency-components", this::paintStack);
   private final Label info = new Label();
 
   public LatencyView(MainViewModel vm) {
     this.vm = vm;
     setId("latency-view");
     info.setId("latency-info");
-    info.setPadding(new Insets(4, 0, 4, 0));
+    info.setPadding(new Insets(0, 0, 6, 0));
+    info.setWrapText(true);
     setTop(info);
-    Pane p = new Pane(canvas);
-    canvas.widthProperty().bind(p.widthProperty());
-    canvas.heightProperty().bind(p.heightProperty());
-    canvas.widthProperty().subscribe(w -> painter.request());
-    canvas.heightProperty().subscribe(h -> painter.request());
-    p.setMinHeight(160);
-    setCenter(p);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
+    VBox left = new VBox(4, Widgets.caption("Time per token (ms), newest on the right"), line);
+    VBox.setVgrow(line, Priority.ALWAYS);
+    VBox right =
+        new VBox(4, Widgets.caption("Mean per component, last 64 tokens (all layers)"), stack);
+    VBox.setVgrow(stack, Priority.ALWAYS);
+    right.setPrefWidth(320);
+    right.setMinWidth(260);
+    HBox.setHgrow(left, Priority.ALWAYS);
+    setCenter(new HBox(12, left, right));
+    setBottom(
+        Widgets.explanation(
+            "Wall time of each decode step on the engine thread: attention (with the KV cache),"
+                + " router, feed-forward (experts or the gathered sparse units) and controller,"
+                + " summed over layers; the rest of a step is embedding, norms and the output"
+                + " head. FLOPs count 2 per multiply-add of the active weights plus attention over"
+                + " the cache (docs/models.md)."));
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.modelCostProperty().subscribe(c -> redrawAll());
   }
 
-  private void redraw() {
-    GraphicsContext g = canvas.getGraphicsContext2D();
-    double w = canvas.getWidth();
-    double h = canvas.getHeight();
-    g.setFill(Color.web("#f7f8fa"));
-    g.fillRect(0, 0, w, h);
+  private void redrawAll() {
+    line.request();
+    stack.request();
     List<TokenSnapshot> tokens = vm.routingHistory();
-    if (tokens.isEmpty() || w < 100 || h < 40) {
+    if (tokens.isEmpty()) {
       info.setText(vm.modelCostProperty().get());
       return;
     }
-    double max = 0;
     double sum = 0;
     for (TokenSnapshot t : tokens) {
-      max = Math.max(max, t.latencyUs());
       sum += t.latencyUs();
-    }
-    double chartW = w - 250;
-    double top = 16;
-    double bottom = h - 18;
-    g.setStroke(Color.web("#c5ccd8"));
-    g.strokeLine(40, bottom, 40 + chartW, bottom);
-    g.setFont(Font.font(11));
-    g.setFill(Color.web("#5a6170"));
-    g.fillText(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, top + 4);
-    g.fillText("0", 28, bottom);
-    g.setStroke(COLORS[0]);
-    g.setLineWidth(1.5);
-    g.beginPath();
-    for (int i = 0; i < tokens.size(); i++) {
-      double x = 40 + chartW * i / Math.max(1, tokens.size() - 1);
-      double y = bottom - (bottom - top) * tokens.get(i).latencyUs() / max;
-      if (i == 0) {
-        g.moveTo(x, y);
-      } else {
-        g.lineTo(x, y);
-      }
-    }
-    g.stroke();
-    // Stacked mean of the components over the last 64 tokens.
-    int recent = Math.min(64, tokens.size());
-    double[] mean = new double[TokenSnapshot.COMPONENTS.size()];
-    for (int i = tokens.size() - recent; i < tokens.size(); i++) {
-      double[] c = tokens.get(i).componentUs();
-      for (int k = 0; k < mean.length; k++) {
-        mean[k] += c[k] / recent;
-      }
-    }
-    double total = 0;
-    for (double v : mean) {
-      total += v;
-    }
-    double barX = w - 190;
-    double y = bottom;
-    for (int k = 0; k < mean.length; k++) {
-      if (mean[k] <= 0) {
-        continue;
-      }
-      double hh = (bottom - top) * mean[k] / Math.max(total, 1e-9);
-      g.setFill(COLORS[k]);
-      g.fillRect(barX, y - hh, 24, hh);
-      g.setFill(Color.web("#444b57"));
-      g.fillText(
-          String.format(Locale.ROOT, "%s %.0f us", TokenSnapshot.COMPONENTS.get(k), mean[k]),
-          barX + 28,
-          y - hh / 2 + 4);
-      y -= hh;
     }
     info.setText(
         String.format(
@@ -120,5 +71,115 @@ public final class LatencyView extends BorderPane {
             1e6 * tokens.size() / sum,
             tokens.getLast().latencyUs() / 1e3,
             vm.modelCostProperty().get()));
+  }
+
+  /**
+   * Lines of values (microseconds) on a shared millisecond axis, each series with its colour; the x
+   * axis spans the longest series.
+   */
+  static void paintSeries(Sketch s, List<List<Double>> series, int[] colours, String[] names) {
+    double max = 1e-9;
+    int n = 0;
+    for (List<Double> v : series) {
+      n = Math.max(n, v.size());
+      for (double x : v) {
+        max = Math.max(max, x);
+      }
+    }
+    double left = 48;
+    double top = 14;
+    double bottom = s.height() - 16;
+    s.line(left, bottom, s.width() - 4, bottom, Chart.GRID, 1);
+    s.line(left, top, left, bottom, Chart.GRID, 1);
+    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, top + 4, 10, Chart.INK);
+    s.text("0", left - 10, bottom, 10, Chart.INK);
+    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Chart.MUTED);
+    if (n < 1) {
+      return;
+    }
+    double[] xs = new double[n];
+    double[] ys = new double[n];
+    for (int k = 0; k < series.size(); k++) {
+      List<Double> v = series.get(k);
+      for (int i = 0; i < v.size(); i++) {
+        xs[i] = left + (s.width() - 4 - left) * i / Math.max(1, n - 1);
+        ys[i] = bottom - (bottom - top) * v.get(i) / max;
+      }
+      s.polyline(xs, ys, v.size(), colours[k], 1.4);
+      if (names != null) {
+        s.text(names[k], left + 8 + 150 * k, top + 4, 11, colours[k]);
+      }
+    }
+  }
+
+  private void paintLine(Sketch s) {
+    List<TokenSnapshot> tokens = vm.routingHistory();
+    if (tokens.isEmpty()) {
+      s.text("Press Generate: the time of every token draws here.", 10, 20, 13, Chart.MUTED);
+      return;
+    }
+    List<Double> values = new java.util.ArrayList<>(tokens.size());
+    List<Double> mean = new java.util.ArrayList<>(tokens.size());
+    double running = tokens.getFirst().latencyUs();
+    for (TokenSnapshot t : tokens) {
+      values.add(t.latencyUs());
+      running = 0.9 * running + 0.1 * t.latencyUs();
+      mean.add(running);
+    }
+    paintSeries(
+        s,
+        List.of(values, mean),
+        new int[] {0xff9db4e8, 0xff1f4fb4},
+        new String[] {"per token", "running mean (0.9)"});
+  }
+
+  private void paintStack(Sketch s) {
+    List<TokenSnapshot> tokens = vm.routingHistory();
+    if (tokens.isEmpty()) {
+      return;
+    }
+    int recent = Math.min(64, tokens.size());
+    double[] mean = new double[TokenSnapshot.COMPONENTS.size()];
+    double step = 0;
+    for (int i = tokens.size() - recent; i < tokens.size(); i++) {
+      double[] c = tokens.get(i).componentUs();
+      for (int k = 0; k < mean.length; k++) {
+        mean[k] += c[k] / recent;
+      }
+      step += tokens.get(i).latencyUs() / recent;
+    }
+    double top = 8;
+    double bottom = s.height() - 8;
+    double scale = (bottom - top) / Math.max(step, 1e-9);
+    double y = bottom;
+    double parts = 0;
+    for (int k = 0; k < mean.length; k++) {
+      if (mean[k] <= 0) {
+        continue;
+      }
+      parts += mean[k];
+      double hh = scale * mean[k];
+      s.rect(10, y - hh, 40, hh, COLORS[k]);
+      s.text(
+          String.format(
+              Locale.ROOT,
+              "%s %.0f us (%.0f%%)",
+              TokenSnapshot.COMPONENTS.get(k),
+              mean[k],
+              100 * mean[k] / step),
+          58,
+          y - hh / 2 + 4,
+          11,
+          Chart.INK);
+      y -= hh;
+    }
+    double rest = Math.max(0, step - parts);
+    s.outline(10, top, 40, scale * rest, Chart.GRID, 1);
+    s.text(
+        String.format(Locale.ROOT, "other %.0f us · step %.0f us", rest, step),
+        58,
+        top + 12,
+        11,
+        Chart.MUTED);
   }
 }

@@ -7,7 +7,6 @@ import javafx.animation.AnimationTimer;
 import javafx.beans.binding.Bindings;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
-import javafx.scene.control.Alert;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
@@ -28,7 +27,6 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
-import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import org.sparsityworkbench.viewmodels.MainViewModel;
@@ -51,7 +49,6 @@ public final class MainView extends BorderPane {
       };
 
   private TabPane tabPane;
-  private RoutingView routingMap;
   private javafx.scene.control.ToggleButton dark;
 
   public MainView(MainViewModel vm) {
@@ -186,7 +183,10 @@ public final class MainView extends BorderPane {
     csv.setOnAction(e -> export("telemetry.csv", "CSV", "*.csv", vm::exportCsv));
     MenuItem png = new MenuItem("This tab as PNG…");
     png.setOnAction(e -> export("view.png", "PNG image", "*.png", this::writeTabPng));
-    MenuButton exportMenu = new MenuButton("Export", null, jsonl, csv, png);
+    MenuItem svg = new MenuItem("This tab's charts as SVG…");
+    svg.setOnAction(e -> export("view.svg", "SVG image", "*.svg", this::writeTabSvg));
+    MenuButton exportMenu = new MenuButton("Export", null, jsonl, csv, png, svg);
+    exportMenu.setTooltip(new Tooltip("Right-click a chart to save only that chart"));
     exportMenu.setId("export");
 
     dark = new javafx.scene.control.ToggleButton("Dark");
@@ -225,15 +225,14 @@ public final class MainView extends BorderPane {
     details.setEditable(false);
     details.getStyleClass().add("generated-text");
     details.textProperty().bind(vm.modelDetailsProperty());
-    AttentionView attention = new AttentionView(vm);
-    LatencyView latency = new LatencyView(vm);
-    CompareView compare = new CompareView(vm);
     TabPane tabs =
         new TabPane(
-            new Tab("Decode & routing", textPane()),
-            new Tab("Attention", padded(attention)),
-            new Tab("Latency", padded(latency)),
-            new Tab("Compare", padded(compare)),
+            new Tab("Decode", textPane()),
+            new Tab("Routing", padded(new RoutingView(vm))),
+            new Tab("Controller masks", padded(new ControllerView(vm))),
+            new Tab("Attention", padded(new AttentionView(vm))),
+            new Tab("Latency", padded(new LatencyView(vm))),
+            new Tab("Compare", padded(new CompareView(vm))),
             new Tab("Model", padded(details)));
     tabs.setId("tabs");
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
@@ -246,24 +245,35 @@ public final class MainView extends BorderPane {
     return p;
   }
 
-  private VBox textPane() {
-    TextArea text = new TextArea();
-    text.setId("generated");
-    text.setEditable(false);
-    text.setWrapText(true);
-    text.getStyleClass().add("generated-text");
-    // Append only what is new: re-setting a growing text every frame would re-layout all of it.
-    vm.generatedTextProperty()
-        .addListener(
-            (obs, before, now) -> {
-              if (!before.isEmpty() && now.startsWith(before)) {
-                text.appendText(now.substring(before.length()));
-              } else {
-                text.setText(vm.promptProperty().get() + now);
-                text.positionCaret(text.getLength());
-              }
-            });
-    VBox.setVgrow(text, Priority.ALWAYS);
+  private BorderPane textPane() {
+    TokenStreamView stream = new TokenStreamView(vm);
+    Label legend = new Label();
+    legend.setId("stream-legend");
+    legend.getStyleClass().add("explanation");
+    legend
+        .textProperty()
+        .bind(
+            vm.familyProperty()
+                .map(
+                    f ->
+                        switch (f) {
+                          case "switch", "topk" -> "Colour: the token's top expert in the layer.";
+                          case "sparse-ff", "sparse-ffqkv" ->
+                              "Colour: the controller's unit pattern in the layer (same colour,"
+                                  + " same units).";
+                          default -> "Dense model: no routing to colour by.";
+                        }));
+    HBox top =
+        new HBox(8, new Label("Colour by layer"), Widgets.layerPicker(vm, "stream-layer"), legend);
+    top.setAlignment(Pos.CENTER_LEFT);
+
+    TextArea details = new TextArea();
+    details.setId("token-details");
+    details.setEditable(false);
+    details.setWrapText(true);
+    details.getStyleClass().add("details");
+    details.textProperty().bind(vm.tokenDetailsProperty());
+    details.setPrefWidth(380);
 
     Label routing = new Label();
     routing.setId("routing");
@@ -275,16 +285,17 @@ public final class MainView extends BorderPane {
                 .then("Routing of the latest token appears here for mixture-of-experts models.")
                 .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
     routing.setWrapText(true);
+    routing.setMinHeight(Region.USE_PREF_SIZE);
 
-    routingMap = new RoutingView(vm);
-    routingMap.setPrefHeight(260);
-    Label prefill = new Label();
-    prefill.setId("prefill-routing");
-    prefill.getStyleClass().add("routing");
-    prefill.textProperty().bind(vm.prefillRoutingProperty());
-    VBox box = new VBox(8, text, routing, prefill, routingMap);
-    box.setPadding(new Insets(8));
-    return box;
+    BorderPane pane = new BorderPane(stream);
+    pane.setTop(top);
+    pane.setRight(details);
+    pane.setBottom(routing);
+    BorderPane.setMargin(top, new Insets(0, 0, 6, 0));
+    BorderPane.setMargin(details, new Insets(0, 0, 0, 8));
+    BorderPane.setMargin(routing, new Insets(6, 0, 0, 0));
+    pane.setPadding(new Insets(8));
+    return pane;
   }
 
   private HBox statusBar() {
@@ -319,7 +330,12 @@ public final class MainView extends BorderPane {
     status.setMinWidth(Region.USE_PREF_SIZE);
     speed.setMinWidth(Region.USE_PREF_SIZE);
     engine.setMinWidth(Region.USE_PREF_SIZE);
-    HBox bar = new HBox(16, status, model, spacer, speed, engine);
+    javafx.scene.control.ProgressIndicator progress = new javafx.scene.control.ProgressIndicator();
+    progress.setId("loading");
+    progress.setPrefSize(16, 16);
+    progress.visibleProperty().bind(vm.loadingProperty());
+    progress.managedProperty().bind(vm.loadingProperty());
+    HBox bar = new HBox(16, progress, status, model, spacer, speed, engine);
     bar.setAlignment(Pos.CENTER_LEFT);
     bar.setPadding(new Insets(4, 8, 4, 8));
     bar.getStyleClass().add("status-bar");
@@ -355,6 +371,31 @@ public final class MainView extends BorderPane {
         javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
   }
 
+  /**
+   * Writes the selected tab's charts as one SVG figure, each chart where it sits in the tab (shapes
+   * and text as vectors, maps as embedded images).
+   */
+  void writeTabSvg(Path file) throws java.io.IOException {
+    javafx.scene.Node content = tabPane.getSelectionModel().getSelectedItem().getContent();
+    StringBuilder body = new StringBuilder();
+    double w = 0;
+    double h = 0;
+    for (javafx.scene.Node n : content.lookupAll(".chart")) {
+      if (n instanceof Chart chart && Shown.shown(chart)) {
+        javafx.geometry.Bounds b =
+            content.sceneToLocal(chart.localToScene(chart.getLayoutBounds()));
+        body.append(chart.svgGroup(b.getMinX(), b.getMinY()));
+        w = Math.max(w, b.getMaxX());
+        h = Math.max(h, b.getMaxY());
+      }
+    }
+    if (body.isEmpty()) {
+      throw new java.io.IOException("this tab has no charts; use PNG");
+    }
+    java.nio.file.Files.writeString(
+        file, SvgSketch.document(w, h, body.toString()), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   @FunctionalInterface
   private interface Writer {
     void write(Path file) throws java.io.IOException;
@@ -364,15 +405,7 @@ public final class MainView extends BorderPane {
     if (message == null) {
       return;
     }
-    Alert alert = new Alert(Alert.AlertType.ERROR, message);
-    alert.setHeaderText("Something went wrong");
-    alert.setTitle("Sparsity Workbench");
-    if (getScene() != null && getScene().getWindow() != null) {
-      alert.initOwner(getScene().getWindow());
-    }
-    alert.getDialogPane().setId("error-dialog");
-    alert.getDialogPane().setMinWidth(520);
-    alert.show();
+    Dialogs.error(this, message);
     vm.acknowledgeError();
   }
 

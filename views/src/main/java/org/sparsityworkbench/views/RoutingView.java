@@ -4,185 +4,326 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.scene.canvas.Canvas;
-import javafx.scene.canvas.GraphicsContext;
-import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.image.PixelWriter;
-import javafx.scene.image.WritableImage;
 import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Pane;
-import javafx.scene.paint.Color;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.RowConstraints;
+import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
+import org.sparsityworkbench.viewmodels.WindowStats;
 
 /**
- * Tokens x experts (mixture of experts) or tokens x blocks (sparse FF) for one layer, the most
- * recent tokens on the right. One pixel per cell in an image, scaled without smoothing: the
- * cheapest way to repaint a map on the software pipeline. Redrawn once per frame, only when tokens
- * arrived.
+ * Mixture-of-experts routing: the tokens x experts map of a layer (router probability as colour,
+ * the chosen experts marked), the newest token's layers x experts view, the expert load histogram
+ * with its balance figures, router entropy over time, and the prompt's capacity and drops.
  */
 public final class RoutingView extends BorderPane {
-  private final Shown painter = new Shown(this, this::redraw);
   private final MainViewModel vm;
-  private final Canvas canvas = new Canvas(600, 160);
-  private final ComboBox<Integer> layer = new ComboBox<>();
   private final Label summary = new Label();
-  private final Label explanation = new Label();
+  private final Label hover = new Label(" ");
+  private final Chart map = new Chart("routing-map", this::paintMap);
+  private final Chart current = new Chart("routing-current", this::paintCurrent);
+  private final Chart load = new Chart("routing-load", this::paintLoad);
+  private final Chart entropy = new Chart("routing-entropy", this::paintEntropy);
+  private double cellW;
+  private double mapX;
 
   public RoutingView(MainViewModel vm) {
     this.vm = vm;
     setId("routing-view");
-    layer.setId("routing-layer");
-    layer.setPromptText("layer");
-    layer.valueProperty().subscribe(v -> painter.request());
     summary.setId("routing-summary");
-    explanation.setWrapText(true);
-    explanation.getStyleClass().add("explanation");
-    HBox top = new HBox(8, new Label("Layer"), layer, summary);
-    top.setPadding(new Insets(4, 0, 4, 0));
-    setTop(top);
-    Pane holder = new Pane(canvas);
-    canvas.widthProperty().bind(holder.widthProperty());
-    canvas.heightProperty().bind(holder.heightProperty());
-    canvas.widthProperty().subscribe(w -> painter.request());
-    canvas.heightProperty().subscribe(h -> painter.request());
-    holder.setMinHeight(120);
-    setCenter(holder);
-    setBottom(explanation);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> painter.request());
+    hover.setId("routing-hover");
+    hover.getStyleClass().add("routing");
+    Label prefill = new Label();
+    prefill.setId("prefill-routing");
+    prefill.getStyleClass().add("routing");
+    prefill.textProperty().bind(vm.prefillRoutingProperty());
+    HBox top = new HBox(8, new Label("Layer"), Widgets.layerPicker(vm, "routing-layer"), summary);
+    top.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+    setTop(new VBox(4, top, prefill));
+    BorderPane.setMargin(getTop(), new Insets(0, 0, 6, 0));
+
+    GridPane grid = new GridPane(10, 4);
+    grid.add(Widgets.caption("Tokens x experts, newest on the right (hover a column)"), 0, 0, 3, 1);
+    grid.add(map, 0, 1, 3, 1);
+    grid.add(hover, 0, 2, 3, 1);
+    grid.add(Widgets.caption("Newest token: layers x experts"), 0, 3);
+    grid.add(Widgets.caption("Expert load in the window"), 1, 3);
+    grid.add(Widgets.caption("Router entropy per layer (nats)"), 2, 3);
+    grid.add(current, 0, 4);
+    grid.add(load, 1, 4);
+    grid.add(entropy, 2, 4);
+    for (int c = 0; c < 3; c++) {
+      ColumnConstraints cc = new ColumnConstraints();
+      cc.setPercentWidth(100 / 3.0);
+      cc.setHgrow(Priority.ALWAYS);
+      grid.getColumnConstraints().add(cc);
+    }
+    RowConstraints grow = new RowConstraints();
+    grow.setVgrow(Priority.ALWAYS);
+    grow.setPercentHeight(55);
+    RowConstraints fixed = new RowConstraints();
+    RowConstraints bottom = new RowConstraints();
+    bottom.setVgrow(Priority.ALWAYS);
+    bottom.setPercentHeight(30);
+    grid.getRowConstraints().addAll(fixed, grow, fixed, fixed, bottom);
+    setCenter(grid);
+    setBottom(
+        Widgets.explanation(
+            "Router (Switch Transformer, arXiv 2101.03961): p = softmax(x W_r) over the E experts."
+                + " Blue: each expert's probability for each token; orange: the chosen expert(s),"
+                + " Switch top-1 with gate p_i, top-k with the k gates renormalised to sum to 1"
+                + " (Mixtral). Balance: load CV and max/mean of the assignments, the Switch loss"
+                + " E·Σ f_i·P_i (1.0 when perfectly balanced), unused experts. Entropy H = -Σ p ln p"
+                + " (max ln E): low means a peaked, confident router."));
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.colourLayerProperty().subscribe(l -> redrawAll());
+    map.canvas().setOnMouseMoved(e -> hoverAt(e.getX()));
+    map.canvas().setOnMouseExited(e -> hover.setText(" "));
   }
 
-  /** Redraws the map from the view model's window of tokens. */
-  private void redraw() {
-    List<TokenSnapshot> tokens = vm.routingHistory();
-    GraphicsContext g = canvas.getGraphicsContext2D();
-    g.setFill(Color.web("#f7f8fa"));
-    g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
-    if (tokens.isEmpty() || canvas.getWidth() < 2 || canvas.getHeight() < 2) {
-      return;
-    }
-    TokenSnapshot last = tokens.getLast();
-    boolean moe = last.probs() != null;
-    boolean ff = last.chosen() != null;
-    if (!moe && !ff) {
-      explanation.setText(
-          "Dense model: every token uses every feed-forward unit; nothing to route.");
-      summary.setText("");
-      return;
-    }
-    int layers = moe ? last.probs().length : last.chosen().length;
-    if (layer.getItems().size() != layers) {
-      layer.getItems().setAll(java.util.stream.IntStream.range(0, layers).boxed().toList());
-      layer.setValue(0);
-      return; // setValue redraws
-    }
-    int l = layer.getValue() == null ? 0 : layer.getValue();
-    int rows = moe ? last.probs()[l].length : last.chosen()[l].length;
-    int cols = tokens.size();
-    WritableImage image = new WritableImage(cols, rows);
-    PixelWriter px = image.getPixelWriter();
-    int[] load = new int[rows];
-    for (int x = 0; x < cols; x++) {
-      TokenSnapshot t = tokens.get(x);
-      for (int y = 0; y < rows; y++) {
-        Color c;
-        if (moe) {
-          float p = t.probs()[l][y];
-          boolean chosen = contains(t.experts()[l], y);
-          c = chosen ? Color.hsb(24, 0.35 + 0.65 * p, 0.95) : Color.hsb(215, p, 1.0 - 0.4 * p);
-        } else {
-          int unit = t.chosen()[l][y];
-          c = Color.hsb(360.0 * unit / 16 % 360, 0.55, 0.9);
-        }
-        px.setColor(x, y, c);
-      }
-      if (moe) {
-        for (int e : t.experts()[l]) {
-          load[e]++;
-        }
-      }
-    }
-    g.setImageSmoothing(false);
-    double w = Math.min(canvas.getWidth(), cols * 12.0);
-    g.drawImage(image, canvas.getWidth() - w, 0, w, canvas.getHeight());
-    if (moe) {
-      summary.setText(balance(load, cols));
-      explanation.setText(
-          "Router (Switch Transformer, arXiv 2101.03961): p = softmax(x W_r) over "
-              + rows
-              + " experts. Blue: probability of each expert for each token (rows = experts, newest"
-              + " token on the right); orange: the chosen expert(s), Switch top-1 with gate p,"
-              + " top-k with the k gates renormalised (Mixtral).");
-    } else {
-      summary.setText(unitUsage(tokens, l, rows));
-      explanation.setText(
-          "Sparse FF controller (Scaling Transformers, arXiv 2111.12763): logits (x A) B + b in"
-              + " blocks of N units; each block keeps its argmax unit (colour = which unit), so only"
-              + " one row of W1 and W2 per block is read: d_ff / N units per token.");
-    }
+  private void redrawAll() {
+    map.request();
+    current.request();
+    load.request();
+    entropy.request();
+    List<TokenSnapshot> w = vm.routingHistory();
+    int l = layer();
+    WindowStats.Routing r = w.isEmpty() ? null : WindowStats.routing(w, l);
+    summary.setText(r == null ? "" : balance(r, w.size()));
   }
 
-  /**
-   * Controller usage in the window: how many different units each block used, on average, and how
-   * often a block repeated its most used unit.
-   */
-  static String unitUsage(List<TokenSnapshot> tokens, int layer, int blocks) {
-    double distinct = 0;
-    double dominant = 0;
-    for (int b = 0; b < blocks; b++) {
-      java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
-      for (TokenSnapshot t : tokens) {
-        counts.merge(t.chosen()[layer][b], 1, Integer::sum);
-      }
-      distinct += counts.size();
-      dominant += counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
-    }
+  private int layer() {
+    List<TokenSnapshot> w = vm.routingHistory();
+    int l = vm.colourLayerProperty().get();
+    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
+  }
+
+  /** "40 tokens · load CV 0.31 · max/mean 1.62 · aux loss 1.07 · 0 unused experts". */
+  static String balance(WindowStats.Routing r, int tokens) {
     return String.format(
         Locale.ROOT,
-        "%d tokens · %d blocks · %.1f different units per block on average · the most used unit"
-            + " of a block is chosen %.0f%% of the time",
-        tokens.size(),
-        blocks,
-        distinct / blocks,
-        100 * dominant / blocks / tokens.size());
-  }
-
-  /** Load balance of the window: share of the busiest expert, coefficient of variation, dead. */
-  static String balance(int[] load, int tokens) {
-    double sum = 0;
-    int dead = 0;
-    int max = 0;
-    for (int v : load) {
-      sum += v;
-      max = Math.max(max, v);
-      if (v == 0) {
-        dead++;
-      }
-    }
-    double mean = sum / load.length;
-    double var = 0;
-    for (int v : load) {
-      var += (v - mean) * (v - mean);
-    }
-    double cv = mean == 0 ? 0 : Math.sqrt(var / load.length) / mean;
-    return String.format(
-        Locale.ROOT,
-        "%d tokens · load CV %.2f · max/mean %.2f · %d unused expert%s in this window",
+        "%d tokens · load CV %.2f · max/mean %.2f · aux loss %s · %d unused expert%s · mean"
+            + " entropy %.2f nats",
         tokens,
-        cv,
-        mean == 0 ? 0 : max / mean,
-        dead,
-        dead == 1 ? "" : "s");
+        r.cv(),
+        r.maxOverMean(),
+        Double.isNaN(r.auxLoss()) ? "n/a" : String.format(Locale.ROOT, "%.2f", r.auxLoss()),
+        r.dead(),
+        r.dead() == 1 ? "" : "s",
+        r.meanEntropy());
   }
 
-  private static boolean contains(int[] a, int v) {
+  private boolean noRouter(Sketch s, List<TokenSnapshot> w) {
+    if (w.isEmpty()) {
+      s.text("Press Generate: the routing of every token draws here.", 10, 20, 13, Chart.MUTED);
+      return true;
+    }
+    if (w.getLast().experts() == null) {
+      s.text(
+          "This model has no router (family "
+              + familyOf()
+              + "): every token uses the same feed-forward. Pick switch-top1 or top2 to see"
+              + " experts; the Controller tab shows sparse FF choices.",
+          10,
+          20,
+          13,
+          Chart.MUTED);
+      return true;
+    }
+    return false;
+  }
+
+  private String familyOf() {
+    return vm.familyProperty().get();
+  }
+
+  private void paintMap(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (noRouter(s, w)) {
+      return;
+    }
+    int l = layer();
+    TokenSnapshot last = w.getLast();
+    int rows = last.probs() != null ? last.probs()[l].length : maxExpert(w, l) + 1;
+    int cols = w.size();
+    int[] cells = new int[rows * cols];
+    for (int x = 0; x < cols; x++) {
+      TokenSnapshot t = w.get(x);
+      for (int y = 0; y < rows; y++) {
+        float p = t.probs() == null ? 0 : t.probs()[l][y];
+        boolean chosen = contains(t.experts()[l], y);
+        cells[y * cols + x] = chosen ? Palette.orange(0.35 + 0.65 * p) : Palette.blue(p);
+      }
+    }
+    double left = 36;
+    double labels = 14;
+    double width = s.width() - left;
+    cellW = Math.min(12, width / cols);
+    mapX = s.width() - cols * cellW;
+    double h = s.height() - labels;
+    s.cells(cells, cols, rows, mapX, 0, cols * cellW, h);
+    double rowH = h / rows;
+    for (int y = 0; y < rows; y++) {
+      if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
+        s.text("e" + y, 4, y * rowH + rowH / 2 + 4, Math.min(11, Math.max(8, rowH)), Chart.INK);
+      }
+    }
+    if (cellW >= 7) {
+      for (int x = 0; x < cols; x++) {
+        s.text(visible(w.get(x).label()), mapX + x * cellW + 1, s.height() - 3, 10, Chart.INK);
+      }
+    } else {
+      s.text("← older", mapX, s.height() - 3, 10, Chart.MUTED);
+      s.text("newest →", s.width() - 52, s.height() - 3, 10, Chart.MUTED);
+    }
+  }
+
+  private void hoverAt(double x) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || cellW <= 0 || x < mapX) {
+      hover.setText(" ");
+      return;
+    }
+    int i = (int) ((x - mapX) / cellW);
+    if (i < 0 || i >= w.size() || w.get(i).experts() == null) {
+      return;
+    }
+    TokenSnapshot t = w.get(i);
+    int l = layer();
+    StringBuilder b =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT, "'%s' at position %d, layer %d →", t.label(), t.position(), l));
+    for (int j = 0; j < t.experts()[l].length; j++) {
+      b.append(String.format(Locale.ROOT, " e%d (gate %.2f)", t.experts()[l][j], t.gates()[l][j]));
+    }
+    b.append(String.format(Locale.ROOT, " · entropy %.2f nats", t.entropy()[l]));
+    hover.setText(b.toString());
+  }
+
+  private void paintCurrent(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().experts() == null) {
+      return;
+    }
+    TokenSnapshot t = w.getLast();
+    int layers = t.layers();
+    int e = t.probs() != null ? t.probs()[0].length : maxExpert(w, 0) + 1;
+    int[] cells = new int[layers * e];
+    for (int l = 0; l < layers; l++) {
+      for (int x = 0; x < e; x++) {
+        float p = t.probs() == null ? 0 : t.probs()[l][x];
+        cells[l * e + x] =
+            contains(t.experts()[l], x) ? Palette.orange(0.35 + 0.65 * p) : Palette.blue(p);
+      }
+    }
+    double left = 28;
+    double bottom = 14;
+    double h = s.height() - bottom;
+    s.cells(cells, e, layers, left, 0, s.width() - left, h);
+    double rowH = h / layers;
+    for (int l = 0; l < layers; l++) {
+      s.text("L" + l, 4, l * rowH + rowH / 2 + 4, 11, Chart.INK);
+    }
+    s.outline(left, l0(rowH), s.width() - left, rowH, Chart.INK, 1.5);
+    double colW = (s.width() - left) / e;
+    for (int x = 0; x < e; x++) {
+      if (colW >= 14 || x % Math.max(1, (int) Math.ceil(14 / colW)) == 0) {
+        s.text("e" + x, left + x * colW + 2, s.height() - 3, 10, Chart.INK);
+      }
+    }
+  }
+
+  /** Top of the selected layer's row. */
+  private double l0(double rowH) {
+    return layer() * rowH;
+  }
+
+  private void paintLoad(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().experts() == null) {
+      return;
+    }
+    WindowStats.Routing r = WindowStats.routing(w, layer());
+    int e = r.load().length;
+    int max = 1;
+    double mean = 0;
+    for (int v : r.load()) {
+      max = Math.max(max, v);
+      mean += (double) v / e;
+    }
+    double bottom = s.height() - 14;
+    double top = 14;
+    double barW = (s.width() - 8) / e;
+    for (int x = 0; x < e; x++) {
+      double hh = (bottom - top) * r.load()[x] / max;
+      int colour = r.load()[x] == 0 ? 0xffd64545 : Palette.orange(0.7);
+      s.rect(4 + x * barW + 1, bottom - hh, Math.max(1, barW - 2), hh, colour);
+      if (barW >= 14 || x % Math.max(1, (int) Math.ceil(14 / barW)) == 0) {
+        s.text("e" + x, 4 + x * barW + 1, s.height() - 3, 10, Chart.INK);
+      }
+    }
+    double meanY = bottom - (bottom - top) * mean / max;
+    s.line(4, meanY, s.width() - 4, meanY, Chart.MUTED, 1);
+    s.text(
+        String.format(Locale.ROOT, "max %d · mean %.1f (line) · layer %d", max, mean, layer()),
+        6,
+        11,
+        10,
+        Chart.INK);
+  }
+
+  private void paintEntropy(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().entropy() == null) {
+      return;
+    }
+    int layers = w.getLast().layers();
+    int e = w.getLast().probs() != null ? w.getLast().probs()[0].length : maxExpert(w, 0) + 1;
+    double maxH = Math.log(e);
+    double top = 14;
+    double bottom = s.height() - 4;
+    s.line(0, top, s.width(), top, Chart.GRID, 1);
+    s.text(String.format(Locale.ROOT, "ln E = %.2f", maxH), 4, 11, 10, Chart.MUTED);
+    int n = w.size();
+    double[] xs = new double[n];
+    double[] ys = new double[n];
+    for (int l = 0; l < layers; l++) {
+      for (int i = 0; i < n; i++) {
+        xs[i] = s.width() * i / Math.max(1, n - 1);
+        ys[i] = bottom - (bottom - top) * w.get(i).entropy()[l] / maxH;
+      }
+      s.polyline(xs, ys, n, Palette.category(l, layers), l == layer() ? 2.2 : 1);
+      s.text("L" + l, s.width() - 24 * (layers - l), 11, 10, Palette.category(l, layers));
+    }
+  }
+
+  private static int maxExpert(List<TokenSnapshot> w, int l) {
+    int m = 0;
+    for (TokenSnapshot t : w) {
+      for (int x : t.experts()[l]) {
+        m = Math.max(m, x);
+      }
+    }
+    return m;
+  }
+
+  static boolean contains(int[] a, int v) {
     for (int x : a) {
       if (x == v) {
         return true;
       }
     }
     return false;
+  }
+
+  /** A token label as drawn under a map column: a space as the open-box sign. */
+  static String visible(String label) {
+    return label.equals(" ") ? "\u2423" : label.length() > 2 ? "·" : label;
   }
 }

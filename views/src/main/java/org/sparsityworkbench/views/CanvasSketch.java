@@ -1,0 +1,86 @@
+package org.sparsityworkbench.views;
+
+import java.nio.IntBuffer;
+import javafx.scene.canvas.Canvas;
+import javafx.scene.canvas.GraphicsContext;
+import javafx.scene.image.PixelBuffer;
+import javafx.scene.image.PixelFormat;
+import javafx.scene.image.WritableImage;
+import javafx.scene.paint.Color;
+import javafx.scene.text.Font;
+
+/** A {@link Sketch} on a JavaFX canvas. */
+final class CanvasSketch implements Sketch {
+  private final Canvas canvas;
+  private final GraphicsContext g;
+
+  CanvasSketch(Canvas canvas) {
+    this.canvas = canvas;
+    this.g = canvas.getGraphicsContext2D();
+  }
+
+  @Override
+  public double width() {
+    return canvas.getWidth();
+  }
+
+  @Override
+  public double height() {
+    return canvas.getHeight();
+  }
+
+  static Color color(int argb) {
+    return Color.rgb(
+        (argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff, ((argb >>> 24) & 0xff) / 255.0);
+  }
+
+  @Override
+  public void rect(double x, double y, double w, double h, int argb) {
+    g.setFill(color(argb));
+    g.fillRect(x, y, w, h);
+  }
+
+  @Override
+  public void outline(double x, double y, double w, double h, int argb, double lineWidth) {
+    g.setStroke(color(argb));
+    g.setLineWidth(lineWidth);
+    g.strokeRect(x, y, w, h);
+  }
+
+  @Override
+  public void line(double x1, double y1, double x2, double y2, int argb, double lineWidth) {
+    g.setStroke(color(argb));
+    g.setLineWidth(lineWidth);
+    g.strokeLine(x1, y1, x2, y2);
+  }
+
+  @Override
+  public void polyline(double[] xs, double[] ys, int n, int argb, double lineWidth) {
+    if (n < 2) {
+      return;
+    }
+    g.setStroke(color(argb));
+    g.setLineWidth(lineWidth);
+    g.strokePolyline(xs, ys, n);
+  }
+
+  @Override
+  public void text(String s, double x, double y, double size, int argb, boolean mono) {
+    g.setFont(Font.font(mono ? "DejaVu Sans Mono" : "DejaVu Sans", size));
+    g.setFill(color(argb));
+    g.fillText(s, x, y);
+  }
+
+  @Override
+  public void cells(int[] argb, int cols, int rows, double x, double y, double w, double h) {
+    if (cols <= 0 || rows <= 0) {
+      return;
+    }
+    // The ints become the image's pixels directly: no per-pixel Color objects.
+    PixelBuffer<IntBuffer> buffer =
+        new PixelBuffer<>(
+            cols, rows, IntBuffer.wrap(argb, 0, cols * rows), PixelFormat.getIntArgbPreInstance());
+    g.setImageSmoothing(false);
+    g.drawImage(new WritableImage(buffer), x, y, w, h);
+  }
+}

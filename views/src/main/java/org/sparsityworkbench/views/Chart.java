@@ -1,0 +1,144 @@
+package org.sparsityworkbench.views;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import javafx.scene.canvas.Canvas;
+import javafx.scene.control.ContextMenu;
+import javafx.scene.control.MenuItem;
+import javafx.scene.layout.Region;
+import javafx.stage.FileChooser;
+
+/**
+ * One figure of a view: a canvas that fills its region, painted through a {@link Sketch} so that
+ * the same code draws it on screen and writes it as SVG. Painted only while visible ({@link
+ * Shown}), at most once per frame per request. Right-click saves it as PNG or SVG.
+ */
+class Chart extends Region {
+  /** Chart paper and ink, the same in both themes (figures are for papers and slides). */
+  static final int PAPER = 0xfff7f8fa;
+
+  static final int INK = 0xff444b57;
+  static final int MUTED = 0xff8a92a0;
+  static final int GRID = 0xffc5ccd8;
+
+  private final Canvas canvas = new Canvas();
+  private final Shown shown;
+  private final Consumer<Sketch> painter;
+  private final String name;
+
+  /**
+   * @param name file name stem for exports, also the node's id
+   * @param painter draws the chart on the sketch it is given; null when a subclass overrides {@link
+   *     #paint}
+   */
+  Chart(String name, Consumer<Sketch> painter) {
+    this.name = name;
+    this.painter = painter;
+    setId(name);
+    getStyleClass().add("chart");
+    getChildren().add(canvas);
+    shown = new Shown(this, this::paintNow);
+    MenuItem png = new MenuItem("Save chart as PNG…");
+    png.setOnAction(e -> save("png"));
+    MenuItem svg = new MenuItem("Save chart as SVG…");
+    svg.setOnAction(e -> save("svg"));
+    ContextMenu menu = new ContextMenu(png, svg);
+    canvas.setOnContextMenuRequested(e -> menu.show(canvas, e.getScreenX(), e.getScreenY()));
+  }
+
+  /** Draws now if visible, otherwise as soon as the chart is shown. */
+  void request() {
+    shown.request();
+  }
+
+  /** The canvas, for mouse handlers. */
+  Canvas canvas() {
+    return canvas;
+  }
+
+  String name() {
+    return name;
+  }
+
+  @Override
+  protected void layoutChildren() {
+    double w = Math.floor(getWidth());
+    double h = Math.floor(getHeight());
+    if (w != canvas.getWidth() || h != canvas.getHeight()) {
+      canvas.setWidth(w);
+      canvas.setHeight(h);
+      request();
+    }
+  }
+
+  private void paintNow() {
+    if (canvas.getWidth() < 2 || canvas.getHeight() < 2) {
+      return;
+    }
+    CanvasSketch s = new CanvasSketch(canvas);
+    s.rect(0, 0, s.width(), s.height(), PAPER);
+    paint(s);
+  }
+
+  /** Draws the chart on a sketch already filled with paper. */
+  void paint(Sketch s) {
+    painter.accept(s);
+  }
+
+  /** The chart as an SVG document at its current size. */
+  String svg() {
+    SvgSketch s = new SvgSketch(Math.max(2, canvas.getWidth()), Math.max(2, canvas.getHeight()));
+    s.rect(0, 0, s.width(), s.height(), PAPER);
+    paint(s);
+    return s.document();
+  }
+
+  /**
+   * The chart's SVG shapes at its current size, moved to (x, y): for a figure of several charts.
+   */
+  String svgGroup(double x, double y) {
+    SvgSketch s = new SvgSketch(Math.max(2, canvas.getWidth()), Math.max(2, canvas.getHeight()));
+    s.rect(0, 0, s.width(), s.height(), PAPER);
+    paint(s);
+    return String.format(
+            java.util.Locale.ROOT, "<g id=\"%s\" transform=\"translate(%.1f,%.1f)\">%n", name, x, y)
+        + s.body()
+        + "</g>\n";
+  }
+
+  void writeSvg(Path file) throws IOException {
+    Files.writeString(file, svg(), StandardCharsets.UTF_8);
+  }
+
+  void writePng(Path file) throws IOException {
+    paintNow();
+    javafx.scene.image.WritableImage image = canvas.snapshot(null, null);
+    javax.imageio.ImageIO.write(
+        javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
+  }
+
+  private void save(String kind) {
+    FileChooser chooser = new FileChooser();
+    chooser.setInitialFileName(name + "." + kind);
+    chooser
+        .getExtensionFilters()
+        .add(new FileChooser.ExtensionFilter(kind.toUpperCase() + " image", "*." + kind));
+    File file = chooser.showSaveDialog(getScene().getWindow());
+    if (file == null) {
+      return;
+    }
+    try {
+      if (kind.equals("svg")) {
+        writeSvg(file.toPath());
+      } else {
+        writePng(file.toPath());
+      }
+    } catch (IOException | RuntimeException ex) {
+      Dialogs.error(this, "Cannot write " + file + ": " + ex.getMessage());
+    }
+  }
+}

@@ -1,0 +1,259 @@
+package org.sparsityworkbench.views;
+
+import java.util.List;
+import java.util.Locale;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.control.Label;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.RowConstraints;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.TokenSnapshot;
+import org.sparsityworkbench.viewmodels.WindowStats;
+
+/**
+ * Scaling Transformers controller masks: the newest token's blocks x units mask, tokens x blocks
+ * coloured by the chosen unit, how often each unit of each block is used, and sparse QKV module
+ * activity over the tokens.
+ */
+public final class ControllerView extends BorderPane {
+  private final MainViewModel vm;
+  private final Label summary = new Label();
+  private final Chart mask = new Chart("controller-mask", this::paintMask);
+  private final Chart history = new Chart("controller-history", this::paintHistory);
+  private final Chart usage = new Chart("controller-usage", this::paintUsage);
+  private final Chart modules = new Chart("qkv-modules", this::paintModules);
+
+  public ControllerView(MainViewModel vm) {
+    this.vm = vm;
+    setId("controller-view");
+    summary.setId("controller-summary");
+    HBox top =
+        new HBox(8, new Label("Layer"), Widgets.layerPicker(vm, "controller-layer"), summary);
+    top.setAlignment(Pos.CENTER_LEFT);
+    top.setPadding(new Insets(0, 0, 6, 0));
+    setTop(top);
+    GridPane grid = new GridPane(10, 4);
+    grid.add(Widgets.caption("Newest token: units (rows) x blocks, chosen unit marked"), 0, 0);
+    grid.add(Widgets.caption("Tokens x blocks, colour = chosen unit, newest on the right"), 1, 0);
+    grid.add(mask, 0, 1);
+    grid.add(history, 1, 1);
+    grid.add(Widgets.caption("Unit usage in the window: units x blocks, darker = more"), 0, 2);
+    grid.add(Widgets.caption("Sparse QKV: module activity (RMS), modules x tokens"), 1, 2);
+    grid.add(usage, 0, 3);
+    grid.add(modules, 1, 3);
+    for (int c = 0; c < 2; c++) {
+      ColumnConstraints cc = new ColumnConstraints();
+      cc.setPercentWidth(50);
+      cc.setHgrow(Priority.ALWAYS);
+      grid.getColumnConstraints().add(cc);
+    }
+    RowConstraints label = new RowConstraints();
+    RowConstraints chart = new RowConstraints();
+    chart.setVgrow(Priority.ALWAYS);
+    chart.setPercentHeight(45);
+    grid.getRowConstraints().addAll(label, chart, label, chart);
+    setCenter(grid);
+    setBottom(
+        Widgets.explanation(
+            "Sparse FF (Scaling Transformers, arXiv 2111.12763): the d_ff units form d_ff/N blocks"
+                + " of N. A low-rank controller computes logits = (x A) B + b, reshaped to blocks;"
+                + " each block keeps its argmax unit, so decoding reads one row of W1 and W2 per"
+                + " block: d_ff/N units instead of d_ff. Sparse QKV: a multiplicative layer makes S"
+                + " modules M[n] = (x ⊙ G[n]) P + b[n], shared by Q, K and V, which are causal"
+                + " convolutions over positions and neighbouring modules of M; shown here as each"
+                + " module's RMS per token."));
+    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.colourLayerProperty().subscribe(l -> redrawAll());
+  }
+
+  private void redrawAll() {
+    mask.request();
+    history.request();
+    usage.request();
+    modules.request();
+    List<TokenSnapshot> w = vm.routingHistory();
+    WindowStats.Units u = w.isEmpty() ? null : WindowStats.units(w, layer());
+    summary.setText(u == null ? "" : describe(u, w.size(), w.getLast().blockSize()));
+  }
+
+  /** "120 tokens · 16 blocks of 16 units · 9.4 different units per block · ...". */
+  static String describe(WindowStats.Units u, int tokens, int blockSize) {
+    return String.format(
+        Locale.ROOT,
+        "%d tokens · %d blocks of %d units · %.1f different units per block · the most used unit"
+            + " of a block is chosen %.0f%% of the time · mean confidence %.2f",
+        tokens,
+        u.counts().length,
+        blockSize,
+        u.distinctPerBlock(),
+        100 * u.dominantShare(),
+        u.meanConfidence());
+  }
+
+  private int layer() {
+    List<TokenSnapshot> w = vm.routingHistory();
+    int l = vm.colourLayerProperty().get();
+    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
+  }
+
+  private boolean noController(Sketch s, List<TokenSnapshot> w) {
+    if (w.isEmpty()) {
+      s.text("Press Generate: the controller's choices draw here.", 10, 20, 13, Chart.MUTED);
+      return true;
+    }
+    if (w.getLast().chosen() == null) {
+      s.text(
+          "No sparse FF controller in this model: pick sparse-ff or sparse-ffqkv.",
+          10,
+          20,
+          13,
+          Chart.MUTED);
+      return true;
+    }
+    return false;
+  }
+
+  private void paintMask(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (noController(s, w)) {
+      return;
+    }
+    TokenSnapshot t = w.getLast();
+    int l = layer();
+    int blocks = t.chosen()[l].length;
+    int n = t.blockSize();
+    int[] cells = new int[n * blocks];
+    java.util.Arrays.fill(cells, 0xffe9ecf2);
+    for (int b = 0; b < blocks; b++) {
+      cells[t.chosen()[l][b] * blocks + b] = Palette.orange(0.3 + 0.7 * t.confidence()[l][b]);
+    }
+    double left = 26;
+    double bottom = 14;
+    s.cells(cells, blocks, n, left, 0, s.width() - left, s.height() - bottom);
+    axes(s, left, bottom, n, blocks);
+  }
+
+  /** Unit numbers on the left, block numbers below. */
+  private static void axes(Sketch s, double left, double bottom, int units, int blocks) {
+    double rowH = (s.height() - bottom) / units;
+    for (int u = 0; u < units; u++) {
+      if (rowH >= 10 || u % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
+        s.text("u" + u, 2, u * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+      }
+    }
+    double colW = (s.width() - left) / blocks;
+    for (int b = 0; b < blocks; b++) {
+      if (colW >= 16 || b % Math.max(1, (int) Math.ceil(16 / colW)) == 0) {
+        s.text("b" + b, left + b * colW + 1, s.height() - 3, 10, Chart.INK);
+      }
+    }
+  }
+
+  private void paintHistory(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (noController(s, w)) {
+      return;
+    }
+    int l = layer();
+    int blocks = w.getLast().chosen()[l].length;
+    int n = w.getLast().blockSize();
+    int cols = w.size();
+    int[] cells = new int[blocks * cols];
+    for (int x = 0; x < cols; x++) {
+      int[] c = w.get(x).chosen()[l];
+      for (int b = 0; b < blocks; b++) {
+        cells[b * cols + x] = Palette.category(c[b], n);
+      }
+    }
+    double left = 26;
+    double width = Math.min(s.width() - left, cols * 12.0);
+    s.cells(cells, cols, blocks, s.width() - width, 0, width, s.height() - 14);
+    double rowH = (s.height() - 14) / blocks;
+    for (int b = 0; b < blocks; b++) {
+      if (rowH >= 10 || b % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
+        s.text("b" + b, 2, b * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+      }
+    }
+    s.text(cols + " tokens →", s.width() - 70, s.height() - 3, 10, Chart.MUTED);
+  }
+
+  private void paintUsage(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().chosen() == null) {
+      return;
+    }
+    WindowStats.Units u = WindowStats.units(w, layer());
+    int blocks = u.counts().length;
+    int n = w.getLast().blockSize();
+    int max = 1;
+    for (int[] block : u.counts()) {
+      for (int c : block) {
+        max = Math.max(max, c);
+      }
+    }
+    int[] cells = new int[n * blocks];
+    for (int b = 0; b < blocks; b++) {
+      for (int unit = 0; unit < n; unit++) {
+        int c = u.counts()[b][unit];
+        cells[unit * blocks + b] = c == 0 ? 0xffffffff : Palette.blue(0.15 + 0.85 * c / max);
+      }
+    }
+    double left = 26;
+    double bottom = 14;
+    s.cells(cells, blocks, n, left, 0, s.width() - left, s.height() - bottom);
+    axes(s, left, bottom, n, blocks);
+  }
+
+  private void paintModules(Sketch s) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty()) {
+      return;
+    }
+    if (w.getLast().qkv() == null) {
+      s.text(
+          "No sparse QKV in this model: pick sparse-ffqkv to see module activity.",
+          10,
+          20,
+          13,
+          Chart.MUTED);
+      return;
+    }
+    int l = layer();
+    int m = w.getLast().qkv()[l].length;
+    int cols = w.size();
+    float max = 1e-9f;
+    for (TokenSnapshot t : w) {
+      for (float v : t.qkv()[l]) {
+        max = Math.max(max, v);
+      }
+    }
+    int[] cells = new int[m * cols];
+    for (int x = 0; x < cols; x++) {
+      float[] a = w.get(x).qkv()[l];
+      for (int y = 0; y < m; y++) {
+        cells[y * cols + x] = Palette.purple(a[y] / max);
+      }
+    }
+    double left = 26;
+    double width = Math.min(s.width() - left, cols * 12.0);
+    s.cells(cells, cols, m, s.width() - width, 0, width, s.height() - 14);
+    double rowH = (s.height() - 14) / m;
+    for (int y = 0; y < m; y++) {
+      if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
+        s.text("m" + y, 2, y * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+      }
+    }
+    s.text(
+        String.format(Locale.ROOT, "max RMS %.2f · %d tokens →", max, cols),
+        s.width() - 150,
+        s.height() - 3,
+        10,
+        Chart.MUTED);
+  }
+}

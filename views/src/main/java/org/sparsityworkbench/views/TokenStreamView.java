@@ -1,0 +1,144 @@
+package org.sparsityworkbench.views;
+
+import javafx.collections.ListChangeListener;
+import javafx.scene.input.ScrollEvent;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.TokenSnapshot;
+
+/**
+ * The streaming text, one box per token coloured by its routing in the chosen layer (the top expert
+ * of a mixture of experts, the unit pattern of a sparse FF controller; prompt tokens by their
+ * prefill routing). Follows the newest line; the mouse wheel scrolls back. Hovering a token puts
+ * its full record in the view model's details.
+ */
+final class TokenStreamView extends Chart {
+  private static final double SIZE = 15;
+  private static final double CHAR_W = SIZE * 0.602; // DejaVu Sans Mono advance
+  private static final double LINE_H = SIZE + 9;
+  private static final double PAD = 8;
+
+  private final MainViewModel vm;
+
+  /** Lines scrolled back from the newest (0: follow the decode). */
+  private int scrollBack;
+
+  /** Layout of the last paint: box of every position, for hovering. */
+  private double[] boxX = new double[0];
+
+  private double[] boxY = new double[0];
+  private double[] boxW = new double[0];
+  private int laidOut;
+
+  TokenStreamView(MainViewModel vm) {
+    super("token-stream", null);
+    this.vm = vm;
+    vm.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> request());
+    vm.colourLayerProperty().subscribe(l -> request());
+    vm.prefillProperty().subscribe(p -> request());
+    vm.inspectedProperty().subscribe(t -> request());
+    canvas().setOnScroll(this::scroll);
+    canvas().setOnMouseMoved(e -> vm.inspectedProperty().set(hit(e.getX(), e.getY())));
+    canvas().setOnMouseExited(e -> vm.inspectedProperty().set(null));
+  }
+
+  private void scroll(ScrollEvent e) {
+    scrollBack = Math.max(0, scrollBack + (e.getDeltaY() > 0 ? 1 : -1) * 2);
+    request();
+  }
+
+  /** The decoded token under a point; null over the prompt or empty space. */
+  TokenSnapshot hit(double x, double y) {
+    for (int p = 0; p < laidOut; p++) {
+      if (x >= boxX[p] && x < boxX[p] + boxW[p] && y >= boxY[p] && y < boxY[p] + LINE_H) {
+        return vm.tokenAt(p);
+      }
+    }
+    return null;
+  }
+
+  /** Where each position's box sits relative to the first line: x, line index, width. */
+  private int layout(double width, double[] xs, int[] lines, double[] ws) {
+    int n = xs.length;
+    double x = PAD;
+    int line = 0;
+    for (int p = 0; p < n; p++) {
+      String t = vm.textAt(p);
+      boolean newline = t.equals("\n");
+      double w = newline ? CHAR_W : t.isEmpty() ? 3 : Math.max(1, t.length()) * CHAR_W;
+      if (x + w > width - PAD && x > PAD) {
+        x = PAD;
+        line++;
+      }
+      xs[p] = x;
+      lines[p] = line;
+      ws[p] = w;
+      x += w;
+      if (newline) {
+        x = PAD;
+        line++;
+      }
+    }
+    return line + 1;
+  }
+
+  @Override
+  void paint(Sketch s) {
+    int n = vm.contextLength();
+    if (n == 0) {
+      s.text(
+          "Press Generate (Ctrl+Enter): the text streams here, each token coloured by its"
+              + " routing.",
+          PAD,
+          24,
+          13,
+          MUTED);
+      laidOut = 0;
+      return;
+    }
+    double[] xs = new double[n];
+    int[] lines = new int[n];
+    double[] ws = new double[n];
+    int total = layout(s.width(), xs, lines, ws);
+    int visible = Math.max(1, (int) ((s.height() - PAD) / LINE_H));
+    scrollBack = Math.min(scrollBack, Math.max(0, total - visible));
+    int firstLine = Math.max(0, total - visible - scrollBack);
+    int layer = vm.colourLayerProperty().get();
+    int categories = vm.routeKeyCount();
+    boxX = xs;
+    boxW = ws;
+    boxY = new double[n];
+    laidOut = n;
+    int prompt = vm.promptLength();
+    TokenSnapshot inspected = vm.inspectedProperty().get();
+    for (int p = 0; p < n; p++) {
+      double y = PAD + (lines[p] - firstLine) * LINE_H;
+      boxY[p] = y;
+      if (lines[p] < firstLine || lines[p] >= firstLine + visible) {
+        boxY[p] = -1e9; // not shown: never hit
+        continue;
+      }
+      int key = vm.routeKeyAt(p, layer);
+      int fill =
+          key < 0
+              ? 0xffe9ecf2
+              : categories > 0
+                  ? Palette.mix(Palette.category(key, categories), 0xffffffff, 0.35)
+                  : Palette.mix(Palette.hashed(key), 0xffffffff, 0.35);
+      s.rect(xs[p], y + 1, ws[p] - 1, LINE_H - 3, fill);
+      if (p < prompt) {
+        s.line(xs[p], y + LINE_H - 2, xs[p] + ws[p] - 1, y + LINE_H - 2, MUTED, 1);
+      }
+      String t = vm.textAt(p);
+      if (!t.isEmpty()) {
+        s.text(t.equals("\n") ? "\u21b5" : t, xs[p], y + SIZE + 1, SIZE, INK, true);
+      }
+      if (inspected != null && vm.tokenAt(p) == inspected) {
+        s.outline(xs[p], y + 1, ws[p] - 1, LINE_H - 3, 0xff1f4fb4, 2);
+      }
+    }
+    if (scrollBack > 0) {
+      s.text(
+          "(scrolled back " + scrollBack + " lines)", s.width() - 190, s.height() - 4, 11, MUTED);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package org.sparsityworkbench.views;
+
+import java.util.stream.IntStream;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.Tooltip;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+
+/** Small controls that several views share. */
+final class Widgets {
+  private Widgets() {}
+
+  /**
+   * A layer picker bound to the view model's shared layer: choosing a layer in one view chooses it
+   * in all (routing map, controller masks, token colours, attention).
+   */
+  static ComboBox<Integer> layerPicker(MainViewModel vm, String id) {
+    ComboBox<Integer> box = new ComboBox<>();
+    box.setId(id);
+    box.setTooltip(new Tooltip("The layer shown (shared by every view)"));
+    vm.layerCountProperty()
+        .subscribe(
+            n -> {
+              box.getItems().setAll(IntStream.range(0, n.intValue()).boxed().toList());
+              box.setValue(Math.min(vm.colourLayerProperty().get(), Math.max(0, n.intValue() - 1)));
+            });
+    vm.colourLayerProperty().subscribe(l -> box.setValue(l.intValue()));
+    box.valueProperty()
+        .subscribe(
+            v -> {
+              if (v != null && v != vm.colourLayerProperty().get()) {
+                vm.colourLayerProperty().set(v);
+              }
+            });
+    return box;
+  }
+
+  /** The short teaching text under a view: the paper and the formula. */
+  static Label explanation(String text) {
+    Label l = new Label(text);
+    l.setWrapText(true);
+    l.getStyleClass().add("explanation");
+    l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+    return l;
+  }
+
+  /** A caption that names what the chart below it shows. */
+  static Label caption(String text) {
+    Label l = new Label(text);
+    l.getStyleClass().add("caption");
+    return l;
+  }
+}
