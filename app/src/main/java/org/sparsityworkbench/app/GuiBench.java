@@ -11,7 +11,6 @@ import javafx.util.Duration;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
-import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 
@@ -23,6 +22,14 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
  */
 final class GuiBench {
   private GuiBench() {}
+
+  private static DecodeOptions options(MainViewModel vm, int tokens, TelemetryLevel level) {
+    return new DecodeOptions(
+        tokens,
+        new SamplingOptions(vm.temperatureProperty().get(), 0, 1, vm.seedProperty().get()),
+        level,
+        true);
+  }
 
   static void run(MainViewModel vm, DecodeService service, int tokens, Runnable close) {
     List<Double> baseline = new ArrayList<>();
@@ -40,6 +47,7 @@ final class GuiBench {
         };
     int[] phase = {0};
     long[] guiStart = {0};
+    long[] updates = {0};
     List<double[]> gui = new ArrayList<>();
     Timeline poll = new Timeline();
     poll.getKeyFrames()
@@ -52,36 +60,34 @@ final class GuiBench {
                       if (vm.canGenerateBinding().get()) {
                         phase[0] = 1;
                         vm.maxTokensProperty().set(tokens);
-                        DecodeOptions off =
-                            new DecodeOptions(
-                                tokens,
-                                new SamplingOptions(
-                                    vm.temperatureProperty().get(), 0, 1, vm.seedProperty().get()),
-                                TelemetryLevel.OFF,
-                                true);
-                        CompletableFuture<Records.End> first =
-                            service
-                                .decode(
-                                    vm.modelProperty().get(),
-                                    vm.promptProperty().get(),
-                                    off,
-                                    r -> {})
-                                .done();
-                        first
-                            .thenCompose(
-                                x ->
-                                    service
-                                        .decode(
-                                            vm.modelProperty().get(),
-                                            vm.promptProperty().get(),
-                                            off,
-                                            r -> {})
-                                        .done())
-                            .thenAccept(end -> baseline.add(end.tokensPerS()));
+                        // Headless, alternating: off, full, off, full; the second of each counts.
+                        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+                        for (int i = 0; i < 4; i++) {
+                          TelemetryLevel level =
+                              i % 2 == 0 ? TelemetryLevel.OFF : TelemetryLevel.FULL;
+                          boolean counts = i >= 2;
+                          chain =
+                              chain
+                                  .thenCompose(
+                                      x ->
+                                          service
+                                              .decode(
+                                                  vm.modelProperty().get(),
+                                                  vm.promptProperty().get(),
+                                                  options(vm, tokens, level),
+                                                  r -> {})
+                                              .done())
+                                  .thenAccept(
+                                      end -> {
+                                        if (counts) {
+                                          baseline.add(end.tokensPerS());
+                                        }
+                                      });
+                        }
                       }
                     }
                     case 1 -> {
-                      if (!baseline.isEmpty()) {
+                      if (baseline.size() == 2) {
                         phase[0] = 2;
                         vm.generate(); // warm-up through the GUI
                       }
@@ -92,6 +98,7 @@ final class GuiBench {
                         frames[0] = 0;
                         frames[1] = 0;
                         frames[2] = 0;
+                        updates[0] = vm.updateCount();
                         probe.start();
                         guiStart[0] = System.nanoTime();
                         vm.generate();
@@ -104,20 +111,28 @@ final class GuiBench {
                         double seconds = (System.nanoTime() - guiStart[0]) / 1e9;
                         double guiTps = vm.tokensPerSecondProperty().get();
                         double base = baseline.getFirst();
+                        double full = baseline.get(1);
                         System.out.printf(
                             Locale.ROOT,
                             "tokens %d%nheadless (telemetry off) tokens/s %.1f%n"
-                                + "GUI (full telemetry, every view) tokens/s %.1f%n"
-                                + "overhead %.1f%%%nframes %d in %.2f s = %.1f fps, longest"
-                                + " frame gap %.1f ms%n",
+                                + "headless (full telemetry, nothing listening) tokens/s %.1f%n"
+                                + "GUI (full telemetry, views updating) tokens/s %.1f%n"
+                                + "overhead %.1f%% (telemetry alone %.1f%%)%n"
+                                + "frames %d in %.2f s = %.1f fps, longest"
+                                + " frame gap %.1f ms%n"
+                                + "view updates (repaints with new tokens) %d = %.1f per s%n",
                             tokens,
                             base,
+                            full,
                             guiTps,
                             100 * (base - guiTps) / base,
+                            100 * (base - full) / base,
                             frames[0],
                             seconds,
                             frames[0] / seconds,
-                            frames[2] / 1e6);
+                            frames[2] / 1e6,
+                            vm.updateCount() - updates[0],
+                            (vm.updateCount() - updates[0]) / seconds);
                         close.run();
                       }
                     }

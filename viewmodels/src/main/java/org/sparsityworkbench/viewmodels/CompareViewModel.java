@@ -101,8 +101,8 @@ public final class CompareViewModel {
       if (p.equals(a)) {
         continue;
       }
-      int rank = wanted.indexOf(family(p));
-      rank = rank < 0 ? wanted.size() : rank;
+      Family f = family(p);
+      int rank = f == null || !wanted.contains(f) ? wanted.size() : wanted.indexOf(f);
       if (rank < bestRank) {
         best = p;
         bestRank = rank;

@@ -91,6 +91,7 @@ public final class MainViewModel {
   public static final int HISTORY = 512;
 
   private DecodeService.Job job;
+  private long updates;
   private long decodeNanos;
 
   /** What the engine thread reports. */
@@ -444,6 +445,7 @@ public final class MainViewModel {
       }
       routingHistory.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
       tokens.addAll(fresh);
+      updates++;
       if (inspected.get() == null) {
         showDetails();
       }
@@ -617,6 +619,11 @@ public final class MainViewModel {
   /** The number of positions decoded so far (prompt and generated tokens). */
   public int contextLength() {
     return contextLabels.size();
+  }
+
+  /** How many refreshes so far brought new tokens to the views (each one repaints them). */
+  public long updateCount() {
+    return updates;
   }
 
   // --- properties ---------------------------------------------------------------------------

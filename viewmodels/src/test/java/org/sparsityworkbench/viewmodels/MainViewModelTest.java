@@ -80,6 +80,33 @@ class MainViewModelTest {
         vm.prefillRoutingProperty().get().startsWith("Prompt: capacity 2 per expert"),
         vm.prefillRoutingProperty().get()); // ceil(1.25 * 5 * 1 / 4) = 2
     TokenSnapshot last = vm.routingHistory().getLast();
+    // The stream: every position has its text and its route in the chosen layer.
+    assertEquals(5 + 12, vm.contextLength());
+    assertEquals(5, vm.promptLength());
+    assertEquals("H", vm.textAt(0));
+    assertEquals(last.text(), vm.textAt(16));
+    assertSame(last, vm.tokenAt(16));
+    assertNull(vm.tokenAt(4), "prompt positions have no token record");
+    int promptExpert = vm.prefillProperty().get().layers().get(1).router().experts()[2][0];
+    assertEquals(promptExpert, vm.routeKeyAt(2, 1), "prompt positions: prefill routing");
+    assertEquals(last.experts()[1][0], vm.routeKeyAt(16, 1));
+    assertEquals(-1, vm.routeKeyAt(17, 1), "beyond the context");
+    assertEquals(4, vm.routeKeyCount());
+    assertEquals("switch", vm.familyProperty().get());
+    assertEquals(2, vm.layerCountProperty().get());
+    // Details: the newest token until one is inspected, then that one.
+    assertTrue(vm.tokenDetailsProperty().get().startsWith("Newest token · "));
+    assertTrue(
+        vm.tokenDetailsProperty().get().contains("step 11"), vm.tokenDetailsProperty().get());
+    vm.inspectedProperty().set(vm.tokens().get(3));
+    String details = vm.tokenDetailsProperty().get();
+    assertTrue(details.startsWith("Hovered token · "), details);
+    assertTrue(details.contains("step 3 · position 8"), details);
+    assertTrue(details.contains("next token:"), details);
+    assertTrue(
+        details.matches("(?s).*L0: e\\d \\(gate \\d\\.\\d\\d\\) · entropy .*L1: e.*"), details);
+    vm.inspectedProperty().set(null);
+    assertTrue(vm.tokenDetailsProperty().get().startsWith("Newest token · "));
     assertEquals(2, last.probs().length, "two layers");
     assertEquals(4, last.probs()[0].length, "four experts");
     assertEquals(1, last.experts()[1].length, "top-1");
@@ -140,7 +167,7 @@ class MainViewModelTest {
     MainViewModel vm = new MainViewModel(service, List.of(a, b));
     await(vm, () -> vm.modelProperty().get() != null);
     CompareViewModel c = vm.compare();
-    assertEquals(b, c.modelBProperty().get(), "B defaults to the second model");
+    assertEquals(b, c.modelBProperty().get(), "B defaults to the other model");
     vm.maxTokensProperty().set(15);
     c.compare();
     await(vm, () -> !c.runningProperty().get());
@@ -149,6 +176,28 @@ class MainViewModelTest {
     assertFalse(c.textAProperty().get().isEmpty());
     assertFalse(c.textBProperty().get().isEmpty());
     assertTrue(c.summaryProperty().get().startsWith("15 steps"), c.summaryProperty().get());
+    assertEquals(15, c.latencyA().size());
+    assertEquals(15, c.latencyB().size());
+    assertTrue(c.latencyA().stream().allMatch(us -> us > 0));
+  }
+
+  @Test
+  void compareDefaultsToDenseAgainstTheSparsestModel() throws Exception {
+    Path dense = model(dir, "a-dense", ModelConfig.dense(32, 1, 4, 64, 64));
+    Path sw = model(dir, "b-switch", ModelConfig.moe(Family.SWITCH, 32, 1, 4, 64, 64, 4, 1, 1.25));
+    Path broken = dir.resolve("c-broken");
+    Files.createDirectories(broken);
+    Files.writeString(broken.resolve("config.json"), "{");
+    Path ffqkv =
+        model(
+            dir, "d-sparse", ModelConfig.sparse(Family.SPARSE_FFQKV, 32, 1, 4, 64, 64, 8, 8, 4, 3));
+    List<Path> all = List.of(dense, sw, broken, ffqkv);
+    assertEquals(ffqkv, CompareViewModel.partner(all, dense), "dense A: the sparsest B");
+    assertEquals(sw, CompareViewModel.partner(List.of(dense, broken, sw), dense));
+    assertEquals(dense, CompareViewModel.partner(all, sw), "a routed A is compared with dense");
+    assertEquals(dense, CompareViewModel.partner(all, ffqkv), "a sparse A is compared with dense");
+    assertEquals(dense, CompareViewModel.partner(List.of(dense, broken), broken));
+    assertNull(CompareViewModel.partner(List.of(dense), dense), "nothing to compare with");
   }
 
   @Test

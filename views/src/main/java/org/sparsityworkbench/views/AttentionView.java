@@ -28,6 +28,7 @@ public final class AttentionView extends BorderPane {
   private final MainViewModel vm;
   private final ComboBox<Integer> zoom = new ComboBox<>();
   private final Label info = new Label();
+  private final Shown labels = new Shown(this, this::updateLabels);
   private final Label hover = new Label(" ");
   private final Chart current = new Chart("attention-current", this::paintCurrent);
   private final Chart heads = new Chart("attention-heads", this::paintHeads);
@@ -91,6 +92,10 @@ public final class AttentionView extends BorderPane {
   private void redrawAll() {
     current.request();
     heads.request();
+    labels.request();
+  }
+
+  private void updateLabels() {
     List<TokenSnapshot> w = vm.routingHistory();
     if (w.isEmpty() || w.getLast().attention() == null) {
       info.setText("decode to see attention");

@@ -80,8 +80,19 @@ class Chart extends Region {
       return;
     }
     CanvasSketch s = new CanvasSketch(canvas);
-    s.rect(0, 0, s.width(), s.height(), PAPER);
-    paint(s);
+    if (!paintIncrement(s)) {
+      s.rect(0, 0, s.width(), s.height(), PAPER);
+      paint(s);
+    }
+  }
+
+  /**
+   * Brings the on-screen chart up to date by drawing only what changed since the last paint; false
+   * when that is not possible and the chart must be painted whole. The canvas keeps what was drawn
+   * before, so a chart that only grows (the token stream) repaints a few cells per frame.
+   */
+  boolean paintIncrement(Sketch s) {
+    return false;
   }
 
   /** Draws the chart on a sketch already filled with paper. */

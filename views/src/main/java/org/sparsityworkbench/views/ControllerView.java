@@ -24,6 +24,7 @@ import org.sparsityworkbench.viewmodels.WindowStats;
 public final class ControllerView extends BorderPane {
   private final MainViewModel vm;
   private final Label summary = new Label();
+  private final Shown labels = new Shown(this, this::updateLabels);
   private final Chart mask = new Chart("controller-mask", this::paintMask);
   private final Chart history = new Chart("controller-history", this::paintHistory);
   private final Chart usage = new Chart("controller-usage", this::paintUsage);
@@ -77,6 +78,10 @@ public final class ControllerView extends BorderPane {
     history.request();
     usage.request();
     modules.request();
+    labels.request();
+  }
+
+  private void updateLabels() {
     List<TokenSnapshot> w = vm.routingHistory();
     WindowStats.Units u = w.isEmpty() ? null : WindowStats.units(w, layer());
     summary.setText(u == null ? "" : describe(u, w.size(), w.getLast().blockSize()));

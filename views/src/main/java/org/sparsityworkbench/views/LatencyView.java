@@ -22,6 +22,7 @@ public final class LatencyView extends BorderPane {
   private final Chart line = new Chart("latency-line", this::paintLine);
   private final Chart stack = new Chart("latency-components", this::paintStack);
   private final Label info = new Label();
+  private final Shown labels = new Shown(this, this::updateLabels);
 
   public LatencyView(MainViewModel vm) {
     this.vm = vm;
@@ -53,6 +54,10 @@ public final class LatencyView extends BorderPane {
   private void redrawAll() {
     line.request();
     stack.request();
+    labels.request();
+  }
+
+  private void updateLabels() {
     List<TokenSnapshot> tokens = vm.routingHistory();
     if (tokens.isEmpty()) {
       info.setText(vm.modelCostProperty().get());

@@ -29,6 +29,7 @@ public final class RoutingView extends BorderPane {
   private final Chart current = new Chart("routing-current", this::paintCurrent);
   private final Chart load = new Chart("routing-load", this::paintLoad);
   private final Chart entropy = new Chart("routing-entropy", this::paintEntropy);
+  private final Shown labels = new Shown(this, this::updateLabels);
   private double cellW;
   private double mapX;
 
@@ -91,6 +92,10 @@ public final class RoutingView extends BorderPane {
     current.request();
     load.request();
     entropy.request();
+    labels.request();
+  }
+
+  private void updateLabels() {
     List<TokenSnapshot> w = vm.routingHistory();
     int l = layer();
     WindowStats.Routing r = w.isEmpty() ? null : WindowStats.routing(w, l);

@@ -25,7 +25,7 @@ final class TokenStreamView extends Chart {
   /** Layout of the last paint: box of every position, for hovering. */
   private double[] boxX = new double[0];
 
-  private double[] boxY = new double[0];
+  private double[] boxY = new double[16];
   private double[] boxW = new double[0];
   private int laidOut;
 
@@ -56,6 +56,12 @@ final class TokenStreamView extends Chart {
     return null;
   }
 
+  /** The centre of a position's box as last painted (local coordinates), for tests. */
+  javafx.geometry.Point2D centreOf(int position) {
+    return new javafx.geometry.Point2D(
+        boxX[position] + boxW[position] / 2, boxY[position] + LINE_H / 2);
+  }
+
   /** Where each position's box sits relative to the first line: x, line index, width. */
   private int layout(double width, double[] xs, int[] lines, double[] ws) {
     int n = xs.length;
@@ -81,9 +87,45 @@ final class TokenStreamView extends Chart {
     return line + 1;
   }
 
+  /** What the last on-screen paint showed, to decide whether appending suffices. */
+  private int drawn;
+
+  private int drawnFirstLine = -1;
+  private int drawnLayer = -1;
+  private Object drawnPrefill;
+  private TokenSnapshot drawnInspected;
+  private double drawnWidth;
+  private double drawnHeight;
+  private int drawnScroll;
+
+  @Override
+  boolean paintIncrement(Sketch s) {
+    int n = vm.contextLength();
+    if (n < drawn
+        || drawn == 0
+        || s.width() != drawnWidth
+        || s.height() != drawnHeight
+        || vm.colourLayerProperty().get() != drawnLayer
+        || vm.prefillProperty().get() != drawnPrefill
+        || vm.inspectedProperty().get() != drawnInspected
+        || scrollBack != drawnScroll) {
+      return false;
+    }
+    Layout l = layout(s);
+    if (l.firstLine != drawnFirstLine) {
+      return false; // a new line scrolled the text: paint it whole
+    }
+    draw(s, l, drawn, n);
+    drawn = n;
+    return true;
+  }
+
   @Override
   void paint(Sketch s) {
     int n = vm.contextLength();
+    if (s instanceof CanvasSketch) {
+      drawn = 0;
+    }
     if (n == 0) {
       s.text(
           "Press Generate (Ctrl+Enter): the text streams here, each token coloured by its"
@@ -95,6 +137,29 @@ final class TokenStreamView extends Chart {
       laidOut = 0;
       return;
     }
+    Layout l = layout(s);
+    draw(s, l, 0, n);
+    if (scrollBack > 0) {
+      s.text(
+          "(scrolled back " + scrollBack + " lines)", s.width() - 190, s.height() - 4, 11, MUTED);
+    }
+    if (s instanceof CanvasSketch) {
+      drawn = n;
+      drawnFirstLine = l.firstLine;
+      drawnLayer = vm.colourLayerProperty().get();
+      drawnPrefill = vm.prefillProperty().get();
+      drawnInspected = vm.inspectedProperty().get();
+      drawnWidth = s.width();
+      drawnHeight = s.height();
+      drawnScroll = scrollBack;
+    }
+  }
+
+  /** Boxes of every position and the first line shown. */
+  private record Layout(double[] xs, int[] lines, double[] ws, int firstLine, int visible) {}
+
+  private Layout layout(Sketch s) {
+    int n = vm.contextLength();
     double[] xs = new double[n];
     int[] lines = new int[n];
     double[] ws = new double[n];
@@ -102,18 +167,26 @@ final class TokenStreamView extends Chart {
     int visible = Math.max(1, (int) ((s.height() - PAD) / LINE_H));
     scrollBack = Math.min(scrollBack, Math.max(0, total - visible));
     int firstLine = Math.max(0, total - visible - scrollBack);
+    return new Layout(xs, lines, ws, firstLine, visible);
+  }
+
+  /** Draws positions [from, to) and records the boxes for hovering. */
+  private void draw(Sketch s, Layout l, int from, int to) {
     int layer = vm.colourLayerProperty().get();
     int categories = vm.routeKeyCount();
-    boxX = xs;
-    boxW = ws;
-    boxY = new double[n];
-    laidOut = n;
+    if (boxY.length < to) {
+      boxY = java.util.Arrays.copyOf(boxY, Math.max(to, 2 * boxY.length));
+    }
+    boxX = l.xs;
+    boxW = l.ws;
+    laidOut = to;
     int prompt = vm.promptLength();
     TokenSnapshot inspected = vm.inspectedProperty().get();
-    for (int p = 0; p < n; p++) {
-      double y = PAD + (lines[p] - firstLine) * LINE_H;
+    for (int p = from; p < to; p++) {
+      int line = l.lines[p];
+      double y = PAD + (line - l.firstLine) * LINE_H;
       boxY[p] = y;
-      if (lines[p] < firstLine || lines[p] >= firstLine + visible) {
+      if (line < l.firstLine || line >= l.firstLine + l.visible) {
         boxY[p] = -1e9; // not shown: never hit
         continue;
       }
@@ -124,21 +197,17 @@ final class TokenStreamView extends Chart {
               : categories > 0
                   ? Palette.mix(Palette.category(key, categories), 0xffffffff, 0.35)
                   : Palette.mix(Palette.hashed(key), 0xffffffff, 0.35);
-      s.rect(xs[p], y + 1, ws[p] - 1, LINE_H - 3, fill);
+      s.rect(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, fill);
       if (p < prompt) {
-        s.line(xs[p], y + LINE_H - 2, xs[p] + ws[p] - 1, y + LINE_H - 2, MUTED, 1);
+        s.line(l.xs[p], y + LINE_H - 2, l.xs[p] + l.ws[p] - 1, y + LINE_H - 2, MUTED, 1);
       }
       String t = vm.textAt(p);
       if (!t.isEmpty()) {
-        s.text(t.equals("\n") ? "\u21b5" : t, xs[p], y + SIZE + 1, SIZE, INK, true);
+        s.text(t.equals("\n") ? "\u21b5" : t, l.xs[p], y + SIZE + 1, SIZE, INK, true);
       }
       if (inspected != null && vm.tokenAt(p) == inspected) {
-        s.outline(xs[p], y + 1, ws[p] - 1, LINE_H - 3, 0xff1f4fb4, 2);
+        s.outline(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, 0xff1f4fb4, 2);
       }
-    }
-    if (scrollBack > 0) {
-      s.text(
-          "(scrolled back " + scrollBack + " lines)", s.width() - 190, s.height() - 4, 11, MUTED);
     }
   }
 }

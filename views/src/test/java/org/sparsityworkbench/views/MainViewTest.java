@@ -91,35 +91,74 @@ class MainViewTest {
         robot.lookup("#prompt").queryAs(javafx.scene.control.TextField.class);
     robot.interact(() -> prompt.setText("Hello"));
     robot.interact(generate::fire);
-    TextArea text = robot.lookup("#generated").queryAs(TextArea.class);
     Label status = robot.lookup("#status").queryAs(Label.class);
     try {
-      waitUntil(() -> text.getText().length() > "Hello".length());
+      waitUntil(() -> vm.tokenCountProperty().get() > 0);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError(
-          "no text; status: " + status.getText() + ", text: " + text.getText());
+      throw new AssertionError("no tokens; status: " + status.getText());
     }
     waitUntil(() -> !vm.runningProperty().get());
     WaitForAsyncUtils.waitForFxEvents();
-    assertTrue(text.getText().startsWith("Hello"), text.getText());
     assertTrue(status.getText().startsWith("Done: 40 tokens"), status.getText());
     Label routing = robot.lookup("#routing").queryAs(Label.class);
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
-    Label map = robot.lookup("#routing-summary").queryAs(Label.class);
-    assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
+
+    // Hovering a generated token in the stream shows its record (prompt "Hello" is 5 boxes).
+    TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
+    javafx.geometry.Bounds b = stream.localToScreen(stream.getBoundsInLocal());
+    javafx.geometry.Point2D at = stream.centreOf(5);
+    robot.moveTo(new javafx.geometry.Point2D(b.getMinX() + at.getX(), b.getMinY() + at.getY()));
+    WaitForAsyncUtils.waitForFxEvents();
+    TextArea details = robot.lookup("#token-details").queryAs(TextArea.class);
+    assertTrue(details.getText().startsWith("Hovered token · "), details.getText());
+    assertTrue(details.getText().contains("step 0 · position 5"), details.getText());
+    robot.moveTo(new javafx.geometry.Point2D(b.getMinX() - 20, b.getMinY() - 20));
+
     // Hidden tabs are drawn when shown: select each before reading it.
     javafx.scene.control.TabPane tabs =
         robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
     robot.interact(() -> tabs.getSelectionModel().select(1));
     WaitForAsyncUtils.waitForFxEvents();
+    Label map = robot.lookup("#routing-summary").queryAs(Label.class);
+    assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
+    assertTrue(map.getText().contains("aux loss"), map.getText());
+    // Export: one chart as PNG and SVG, and the tab's charts as one SVG figure.
+    Chart routingMap = robot.lookup("#routing-map").queryAs(Chart.class);
+    Path chartPng = dir.resolve("routing-map.png");
+    Path chartSvg = dir.resolve("routing-map.svg");
+    Path tabSvg = dir.resolve("routing.svg");
+    robot.interact(
+        () -> {
+          try {
+            routingMap.writePng(chartPng);
+            routingMap.writeSvg(chartSvg);
+            view.writeTabSvg(tabSvg);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    java.awt.image.BufferedImage chartImage = javax.imageio.ImageIO.read(chartPng.toFile());
+    assertTrue(chartImage.getWidth() > 100 && chartImage.getHeight() > 50, "chart PNG");
+    org.w3c.dom.Document svg = parse(chartSvg);
+    assertTrue(svg.getDocumentElement().getTagName().equals("svg"));
+    assertTrue(svg.getElementsByTagName("image").getLength() == 1, "the map as one image");
+    assertTrue(svg.getElementsByTagName("text").getLength() >= 4, "expert labels as text");
+    org.w3c.dom.Document figure = parse(tabSvg);
+    assertTrue(
+        figure.getElementsByTagName("g").getLength() == 4,
+        "map, current token, load and entropy charts");
+    assertTrue(figure.getElementsByTagName("polyline").getLength() >= 2, "entropy lines");
+
+    robot.interact(() -> tabs.getSelectionModel().select(3));
+    WaitForAsyncUtils.waitForFxEvents();
     Label attention = robot.lookup("#attention-info").queryAs(Label.class);
     assertTrue(attention.getText().startsWith("newest token at position 44"), attention.getText());
-    robot.interact(() -> tabs.getSelectionModel().select(2));
+    robot.interact(() -> tabs.getSelectionModel().select(4));
     WaitForAsyncUtils.waitForFxEvents();
     Label latency = robot.lookup("#latency-info").queryAs(Label.class);
     assertTrue(latency.getText().startsWith("40 tokens · mean"), latency.getText());
-    TextArea details = robot.lookup("#model-details").queryAs(TextArea.class);
-    assertTrue(details.getText().contains("\"num_experts\": 4"), details.getText());
+    TextArea modelDetails = robot.lookup("#model-details").queryAs(TextArea.class);
+    assertTrue(modelDetails.getText().contains("\"num_experts\": 4"), modelDetails.getText());
     Path png = dir.resolve("tab.png");
     robot.interact(
         () -> {
@@ -138,6 +177,12 @@ class MainViewTest {
     waitUntil(() -> !compared.getText().equals("Comparing…") && !compared.getText().isEmpty());
     assertTrue(compared.getText().contains("broken"), compared.getText());
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
+  }
+
+  private static org.w3c.dom.Document parse(Path file) throws Exception {
+    return javax.xml.parsers.DocumentBuilderFactory.newInstance()
+        .newDocumentBuilder()
+        .parse(file.toFile());
   }
 
   @Test
