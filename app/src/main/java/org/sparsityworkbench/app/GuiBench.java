@@ -17,11 +17,16 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
 /**
  * GUI overhead and frame rate, measured in one process: the same decode (model, prompt, seed,
  * length) run on the engine thread with telemetry off and nothing listening, then through the GUI
- * with full telemetry and every view updating. Each is run twice and the second run counts (JIT
- * warm-up). A frame probe counts JavaFX pulses during the GUI decode.
+ * with full telemetry and the views updating, one tab shown. The headless runs alternate telemetry
+ * off and full, twice each, and the second of each counts; the GUI decode counts after {@link
+ * #GUI_WARMUPS} warm-up decodes (JIT). A frame probe counts JavaFX pulses, the view model counts
+ * view updates, and the CPU time of the process and of its threads is read before and after.
  */
 final class GuiBench {
   private GuiBench() {}
+
+  /** GUI decodes before the measured one, for the JIT. */
+  static final int GUI_WARMUPS = 3;
 
   private static DecodeOptions options(MainViewModel vm, int tokens, TelemetryLevel level) {
     return new DecodeOptions(
@@ -31,7 +36,65 @@ final class GuiBench {
         true);
   }
 
-  static void run(MainViewModel vm, DecodeService service, int tokens, Runnable close) {
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** CPU time of every live thread by name (threads of one name summed). */
+  private static java.util.Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null) {
+        out.merge(
+            info.getThreadName(),
+            Math.max(0, threads.getThreadCpuTime(info.getThreadId())),
+            Long::sum);
+      }
+    }
+    return out;
+  }
+
+  /** CPU time of the live thread with this name, 0 when there is none. */
+  private static long threadCpuNanos(String name) {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null && info.getThreadName().equals(name)) {
+        return threads.getThreadCpuTime(info.getThreadId());
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * @param tab the tab to show while measuring (its text, case-insensitive), null for the first
+   */
+  static void run(
+      MainViewModel vm,
+      DecodeService service,
+      int tokens,
+      javafx.scene.Scene scene,
+      String tab,
+      Runnable close) {
+    if (tab != null) {
+      javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) scene.lookup("#tabs");
+      javafx.scene.control.Tab chosen =
+          tabs.getTabs().stream()
+              .filter(t -> t.getText().equalsIgnoreCase(tab))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "no tab '"
+                              + tab
+                              + "'; tabs: "
+                              + tabs.getTabs().stream().map(t -> t.getText()).toList()));
+      tabs.getSelectionModel().select(chosen);
+    }
     List<Double> baseline = new ArrayList<>();
     long[] frames = new long[3]; // count, last ns, longest gap ns
     AnimationTimer probe =
@@ -48,6 +111,9 @@ final class GuiBench {
     int[] phase = {0};
     long[] guiStart = {0};
     long[] updates = {0};
+    long[] cpu = {0, 0};
+    int[] warmups = {0};
+    java.util.Map<String, Long> perThread = new java.util.HashMap<>();
     List<double[]> gui = new ArrayList<>();
     Timeline poll = new Timeline();
     poll.getKeyFrames()
@@ -93,12 +159,18 @@ final class GuiBench {
                       }
                     }
                     case 2 -> {
-                      if (!vm.runningProperty().get()) {
+                      if (!vm.runningProperty().get() && ++warmups[0] < GUI_WARMUPS) {
+                        vm.generate(); // more warm-up: the JIT compiles the views' code
+                      } else if (!vm.runningProperty().get()) {
                         phase[0] = 3;
                         frames[0] = 0;
                         frames[1] = 0;
                         frames[2] = 0;
                         updates[0] = vm.updateCount();
+                        cpu[0] = processCpuNanos();
+                        cpu[1] = threadCpuNanos("engine");
+                        perThread.clear();
+                        perThread.putAll(threadCpu());
                         probe.start();
                         guiStart[0] = System.nanoTime();
                         vm.generate();
@@ -109,19 +181,28 @@ final class GuiBench {
                         probe.stop();
                         poll.stop();
                         double seconds = (System.nanoTime() - guiStart[0]) / 1e9;
+                        double engineCores = (threadCpuNanos("engine") - cpu[1]) / 1e9 / seconds;
+                        double otherCores =
+                            (processCpuNanos() - cpu[0]) / 1e9 / seconds - engineCores;
                         double guiTps = vm.tokensPerSecondProperty().get();
                         double base = baseline.getFirst();
                         double full = baseline.get(1);
                         System.out.printf(
                             Locale.ROOT,
-                            "tokens %d%nheadless (telemetry off) tokens/s %.1f%n"
+                            "tokens %d, tab shown: %s%nheadless (telemetry off) tokens/s %.1f%n"
                                 + "headless (full telemetry, nothing listening) tokens/s %.1f%n"
                                 + "GUI (full telemetry, views updating) tokens/s %.1f%n"
                                 + "overhead %.1f%% (telemetry alone %.1f%%)%n"
                                 + "frames %d in %.2f s = %.1f fps, longest"
                                 + " frame gap %.1f ms%n"
-                                + "view updates (repaints with new tokens) %d = %.1f per s%n",
+                                + "view updates (repaints with new tokens) %d = %.1f per s%n"
+                                + "CPU during the GUI decode: engine thread %.2f cores, the rest"
+                                + " of the process (UI, renderer, JIT, GC) %.2f cores%n",
                             tokens,
+                            ((javafx.scene.control.TabPane) scene.lookup("#tabs"))
+                                .getSelectionModel()
+                                .getSelectedItem()
+                                .getText(),
                             base,
                             full,
                             guiTps,
@@ -132,7 +213,27 @@ final class GuiBench {
                             frames[0] / seconds,
                             frames[2] / 1e6,
                             vm.updateCount() - updates[0],
-                            (vm.updateCount() - updates[0]) / seconds);
+                            (vm.updateCount() - updates[0]) / seconds,
+                            engineCores,
+                            otherCores);
+                        java.util.Map<String, Long> after = threadCpu();
+                        after.entrySet().stream()
+                            .map(
+                                en ->
+                                    java.util.Map.entry(
+                                        en.getKey(),
+                                        en.getValue() - perThread.getOrDefault(en.getKey(), 0L)))
+                            .sorted(
+                                java.util.Map.Entry.comparingByValue(
+                                    java.util.Comparator.reverseOrder()))
+                            .limit(6)
+                            .forEach(
+                                en ->
+                                    System.out.printf(
+                                        Locale.ROOT,
+                                        "  thread %-30s %.2f cores%n",
+                                        en.getKey(),
+                                        en.getValue() / 1e9 / seconds));
                         close.run();
                       }
                     }

@@ -15,8 +15,13 @@ public final class Main {
       return;
     }
     if (args[0].equals("bench-gui")) {
-      if (args.length != 3 || !args[1].equals("--tokens")) {
-        System.err.println("usage: workbench bench-gui --tokens N");
+      boolean ok = (args.length == 3 || args.length == 5) && args[1].equals("--tokens");
+      if (ok && args.length == 5) {
+        ok = args[3].equals("--tab");
+        System.setProperty(WorkbenchApp.BENCH_TAB_PROPERTY, args[4]);
+      }
+      if (!ok || !args[2].matches("[1-9][0-9]{0,6}")) {
+        System.err.println("usage: workbench bench-gui --tokens N [--tab NAME]");
         System.exit(2);
       }
       System.setProperty(WorkbenchApp.BENCH_PROPERTY, args[2]);
@@ -24,8 +29,13 @@ public final class Main {
       return;
     }
     if (args[0].equals("screenshot")) {
-      if (args.length != 3 || !args[1].equals("--out")) {
-        System.err.println("usage: workbench screenshot --out DIR");
+      boolean ok = (args.length == 3 || args.length == 5) && args[1].equals("--out");
+      if (ok && args.length == 5) {
+        ok = args[3].equals("--model");
+        System.setProperty(WorkbenchApp.FIRST_MODEL_PROPERTY, args[4]);
+      }
+      if (!ok) {
+        System.err.println("usage: workbench screenshot --out DIR [--model NAME]");
         System.exit(2);
       }
       System.setProperty(WorkbenchApp.SCREENSHOT_PROPERTY, args[2]);

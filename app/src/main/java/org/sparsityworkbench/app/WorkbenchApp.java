@@ -22,8 +22,14 @@ public final class WorkbenchApp extends Application {
   /** System property: decode once, write PNG screenshots into this folder, and exit. */
   public static final String SCREENSHOT_PROPERTY = "workbench.screenshot.out";
 
+  /** System property: the folder name of the model to open first (screenshots of one family). */
+  public static final String FIRST_MODEL_PROPERTY = "workbench.first.model";
+
   /** System property: measure GUI overhead and frame rate over this many tokens, then exit. */
   public static final String BENCH_PROPERTY = "workbench.bench.gui";
+
+  /** System property: the tab shown while measuring GUI overhead. */
+  public static final String BENCH_TAB_PROPERTY = "workbench.bench.tab";
 
   private DecodeService service;
 
@@ -44,7 +50,13 @@ public final class WorkbenchApp extends Application {
     stage.show();
     String bench = System.getProperty(BENCH_PROPERTY);
     if (bench != null) {
-      GuiBench.run(vm, service, Integer.parseInt(bench), stage::close);
+      GuiBench.run(
+          vm,
+          service,
+          Integer.parseInt(bench),
+          scene,
+          System.getProperty(BENCH_TAB_PROPERTY),
+          stage::close);
     }
     String shots = System.getProperty(SCREENSHOT_PROPERTY);
     if (shots != null) {
@@ -70,7 +82,10 @@ public final class WorkbenchApp extends Application {
     }
   }
 
-  /** Model directories under the bundled models folder, mixture-of-experts ones first. */
+  /**
+   * Model directories under the bundled models folder: the one named by {@link
+   * #FIRST_MODEL_PROPERTY} first, then mixture-of-experts ones, then the rest by name.
+   */
   static List<Path> sampleModels() {
     Path root = Path.of(System.getProperty(MODELS_PROPERTY, "sample-models"));
     if (!Files.isDirectory(root)) {
@@ -80,7 +95,12 @@ public final class WorkbenchApp extends Application {
       // Routed models first: they have the most to show on one click of Generate.
       return s.filter(p -> Files.isRegularFile(p.resolve(TransformerModel.CONFIG_FILE)))
           .sorted(
-              java.util.Comparator.comparing((Path p) -> !isMoe(p))
+              java.util.Comparator.comparing(
+                      (Path p) ->
+                          !p.getFileName()
+                              .toString()
+                              .equals(System.getProperty(FIRST_MODEL_PROPERTY, "")))
+                  .thenComparing((Path p) -> !isMoe(p))
                   .thenComparing(Path::getFileName))
           .toList();
     } catch (IOException e) {

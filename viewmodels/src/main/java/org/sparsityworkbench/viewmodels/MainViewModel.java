@@ -92,6 +92,11 @@ public final class MainViewModel {
 
   private DecodeService.Job job;
   private long updates;
+  private long detailsShown;
+
+  /** The newest token's details change at most this often while decoding. */
+  static final long DETAILS_PERIOD_NANOS = 250_000_000L;
+
   private long decodeNanos;
 
   /** What the engine thread reports. */
@@ -438,15 +443,25 @@ public final class MainViewModel {
     }
     generatedText.set(text.toString());
     if (!fresh.isEmpty()) {
-      // One change per frame: drop the oldest beyond the window, append the new ones.
+      // One change per frame (listeners repaint on each): append, or replace the whole window
+      // when the oldest fall out of it.
       int overflow = routingHistory.size() + fresh.size() - HISTORY;
       if (overflow > 0) {
-        routingHistory.remove(0, Math.min(overflow, routingHistory.size()));
+        List<TokenSnapshot> window = new java.util.ArrayList<>(HISTORY);
+        window.addAll(
+            routingHistory.subList(
+                Math.min(overflow, routingHistory.size()), routingHistory.size()));
+        window.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
+        routingHistory.setAll(window);
+      } else {
+        routingHistory.addAll(fresh);
       }
-      routingHistory.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
       tokens.addAll(fresh);
       updates++;
-      if (inspected.get() == null) {
+      long now = System.nanoTime();
+      // The newest token's record is text to read, not to watch flicker: a few times a second.
+      if (inspected.get() == null && (now - detailsShown >= DETAILS_PERIOD_NANOS || finished)) {
+        detailsShown = now;
         showDetails();
       }
     }
@@ -459,6 +474,9 @@ public final class MainViewModel {
     if (finished) {
       running.set(false);
       paused.set(false);
+      if (inspected.get() == null) {
+        showDetails();
+      }
     }
   }
 
@@ -500,13 +518,25 @@ public final class MainViewModel {
         z);
   }
 
-  /** "L0 → e3 (0.71) · L1 → e5 (0.52) + e1 (0.48)" for MoE; "" for dense. */
+  /**
+   * "L0 → e3 (0.71) · L1 → e5 (0.52) + e1 (0.48)" for MoE; "L0 → units 4 7 7 8 … (32 blocks)" for
+   * sparse FF; "" for dense.
+   */
   static String describeRouting(Records.Token t) {
     if (t.layers() == null) {
       return "";
     }
     StringBuilder b = new StringBuilder();
     for (Records.TokenLayer l : t.layers()) {
+      if (l.controller() != null) {
+        int[] units = l.controller().chosen();
+        b.append(b.isEmpty() ? "" : "  ·  ").append('L').append(l.index()).append(" → units");
+        for (int j = 0; j < Math.min(6, units.length); j++) {
+          b.append(' ').append(units[j]);
+        }
+        b.append(units.length > 6 ? " …" : "").append(" (").append(units.length).append(" blocks)");
+        continue;
+      }
       if (l.router() == null) {
         continue;
       }
@@ -579,8 +609,9 @@ public final class MainViewModel {
   }
 
   /**
-   * What colours a position in a layer: the top-1 expert (MoE) or a code of the controller's unit
-   * pattern (sparse FF), for prompt positions from the prefill; -1 when there is no routing.
+   * What colours a position in a layer: the top-1 expert (MoE) or the unit chosen by the
+   * controller's first block (sparse FF), for prompt positions from the prefill; -1 when there is
+   * no routing.
    */
   public int routeKeyAt(int position, int layer) {
     if (position < promptTexts.size()) {
@@ -594,7 +625,8 @@ public final class MainViewModel {
         return ex.length == 0 ? -1 : ex[0];
       }
       if (pl.controller() != null && position < pl.controller().chosen().length) {
-        return java.util.Arrays.hashCode(pl.controller().chosen()[position]) & 0x7fffffff;
+        int[] units = pl.controller().chosen()[position];
+        return units.length == 0 ? -1 : units[0];
       }
       return -1;
     }
@@ -603,12 +635,17 @@ public final class MainViewModel {
   }
 
   /**
-   * How many distinct route keys a layer can have for categorical colours: the number of experts
-   * (MoE), 0 when keys are hash codes (sparse FF) or there is no routing.
+   * How many distinct route keys there are: the number of experts (MoE), the units per block
+   * (sparse FF), 0 without routing.
    */
   public int routeKeyCount() {
     TransformerModel m = model.get();
-    return m == null || !m.config().family().isMoe() ? 0 : m.config().numExperts();
+    if (m == null) {
+      return 0;
+    }
+    return m.config().family().isMoe()
+        ? m.config().numExperts()
+        : m.config().family().hasSparseFf() ? m.config().blockSize() : 0;
   }
 
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */

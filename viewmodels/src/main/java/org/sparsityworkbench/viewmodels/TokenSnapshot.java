@@ -125,8 +125,8 @@ public record TokenSnapshot(
   }
 
   /**
-   * What colours the token in the decode view for a layer: the top expert (MoE), a code of the
-   * controller's unit pattern (sparse FF: equal patterns get equal codes), or -1 (dense).
+   * What colours the token in the decode view for a layer: the top expert (MoE), the unit that the
+   * controller's first block chose (sparse FF: one of N, like an expert), or -1 (dense).
    */
   public int routeKey(int layer) {
     if (layer < 0 || layer >= layers()) {
@@ -136,7 +136,7 @@ public record TokenSnapshot(
       return experts[layer].length == 0 ? -1 : experts[layer][0];
     }
     if (chosen != null) {
-      return java.util.Arrays.hashCode(chosen[layer]) & 0x7fffffff;
+      return chosen[layer].length == 0 ? -1 : chosen[layer][0];
     }
     return -1;
   }

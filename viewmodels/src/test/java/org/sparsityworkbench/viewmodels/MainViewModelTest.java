@@ -201,6 +201,29 @@ class MainViewModelTest {
   }
 
   @Test
+  void theRoutingWindowKeepsTheNewestTokensWithOneChangePerRefresh() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 1024));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    int[] changes = {0};
+    vm.routingHistory()
+        .addListener((javafx.collections.ListChangeListener<TokenSnapshot>) c -> changes[0]++);
+    vm.maxTokensProperty().set(MainViewModel.HISTORY + 100);
+    vm.generate();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (vm.runningProperty().get() && System.nanoTime() < deadline) {
+      Thread.sleep(3);
+      long before = changes[0];
+      vm.refresh();
+      assertTrue(changes[0] - before <= 1, "one change per refresh");
+    }
+    assertEquals(MainViewModel.HISTORY + 100, vm.tokens().size());
+    assertEquals(MainViewModel.HISTORY, vm.routingHistory().size());
+    assertSame(vm.tokens().getLast(), vm.routingHistory().getLast());
+    assertSame(vm.tokens().get(100), vm.routingHistory().getFirst());
+  }
+
+  @Test
   void stepAdvancesOneTokenAtATimeAndPauseResumes() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
     MainViewModel vm = new MainViewModel(service, List.of(m));

@@ -167,6 +167,32 @@ public final class AttentionView extends BorderPane {
     }
   }
 
+  /**
+   * The span of positions the head panels cover: all of them rounded up to a multiple of 256, or
+   * the last N plus a step of N/8. Rounding keeps the bins of a position fixed while tokens arrive,
+   * so each token's pooled rows are computed once and cached ({@link #pooled}).
+   *
+   * @return {from, span}
+   */
+  static int[] panelSpan(int positions, int zoom) {
+    if (zoom == 0) {
+      return new int[] {0, Math.max(256, (positions + 255) / 256 * 256)};
+    }
+    int step = Math.max(1, zoom / 8);
+    int from = Math.max(0, Math.floorDiv(positions - zoom, step) * step);
+    return new int[] {from, zoom + step};
+  }
+
+  /**
+   * Each window token's pooled attention rows per head as shades (see {@link
+   * Palette#attentionShade}), for the current panel geometry.
+   */
+  private java.util.Map<TokenSnapshot, byte[][]> pooled = new java.util.IdentityHashMap<>();
+
+  private String pooledKey = "";
+  private float[] poolBuffer = new float[0];
+  private int[] rowBuffer = new int[0];
+
   private void paintHeads(Sketch s) {
     List<TokenSnapshot> w = vm.routingHistory();
     if (w.isEmpty() || w.getLast().attention() == null) {
@@ -175,35 +201,60 @@ public final class AttentionView extends BorderPane {
     int l = layer();
     int h = w.getLast().attention()[l].length;
     int positions = w.getLast().attention()[l][0].length;
-    int from = firstPosition(positions);
+    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int from = span[0];
     gridCols =
         (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(h * s.width() / s.height() / 2))));
     int gridRows = (h + gridCols - 1) / gridCols;
     double gap = 8;
     panelW = (s.width() - gap * (gridCols - 1)) / gridCols;
     panelH = (s.height() - gap * (gridRows - 1)) / gridRows;
-    int cols = (int) Math.max(1, Math.min(positions - from, panelW));
+    int cols = (int) Math.max(1, Math.min(span[1], panelW));
     int rows = (int) Math.max(1, Math.min(w.size(), panelH));
     shownFrom = from;
-    shownTo = positions;
+    shownTo = from + span[1];
     rowsShown = rows;
-    float[] pooled = new float[cols];
+    // Pool every token once per geometry: only new tokens cost anything in the next frames.
+    String key = l + "/" + from + "/" + span[1] + "/" + cols;
+    java.util.Map<TokenSnapshot, byte[][]> next = new java.util.IdentityHashMap<>();
+    boolean reuse = key.equals(pooledKey);
+    if (poolBuffer.length < cols) {
+      poolBuffer = new float[cols];
+      rowBuffer = new int[cols];
+    }
+    for (TokenSnapshot t : w) {
+      byte[][] shades = reuse ? pooled.get(t) : null;
+      if (shades == null) {
+        shades = new byte[h][cols];
+        if (t.attention() != null) {
+          for (int head = 0; head < h; head++) {
+            java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
+            poolRow(t.attention()[l][head], from, from + span[1], poolBuffer);
+            for (int x = 0; x < cols; x++) {
+              shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
+            }
+          }
+        }
+      }
+      next.put(t, shades);
+    }
+    pooled = next;
+    pooledKey = key;
     for (int head = 0; head < h; head++) {
-      int[] cells = new int[cols * rows];
-      java.util.Arrays.fill(cells, 0xffffffff);
+      int[] cells = new int[cols * rows]; // its own: the image keeps it until rendered
       for (int r = 0; r < rows; r++) {
-        // Tokens [t0, t1) of the window fall into this row; keep the largest weight.
+        // Tokens [t0, t1) of the window fall into this row; keep the darkest shade.
         int t0 = (int) ((long) r * w.size() / rows);
         int t1 = (int) ((long) (r + 1) * w.size() / rows);
-        java.util.Arrays.fill(pooled, 0);
+        java.util.Arrays.fill(rowBuffer, 0, cols, 0);
         for (int t = t0; t < t1; t++) {
-          float[][][] a = w.get(t).attention();
-          if (a != null) {
-            poolRow(a[l][head], from, positions, pooled);
+          byte[] row = pooled.get(w.get(t))[head];
+          for (int x = 0; x < cols; x++) {
+            rowBuffer[x] = Math.max(rowBuffer[x], row[x] & 0xff);
           }
         }
         for (int x = 0; x < cols; x++) {
-          cells[r * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
+          cells[r * cols + x] = Palette.purpleShade(rowBuffer[x]);
         }
       }
       double x0 = (head % gridCols) * (panelW + gap);
@@ -211,6 +262,15 @@ public final class AttentionView extends BorderPane {
       s.cells(cells, cols, rows, x0, y0, panelW, panelH);
       s.outline(x0, y0, panelW, panelH, Chart.GRID, 1);
       s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Chart.INK);
+    }
+    if (zoom.getValue() != null && zoom.getValue() == 0) {
+      double filled = Math.min(1, (double) positions / span[1]);
+      s.text(
+          String.format(Locale.ROOT, "positions 0–%d (axis to %d)", positions - 1, span[1]),
+          4,
+          s.height() - 4,
+          10,
+          filled > 0.6 ? Chart.INK : Chart.MUTED);
     }
   }
 

@@ -274,8 +274,9 @@ public final class MainView extends BorderPane {
                         switch (f) {
                           case "switch", "topk" -> "Colour: the token's top expert in the layer.";
                           case "sparse-ff", "sparse-ffqkv" ->
-                              "Colour: the controller's unit pattern in the layer (same colour,"
-                                  + " same units).";
+                              "Colour: the unit the controller chose in block 0 of the layer (one"
+                                  + " of N, like an expert); every block's choice is in the"
+                                  + " details.";
                           default -> "Dense model: no routing to colour by.";
                         }));
     HBox top =
@@ -297,8 +298,8 @@ public final class MainView extends BorderPane {
         .textProperty()
         .bind(
             Bindings.when(vm.routingProperty().isEmpty())
-                .then("Routing of the latest token appears here for mixture-of-experts models.")
-                .otherwise(Bindings.concat("Latest token's experts: ", vm.routingProperty())));
+                .then("The latest token's experts or controller units appear here (dense: none).")
+                .otherwise(Bindings.concat("Latest token: ", vm.routingProperty())));
     routing.setWrapText(true);
     routing.setMinHeight(Region.USE_PREF_SIZE);
 

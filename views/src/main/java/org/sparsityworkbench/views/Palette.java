@@ -38,6 +38,19 @@ final class Palette {
     return PURPLE[index(v)];
   }
 
+  /**
+   * The shade (0..255) an attention weight gets: proportional to its square root, so that small
+   * weights stay visible. Shades grow with weights, so the largest weight has the largest shade.
+   */
+  static int attentionShade(float weight) {
+    return index(Math.sqrt(weight));
+  }
+
+  /** The colour of a shade from {@link #attentionShade}. */
+  static int purpleShade(int shade) {
+    return PURPLE[shade];
+  }
+
   /** Chosen expert, by its probability. */
   static int orange(double v) {
     return ORANGE[index(v)];
@@ -48,12 +61,5 @@ final class Palette {
     double hue = (360.0 * i / Math.max(1, n) + 12) % 360;
     float brightness = i % 2 == 0 ? 0.88f : 0.72f;
     return 0xff000000 | java.awt.Color.HSBtoRGB((float) (hue / 360), 0.55f, brightness);
-  }
-
-  /** A colour for a hash code: equal codes, equal colours. */
-  static int hashed(int code) {
-    int mixed = code * 0x9E3779B1;
-    return 0xff000000
-        | java.awt.Color.HSBtoRGB(((mixed >>> 8) % 3600) / 3600f, 0.5f, 0.85f + (mixed & 1) * 0.1f);
   }
 }

@@ -192,11 +192,9 @@ final class TokenStreamView extends Chart {
       }
       int key = vm.routeKeyAt(p, layer);
       int fill =
-          key < 0
+          key < 0 || categories <= 0
               ? 0xffe9ecf2
-              : categories > 0
-                  ? Palette.mix(Palette.category(key, categories), 0xffffffff, 0.35)
-                  : Palette.mix(Palette.hashed(key), 0xffffffff, 0.35);
+              : Palette.mix(Palette.category(key, categories), 0xffffffff, 0.35);
       s.rect(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, fill);
       if (p < prompt) {
         s.line(l.xs[p], y + LINE_H - 2, l.xs[p] + l.ws[p] - 1, y + LINE_H - 2, MUTED, 1);
