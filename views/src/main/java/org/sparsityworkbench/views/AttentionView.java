@@ -126,7 +126,7 @@ public final class AttentionView extends BorderPane {
   private void paintCurrent(Sketch s) {
     List<TokenSnapshot> w = vm.routingHistory();
     if (w.isEmpty() || w.getLast().attention() == null) {
-      s.text("Press Generate: attention draws here.", 10, 20, 13, Chart.MUTED);
+      s.text("Press Generate: attention draws here.", 10, 20, 13, Palette.muted());
       return;
     }
     float[][] rows = w.getLast().attention()[layer()];
@@ -147,7 +147,7 @@ public final class AttentionView extends BorderPane {
     double rowH = s.height() / rows.length;
     for (int h = 0; h < rows.length; h++) {
       if (rowH >= 9) {
-        s.text("h" + h, 2, h * rowH + rowH / 2 + 4, Math.min(10, rowH), Chart.INK);
+        s.text("h" + h, 2, h * rowH + rowH / 2 + 4, Math.min(10, rowH), Palette.ink());
       }
     }
   }
@@ -260,8 +260,8 @@ public final class AttentionView extends BorderPane {
       double x0 = (head % gridCols) * (panelW + gap);
       double y0 = (head / gridCols) * (panelH + gap);
       s.cells(cells, cols, rows, x0, y0, panelW, panelH);
-      s.outline(x0, y0, panelW, panelH, Chart.GRID, 1);
-      s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Chart.INK);
+      s.outline(x0, y0, panelW, panelH, Palette.grid(), 1);
+      s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Palette.ink());
     }
     if (zoom.getValue() != null && zoom.getValue() == 0) {
       double filled = Math.min(1, (double) positions / span[1]);
@@ -270,7 +270,7 @@ public final class AttentionView extends BorderPane {
           4,
           s.height() - 4,
           10,
-          filled > 0.6 ? Chart.INK : Chart.MUTED);
+          filled > 0.6 ? Palette.ink() : Palette.muted());
     }
   }
 

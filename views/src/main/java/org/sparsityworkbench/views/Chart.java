@@ -18,13 +18,6 @@ import javafx.stage.FileChooser;
  * Shown}), at most once per frame per request. Right-click saves it as PNG or SVG.
  */
 class Chart extends Region {
-  /** Chart paper and ink, the same in both themes (figures are for papers and slides). */
-  static final int PAPER = 0xfff7f8fa;
-
-  static final int INK = 0xff444b57;
-  static final int MUTED = 0xff8a92a0;
-  static final int GRID = 0xffc5ccd8;
-
   private final Canvas canvas = new Canvas();
   private final Shown shown;
   private final Consumer<Sketch> painter;
@@ -81,7 +74,7 @@ class Chart extends Region {
     }
     CanvasSketch s = new CanvasSketch(canvas);
     if (!paintIncrement(s)) {
-      s.rect(0, 0, s.width(), s.height(), PAPER);
+      s.rect(0, 0, s.width(), s.height(), Palette.paper());
       paint(s);
     }
   }
@@ -103,7 +96,7 @@ class Chart extends Region {
   /** The chart as an SVG document at its current size. */
   String svg() {
     SvgSketch s = new SvgSketch(Math.max(2, canvas.getWidth()), Math.max(2, canvas.getHeight()));
-    s.rect(0, 0, s.width(), s.height(), PAPER);
+    s.rect(0, 0, s.width(), s.height(), Palette.paper());
     paint(s);
     return s.document();
   }
@@ -113,7 +106,7 @@ class Chart extends Region {
    */
   String svgGroup(double x, double y) {
     SvgSketch s = new SvgSketch(Math.max(2, canvas.getWidth()), Math.max(2, canvas.getHeight()));
-    s.rect(0, 0, s.width(), s.height(), PAPER);
+    s.rect(0, 0, s.width(), s.height(), Palette.paper());
     paint(s);
     return String.format(
             java.util.Locale.ROOT, "<g id=\"%s\" transform=\"translate(%.1f,%.1f)\">%n", name, x, y)

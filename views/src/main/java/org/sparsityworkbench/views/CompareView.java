@@ -119,7 +119,7 @@ public final class CompareView extends BorderPane {
 
   private void paintLatency(Sketch s) {
     if (vm.latencyA().isEmpty()) {
-      s.text("Press Compare: both models' step times draw here.", 10, 20, 13, Chart.MUTED);
+      s.text("Press Compare: both models' step times draw here.", 10, 20, 13, Palette.muted());
       return;
     }
     LatencyView.paintSeries(
@@ -149,9 +149,9 @@ public final class CompareView extends BorderPane {
       xs[i] = s.width() * i / (v.size() - 1);
       ys[i] = bottom - (bottom - top) * v.get(i) / Math.max(max, 1e-9);
     }
-    s.line(0, bottom, s.width(), bottom, Chart.GRID, 1);
+    s.line(0, bottom, s.width(), bottom, Palette.grid(), 1);
     s.polyline(xs, ys, v.size(), COLOUR_B, 1.5);
-    s.text(String.format(Locale.ROOT, "max %.2f bits", max), 4, 12, 10, Chart.INK);
+    s.text(String.format(Locale.ROOT, "max %.2f bits", max), 4, 12, 10, Palette.ink());
   }
 
   private static final class NameCell extends ListCell<Path> {

@@ -109,7 +109,7 @@ public final class ControllerView extends BorderPane {
 
   private boolean noController(Sketch s, List<TokenSnapshot> w) {
     if (w.isEmpty()) {
-      s.text("Press Generate: the controller's choices draw here.", 10, 20, 13, Chart.MUTED);
+      s.text("Press Generate: the controller's choices draw here.", 10, 20, 13, Palette.muted());
       return true;
     }
     if (w.getLast().chosen() == null) {
@@ -118,7 +118,7 @@ public final class ControllerView extends BorderPane {
           10,
           20,
           13,
-          Chart.MUTED);
+          Palette.muted());
       return true;
     }
     return false;
@@ -134,7 +134,7 @@ public final class ControllerView extends BorderPane {
     int blocks = t.chosen()[l].length;
     int n = t.blockSize();
     int[] cells = new int[n * blocks];
-    java.util.Arrays.fill(cells, 0xffe9ecf2);
+    java.util.Arrays.fill(cells, Palette.empty());
     for (int b = 0; b < blocks; b++) {
       cells[t.chosen()[l][b] * blocks + b] = Palette.orange(0.3 + 0.7 * t.confidence()[l][b]);
     }
@@ -149,13 +149,13 @@ public final class ControllerView extends BorderPane {
     double rowH = (s.height() - bottom) / units;
     for (int u = 0; u < units; u++) {
       if (rowH >= 10 || u % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("u" + u, 2, u * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+        s.text("u" + u, 2, u * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
       }
     }
     double colW = (s.width() - left) / blocks;
     for (int b = 0; b < blocks; b++) {
       if (colW >= 16 || b % Math.max(1, (int) Math.ceil(16 / colW)) == 0) {
-        s.text("b" + b, left + b * colW + 1, s.height() - 3, 10, Chart.INK);
+        s.text("b" + b, left + b * colW + 1, s.height() - 3, 10, Palette.ink());
       }
     }
   }
@@ -182,10 +182,10 @@ public final class ControllerView extends BorderPane {
     double rowH = (s.height() - 14) / blocks;
     for (int b = 0; b < blocks; b++) {
       if (rowH >= 10 || b % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("b" + b, 2, b * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+        s.text("b" + b, 2, b * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
       }
     }
-    s.text(cols + " tokens →", s.width() - 70, s.height() - 3, 10, Chart.MUTED);
+    s.text(cols + " tokens →", s.width() - 70, s.height() - 3, 10, Palette.muted());
   }
 
   private void paintUsage(Sketch s) {
@@ -206,7 +206,7 @@ public final class ControllerView extends BorderPane {
     for (int b = 0; b < blocks; b++) {
       for (int unit = 0; unit < n; unit++) {
         int c = u.counts()[b][unit];
-        cells[unit * blocks + b] = c == 0 ? 0xffffffff : Palette.blue(0.15 + 0.85 * c / max);
+        cells[unit * blocks + b] = c == 0 ? Palette.zero() : Palette.blue(0.15 + 0.85 * c / max);
       }
     }
     double left = 26;
@@ -226,7 +226,7 @@ public final class ControllerView extends BorderPane {
           10,
           20,
           13,
-          Chart.MUTED);
+          Palette.muted());
       return;
     }
     int l = layer();
@@ -251,7 +251,7 @@ public final class ControllerView extends BorderPane {
     double rowH = (s.height() - 14) / m;
     for (int y = 0; y < m; y++) {
       if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("m" + y, 2, y * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Chart.INK);
+        s.text("m" + y, 2, y * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
       }
     }
     s.text(
@@ -259,6 +259,6 @@ public final class ControllerView extends BorderPane {
         s.width() - 150,
         s.height() - 3,
         10,
-        Chart.MUTED);
+        Palette.muted());
   }
 }

@@ -94,11 +94,11 @@ public final class LatencyView extends BorderPane {
     double left = 48;
     double top = 14;
     double bottom = s.height() - 16;
-    s.line(left, bottom, s.width() - 4, bottom, Chart.GRID, 1);
-    s.line(left, top, left, bottom, Chart.GRID, 1);
-    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, top + 4, 10, Chart.INK);
-    s.text("0", left - 10, bottom, 10, Chart.INK);
-    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Chart.MUTED);
+    s.line(left, bottom, s.width() - 4, bottom, Palette.grid(), 1);
+    s.line(left, top, left, bottom, Palette.grid(), 1);
+    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, top + 4, 10, Palette.ink());
+    s.text("0", left - 10, bottom, 10, Palette.ink());
+    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Palette.muted());
     if (n < 1) {
       return;
     }
@@ -120,7 +120,7 @@ public final class LatencyView extends BorderPane {
   private void paintLine(Sketch s) {
     List<TokenSnapshot> tokens = vm.routingHistory();
     if (tokens.isEmpty()) {
-      s.text("Press Generate: the time of every token draws here.", 10, 20, 13, Chart.MUTED);
+      s.text("Press Generate: the time of every token draws here.", 10, 20, 13, Palette.muted());
       return;
     }
     List<Double> values = new java.util.ArrayList<>(tokens.size());
@@ -134,7 +134,7 @@ public final class LatencyView extends BorderPane {
     paintSeries(
         s,
         List.of(values, mean),
-        new int[] {0xff9db4e8, 0xff1f4fb4},
+        new int[] {Palette.soft(Palette.accent()), Palette.accent()},
         new String[] {"per token", "running mean (0.9)"});
   }
 
@@ -175,16 +175,16 @@ public final class LatencyView extends BorderPane {
           58,
           y - hh / 2 + 4,
           11,
-          Chart.INK);
+          Palette.ink());
       y -= hh;
     }
     double rest = Math.max(0, step - parts);
-    s.outline(10, top, 40, scale * rest, Chart.GRID, 1);
+    s.outline(10, top, 40, scale * rest, Palette.grid(), 1);
     s.text(
         String.format(Locale.ROOT, "other %.0f us · step %.0f us", rest, step),
         58,
         top + 12,
         11,
-        Chart.MUTED);
+        Palette.muted());
   }
 }

@@ -210,8 +210,12 @@ public final class MainView extends BorderPane {
     dark.selectedProperty()
         .subscribe(
             on -> {
+              Palette.setDark(on);
               if (getScene() != null) {
                 Styles.setDark(getScene(), on);
+              }
+              for (javafx.scene.Node n : lookupAll(".chart")) {
+                ((Chart) n).request();
               }
             });
 

@@ -4,9 +4,69 @@ package org.sparsityworkbench.views;
 final class Palette {
   private Palette() {}
 
-  private static final int[] BLUE = ramp(0xfff4f6fb, 0xff1f4fb4, 256);
-  private static final int[] PURPLE = ramp(0xfff7f5fb, 0xff4b2383, 256);
-  private static final int[] ORANGE = ramp(0xfffbe3cf, 0xffc0480f, 256);
+  private static final int[] BLUE_LIGHT = ramp(0xfff4f6fb, 0xff1f4fb4, 256);
+  private static final int[] PURPLE_LIGHT = ramp(0xfff7f5fb, 0xff4b2383, 256);
+  private static final int[] ORANGE_LIGHT = ramp(0xfffbe3cf, 0xffc0480f, 256);
+  private static final int[] BLUE_DARK = ramp(0xff272b33, 0xff8fb3ff, 256);
+  private static final int[] PURPLE_DARK = ramp(0xff272b33, 0xffd5b8ff, 256);
+  private static final int[] ORANGE_DARK = ramp(0xff5a3320, 0xffffa263, 256);
+
+  private static int[] blueRamp = BLUE_LIGHT;
+  private static int[] purpleRamp = PURPLE_LIGHT;
+  private static int[] orangeRamp = ORANGE_LIGHT;
+  private static boolean dark;
+
+  /** Switches every chart colour to the dark or the light theme (UI thread). */
+  static void setDark(boolean on) {
+    dark = on;
+    blueRamp = on ? BLUE_DARK : BLUE_LIGHT;
+    purpleRamp = on ? PURPLE_DARK : PURPLE_LIGHT;
+    orangeRamp = on ? ORANGE_DARK : ORANGE_LIGHT;
+  }
+
+  static boolean isDark() {
+    return dark;
+  }
+
+  /** Chart background. */
+  static int paper() {
+    return dark ? 0xff1f2227 : 0xfff7f8fa;
+  }
+
+  /** Text and marks. */
+  static int ink() {
+    return dark ? 0xffd4d8de : 0xff444b57;
+  }
+
+  /** Secondary text. */
+  static int muted() {
+    return dark ? 0xff8a92a0 : 0xff8a92a0;
+  }
+
+  /** Axes and frames. */
+  static int grid() {
+    return dark ? 0xff4a505a : 0xffc5ccd8;
+  }
+
+  /** A cell with nothing in it (an unchosen unit, an unrouted token). */
+  static int empty() {
+    return dark ? 0xff2b2f36 : 0xffe9ecf2;
+  }
+
+  /** A cell that counts zero. */
+  static int zero() {
+    return dark ? 0xff1f2227 : 0xffffffff;
+  }
+
+  /** A colour softened towards the paper, for backgrounds behind text. */
+  static int soft(int argb) {
+    return mix(argb, dark ? 0xff1f2227 : 0xffffffff, dark ? 0.45 : 0.35);
+  }
+
+  /** The strong line colour (running means, highlights). */
+  static int accent() {
+    return dark ? 0xff8fb3ff : 0xff1f4fb4;
+  }
 
   private static int[] ramp(int from, int to, int n) {
     int[] out = new int[n];
@@ -30,12 +90,12 @@ final class Palette {
 
   /** Router probability (not chosen). */
   static int blue(double v) {
-    return BLUE[index(v)];
+    return blueRamp[index(v)];
   }
 
   /** Attention weight. */
   static int purple(double v) {
-    return PURPLE[index(v)];
+    return purpleRamp[index(v)];
   }
 
   /**
@@ -48,12 +108,12 @@ final class Palette {
 
   /** The colour of a shade from {@link #attentionShade}. */
   static int purpleShade(int shade) {
-    return PURPLE[shade];
+    return purpleRamp[shade];
   }
 
   /** Chosen expert, by its probability. */
   static int orange(double v) {
-    return ORANGE[index(v)];
+    return orangeRamp[index(v)];
   }
 
   /** The i-th of n categories: hues spread evenly, alternating lightness for neighbours. */

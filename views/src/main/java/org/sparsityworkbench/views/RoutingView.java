@@ -125,7 +125,7 @@ public final class RoutingView extends BorderPane {
 
   private boolean noRouter(Sketch s, List<TokenSnapshot> w) {
     if (w.isEmpty()) {
-      s.text("Press Generate: the routing of every token draws here.", 10, 20, 13, Chart.MUTED);
+      s.text("Press Generate: the routing of every token draws here.", 10, 20, 13, Palette.muted());
       return true;
     }
     if (w.getLast().experts() == null) {
@@ -137,7 +137,7 @@ public final class RoutingView extends BorderPane {
           10,
           20,
           13,
-          Chart.MUTED);
+          Palette.muted());
       return true;
     }
     return false;
@@ -175,16 +175,16 @@ public final class RoutingView extends BorderPane {
     double rowH = h / rows;
     for (int y = 0; y < rows; y++) {
       if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("e" + y, 4, y * rowH + rowH / 2 + 4, Math.min(11, Math.max(8, rowH)), Chart.INK);
+        s.text("e" + y, 4, y * rowH + rowH / 2 + 4, Math.min(11, Math.max(8, rowH)), Palette.ink());
       }
     }
     if (cellW >= 7) {
       for (int x = 0; x < cols; x++) {
-        s.text(visible(w.get(x).label()), mapX + x * cellW + 1, s.height() - 3, 10, Chart.INK);
+        s.text(visible(w.get(x).label()), mapX + x * cellW + 1, s.height() - 3, 10, Palette.ink());
       }
     } else {
-      s.text("← older", mapX, s.height() - 3, 10, Chart.MUTED);
-      s.text("newest →", s.width() - 52, s.height() - 3, 10, Chart.MUTED);
+      s.text("← older", mapX, s.height() - 3, 10, Palette.muted());
+      s.text("newest →", s.width() - 52, s.height() - 3, 10, Palette.muted());
     }
   }
 
@@ -233,13 +233,13 @@ public final class RoutingView extends BorderPane {
     s.cells(cells, e, layers, left, 0, s.width() - left, h);
     double rowH = h / layers;
     for (int l = 0; l < layers; l++) {
-      s.text("L" + l, 4, l * rowH + rowH / 2 + 4, 11, Chart.INK);
+      s.text("L" + l, 4, l * rowH + rowH / 2 + 4, 11, Palette.ink());
     }
-    s.outline(left, l0(rowH), s.width() - left, rowH, Chart.INK, 1.5);
+    s.outline(left, l0(rowH), s.width() - left, rowH, Palette.ink(), 1.5);
     double colW = (s.width() - left) / e;
     for (int x = 0; x < e; x++) {
       if (colW >= 14 || x % Math.max(1, (int) Math.ceil(14 / colW)) == 0) {
-        s.text("e" + x, left + x * colW + 2, s.height() - 3, 10, Chart.INK);
+        s.text("e" + x, left + x * colW + 2, s.height() - 3, 10, Palette.ink());
       }
     }
   }
@@ -270,17 +270,17 @@ public final class RoutingView extends BorderPane {
       int colour = r.load()[x] == 0 ? 0xffd64545 : Palette.orange(0.7);
       s.rect(4 + x * barW + 1, bottom - hh, Math.max(1, barW - 2), hh, colour);
       if (barW >= 14 || x % Math.max(1, (int) Math.ceil(14 / barW)) == 0) {
-        s.text("e" + x, 4 + x * barW + 1, s.height() - 3, 10, Chart.INK);
+        s.text("e" + x, 4 + x * barW + 1, s.height() - 3, 10, Palette.ink());
       }
     }
     double meanY = bottom - (bottom - top) * mean / max;
-    s.line(4, meanY, s.width() - 4, meanY, Chart.MUTED, 1);
+    s.line(4, meanY, s.width() - 4, meanY, Palette.muted(), 1);
     s.text(
         String.format(Locale.ROOT, "max %d · mean %.1f (line) · layer %d", max, mean, layer()),
         6,
         11,
         10,
-        Chart.INK);
+        Palette.ink());
   }
 
   private void paintEntropy(Sketch s) {
@@ -293,8 +293,8 @@ public final class RoutingView extends BorderPane {
     double maxH = Math.log(e);
     double top = 14;
     double bottom = s.height() - 4;
-    s.line(0, top, s.width(), top, Chart.GRID, 1);
-    s.text(String.format(Locale.ROOT, "ln E = %.2f", maxH), 4, 11, 10, Chart.MUTED);
+    s.line(0, top, s.width(), top, Palette.grid(), 1);
+    s.text(String.format(Locale.ROOT, "ln E = %.2f", maxH), 4, 11, 10, Palette.muted());
     int n = w.size();
     double[] xs = new double[n];
     double[] ys = new double[n];

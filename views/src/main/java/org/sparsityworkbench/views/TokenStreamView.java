@@ -97,6 +97,7 @@ final class TokenStreamView extends Chart {
   private double drawnWidth;
   private double drawnHeight;
   private int drawnScroll;
+  private boolean drawnDark;
 
   @Override
   boolean paintIncrement(Sketch s) {
@@ -108,7 +109,8 @@ final class TokenStreamView extends Chart {
         || vm.colourLayerProperty().get() != drawnLayer
         || vm.prefillProperty().get() != drawnPrefill
         || vm.inspectedProperty().get() != drawnInspected
-        || scrollBack != drawnScroll) {
+        || scrollBack != drawnScroll
+        || Palette.isDark() != drawnDark) {
       return false;
     }
     Layout l = layout(s);
@@ -133,7 +135,7 @@ final class TokenStreamView extends Chart {
           PAD,
           24,
           13,
-          MUTED);
+          Palette.muted());
       laidOut = 0;
       return;
     }
@@ -141,7 +143,11 @@ final class TokenStreamView extends Chart {
     draw(s, l, 0, n);
     if (scrollBack > 0) {
       s.text(
-          "(scrolled back " + scrollBack + " lines)", s.width() - 190, s.height() - 4, 11, MUTED);
+          "(scrolled back " + scrollBack + " lines)",
+          s.width() - 190,
+          s.height() - 4,
+          11,
+          Palette.muted());
     }
     if (s instanceof CanvasSketch) {
       drawn = n;
@@ -152,6 +158,7 @@ final class TokenStreamView extends Chart {
       drawnWidth = s.width();
       drawnHeight = s.height();
       drawnScroll = scrollBack;
+      drawnDark = Palette.isDark();
     }
   }
 
@@ -193,18 +200,18 @@ final class TokenStreamView extends Chart {
       int key = vm.routeKeyAt(p, layer);
       int fill =
           key < 0 || categories <= 0
-              ? 0xffe9ecf2
-              : Palette.mix(Palette.category(key, categories), 0xffffffff, 0.35);
+              ? Palette.empty()
+              : Palette.soft(Palette.category(key, categories));
       s.rect(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, fill);
       if (p < prompt) {
-        s.line(l.xs[p], y + LINE_H - 2, l.xs[p] + l.ws[p] - 1, y + LINE_H - 2, MUTED, 1);
+        s.line(l.xs[p], y + LINE_H - 2, l.xs[p] + l.ws[p] - 1, y + LINE_H - 2, Palette.muted(), 1);
       }
       String t = vm.textAt(p);
       if (!t.isEmpty()) {
-        s.text(t.equals("\n") ? "\u21b5" : t, l.xs[p], y + SIZE + 1, SIZE, INK, true);
+        s.text(t.equals("\n") ? "\u21b5" : t, l.xs[p], y + SIZE + 1, SIZE, Palette.ink(), true);
       }
       if (inspected != null && vm.tokenAt(p) == inspected) {
-        s.outline(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, 0xff1f4fb4, 2);
+        s.outline(l.xs[p], y + 1, l.ws[p] - 1, LINE_H - 3, Palette.accent(), 2);
       }
     }
   }
