@@ -1,6 +1,5 @@
 package org.sparsityworkbench.app;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -95,7 +94,10 @@ final class GuiBench {
                               + tabs.getTabs().stream().map(t -> t.getText()).toList()));
       tabs.getSelectionModel().select(chosen);
     }
-    List<Double> baseline = new ArrayList<>();
+    // Written on the engine thread, read on the UI thread.
+    List<Double> baseline = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+        new java.util.concurrent.atomic.AtomicReference<>();
     long[] frames = new long[3]; // count, last ns, longest gap ns
     AnimationTimer probe =
         new AnimationTimer() {
@@ -114,7 +116,6 @@ final class GuiBench {
     long[] cpu = {0, 0};
     int[] warmups = {0};
     java.util.Map<String, Long> perThread = new java.util.HashMap<>();
-    List<double[]> gui = new ArrayList<>();
     Timeline poll = new Timeline();
     poll.getKeyFrames()
         .add(
@@ -150,10 +151,20 @@ final class GuiBench {
                                         }
                                       });
                         }
+                        chain.exceptionally(
+                            ex -> {
+                              failed.set(ex);
+                              return null;
+                            });
                       }
                     }
                     case 1 -> {
-                      if (baseline.size() == 2) {
+                      if (failed.get() != null) {
+                        System.err.println(
+                            "error: the headless decode failed: " + failed.get().getMessage());
+                        poll.stop();
+                        close.run();
+                      } else if (baseline.size() == 2) {
                         phase[0] = 2;
                         vm.generate(); // warm-up through the GUI
                       }

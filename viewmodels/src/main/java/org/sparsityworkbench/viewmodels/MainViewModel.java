@@ -78,7 +78,8 @@ public final class MainViewModel {
   private final ObservableList<TokenSnapshot> tokens = FXCollections.observableArrayList();
   private final ObservableList<TokenSnapshot> tokensView =
       FXCollections.unmodifiableObservableList(tokens);
-  private final List<String> contextLabels = new java.util.ArrayList<>();
+  private final List<String> promptLabels = new java.util.ArrayList<>();
+  private final ReadOnlyBooleanWrapper promptRouted = new ReadOnlyBooleanWrapper(false);
   private final List<String> promptTexts = new java.util.ArrayList<>();
   private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
   private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
@@ -144,8 +145,8 @@ public final class MainViewModel {
   /** Loads the selected model directory on the engine thread; the current model stays meanwhile. */
   public void loadSelected() {
     Path dir = selectedModel.get();
-    if (dir == null || loading.get()) {
-      return;
+    if (dir == null || loading.get() || running.get()) {
+      return; // the model of a running decode stays until it ends (the picker is disabled)
     }
     loading.set(true);
     status.set("Loading " + dir.getFileName() + "…");
@@ -227,27 +228,11 @@ public final class MainViewModel {
               new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
               TelemetryLevel.FULL,
               true);
-      text.setLength(0);
-      generatedText.set("");
-      routingHistory.clear();
-      tokens.clear();
-      inspected.set(null);
-      tokenDetails.set("");
-      prefill.set(null);
-      contextLabels.clear();
-      promptTexts.clear();
-      org.sparsityworkbench.engine.decode.ByteText decoder =
-          new org.sparsityworkbench.engine.decode.ByteText();
-      for (byte b : prompt.get().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-        contextLabels.add(org.sparsityworkbench.engine.decode.ByteText.label(b & 0xff));
-        promptTexts.add(decoder.push(b & 0xff));
-      }
-      session.clear();
-      tokenCount.set(0);
-      decodeNanos = 0;
+      // Start first: a prompt the engine refuses leaves the previous decode on screen.
       job =
           service.decode(
               model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)), held);
+      clearDecode(prompt.get());
     } catch (IllegalArgumentException e) {
       error.set(e.getMessage());
       return false;
@@ -265,6 +250,34 @@ public final class MainViewModel {
               }
             });
     return true;
+  }
+
+  /**
+   * Forgets the shown decode and starts a new one's prompt. The prompt's texts and labels are in
+   * place before the token lists change, so views repainting on that change see a consistent state.
+   */
+  private void clearDecode(String newPrompt) {
+    promptLabels.clear();
+    promptTexts.clear();
+    org.sparsityworkbench.engine.decode.ByteText decoder =
+        new org.sparsityworkbench.engine.decode.ByteText();
+    for (byte b : newPrompt.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      promptLabels.add(org.sparsityworkbench.engine.decode.ByteText.label(b & 0xff));
+      promptTexts.add(decoder.push(b & 0xff));
+    }
+    text.setLength(0);
+    generatedText.set("");
+    session.clear();
+    tokenCount.set(0);
+    decodeNanos = 0;
+    prefill.set(null);
+    promptRouted.set(false);
+    prefillRouting.set("");
+    routing.set("");
+    inspected.set(null);
+    routingHistory.clear();
+    tokens.clear();
+    showDetails();
   }
 
   /** Asks the running decode to stop after the current token (also when held). */
@@ -351,6 +364,7 @@ public final class MainViewModel {
         }
         case Loaded l -> {
           TransformerModel old = model.get();
+          clearDecode(""); // what is shown always belongs to the loaded model
           model.set(l.model());
           layerCount.set(l.model().config().nLayers());
           family.set(l.model().config().family().id());
@@ -417,6 +431,7 @@ public final class MainViewModel {
                       p.latencyUs() / 1e3));
               prefillRouting.set(describePrefill(p));
               prefill.set(p);
+              promptRouted.set(true);
             }
             case Records.Token tok -> {
               text.append(tok.text());
@@ -424,7 +439,6 @@ public final class MainViewModel {
               lastToken = tok;
               tokenCount.set(tokenCount.get() + 1);
               TokenSnapshot snapshot = TokenSnapshot.of(tok);
-              contextLabels.add(snapshot.label());
               fresh.add(snapshot);
             }
             case Records.End end -> {
@@ -582,7 +596,11 @@ public final class MainViewModel {
    * "" beyond the context decoded so far.
    */
   public String labelAt(int position) {
-    return position >= 0 && position < contextLabels.size() ? contextLabels.get(position) : "";
+    if (position >= 0 && position < promptLabels.size()) {
+      return promptLabels.get(position);
+    }
+    TokenSnapshot t = tokenAt(position);
+    return t == null ? "" : t.label();
   }
 
   /** The number of prompt positions of the current decode. */
@@ -655,7 +673,7 @@ public final class MainViewModel {
 
   /** The number of positions decoded so far (prompt and generated tokens). */
   public int contextLength() {
-    return contextLabels.size();
+    return promptTexts.size() + tokens.size();
   }
 
   /** How many refreshes so far brought new tokens to the views (each one repaints them). */
@@ -688,6 +706,11 @@ public final class MainViewModel {
   /** The full record of the inspected or newest token, as text. */
   public ReadOnlyStringProperty tokenDetailsProperty() {
     return tokenDetails.getReadOnlyProperty();
+  }
+
+  /** True once the prompt's routing (the prefill record) of the current decode has arrived. */
+  public ReadOnlyBooleanProperty promptRoutedProperty() {
+    return promptRouted.getReadOnlyProperty();
   }
 
   /** The last prompt's prefill record (routing, capacity, drops of every prompt token). */

@@ -1,6 +1,7 @@
 package org.sparsityworkbench.viewmodels;
 
 import java.util.List;
+import org.sparsityworkbench.engine.model.Router;
 
 /**
  * Figures over a window of decoded tokens for one layer, as the routing and controller views show
@@ -23,60 +24,53 @@ public final class WindowStats {
   public record Routing(
       int[] load, double cv, double maxOverMean, int dead, double auxLoss, double meanEntropy) {}
 
-  /** Routing figures of a layer; null when the window has no router data. */
-  public static Routing routing(List<TokenSnapshot> window, int layer) {
-    if (window.isEmpty() || window.getLast().experts() == null) {
+  /**
+   * Routing figures of a layer; null when the window has no router data.
+   *
+   * @param experts the model's number of experts (E)
+   */
+  public static Routing routing(List<TokenSnapshot> window, int layer, int experts) {
+    if (window.isEmpty() || window.getLast().experts() == null || experts <= 0) {
       return null;
     }
-    float[] lastProbs = window.getLast().probs() == null ? null : window.getLast().probs()[layer];
-    int e = lastProbs != null ? lastProbs.length : maxExpert(window, layer) + 1;
-    int[] load = new int[e];
-    double[] meanP = new double[e];
+    int n = window.size();
+    int[] load = new int[experts];
+    int[][] chosen = new int[n][];
+    float[] probs = new float[n * experts];
+    boolean withProbs = true;
     double entropy = 0;
     int assignments = 0;
-    boolean probs = true;
-    for (TokenSnapshot t : window) {
-      for (int x : t.experts()[layer]) {
+    for (int t = 0; t < n; t++) {
+      TokenSnapshot s = window.get(t);
+      chosen[t] = s.experts()[layer];
+      for (int x : chosen[t]) {
         load[x]++;
         assignments++;
       }
-      if (t.probs() == null) {
-        probs = false;
+      if (s.probs() == null) {
+        withProbs = false;
       } else {
-        for (int i = 0; i < e; i++) {
-          meanP[i] += t.probs()[layer][i] / window.size();
-        }
+        System.arraycopy(s.probs()[layer], 0, probs, t * experts, experts);
       }
-      entropy += t.entropy()[layer] / window.size();
+      entropy += s.entropy()[layer] / n;
     }
-    double mean = (double) assignments / e;
+    double mean = (double) assignments / experts;
     double var = 0;
     int max = 0;
     int dead = 0;
-    double aux = 0;
-    for (int i = 0; i < e; i++) {
-      var += (load[i] - mean) * (load[i] - mean) / e;
-      max = Math.max(max, load[i]);
-      dead += load[i] == 0 ? 1 : 0;
-      aux += (double) load[i] / Math.max(1, assignments) * meanP[i];
+    for (int v : load) {
+      var += (v - mean) * (v - mean) / experts;
+      max = Math.max(max, v);
+      dead += v == 0 ? 1 : 0;
     }
     return new Routing(
         load,
         mean == 0 ? 0 : Math.sqrt(var) / mean,
         mean == 0 ? 0 : max / mean,
         dead,
-        probs ? e * aux : Double.NaN,
+        // The training loss itself (Switch eq. 4-6), over the window's tokens.
+        withProbs ? Router.auxLoss(probs, chosen, n, experts) : Double.NaN,
         entropy);
-  }
-
-  private static int maxExpert(List<TokenSnapshot> window, int layer) {
-    int m = 0;
-    for (TokenSnapshot t : window) {
-      for (int x : t.experts()[layer]) {
-        m = Math.max(m, x);
-      }
-    }
-    return m;
   }
 
   /**

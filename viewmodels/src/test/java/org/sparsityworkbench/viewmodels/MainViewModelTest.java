@@ -224,6 +224,32 @@ class MainViewModelTest {
   }
 
   @Test
+  void aDecodeKeepsItsModelAndLoadingAnotherClearsWhatWasShown() throws Exception {
+    Path sw = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 512, 4, 1, 1.25));
+    Path dense = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
+    MainViewModel vm = new MainViewModel(service, List.of(sw, dense));
+    await(vm, () -> vm.modelProperty().get() != null);
+    TransformerModel routed = vm.modelProperty().get();
+    vm.maxTokensProperty().set(400);
+    vm.step(); // held after one token: still running
+    await(vm, () -> vm.tokenCountProperty().get() == 1);
+    vm.selectedModelProperty().set(dense);
+    vm.loadSelected();
+    assertFalse(vm.loadingProperty().get(), "no load while a decode runs");
+    vm.stop();
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals(4, vm.routeKeyCount());
+    assertTrue(vm.contextLength() > 0);
+    vm.colourLayerProperty().set(1);
+    vm.loadSelected();
+    await(vm, () -> vm.modelProperty().get() != routed);
+    assertEquals(0, vm.contextLength(), "the old decode belonged to the old model");
+    assertTrue(vm.tokens().isEmpty() && vm.routingHistory().isEmpty());
+    assertEquals(0, vm.routeKeyCount(), "dense: nothing to colour by");
+    assertEquals(0, vm.colourLayerProperty().get(), "layer 1 does not exist in a 1-layer model");
+  }
+
+  @Test
   void stepAdvancesOneTokenAtATimeAndPauseResumes() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
     MainViewModel vm = new MainViewModel(service, List.of(m));

@@ -36,7 +36,7 @@ class WindowStatsTest {
   void balancedRoutingHasAuxLossOneAndNoSpread() {
     List<TokenSnapshot> w =
         List.of(routed(new float[] {0.75f, 0.25f}, 0), routed(new float[] {0.25f, 0.75f}, 1));
-    WindowStats.Routing r = WindowStats.routing(w, 0);
+    WindowStats.Routing r = WindowStats.routing(w, 0, 2);
     assertArrayEquals(new int[] {1, 1}, r.load());
     assertEquals(0, r.cv(), 1e-12);
     assertEquals(1, r.maxOverMean(), 1e-12);
@@ -50,7 +50,7 @@ class WindowStatsTest {
   void collapsedRoutingShowsADeadExpertAndAHighLoss() {
     List<TokenSnapshot> w =
         List.of(routed(new float[] {0.75f, 0.25f}, 0), routed(new float[] {0.75f, 0.25f}, 0));
-    WindowStats.Routing r = WindowStats.routing(w, 0);
+    WindowStats.Routing r = WindowStats.routing(w, 0, 2);
     assertArrayEquals(new int[] {2, 0}, r.load());
     assertEquals(1, r.cv(), 1e-12, "std 1 over mean 1");
     assertEquals(2, r.maxOverMean(), 1e-12);
@@ -67,7 +67,7 @@ class WindowStatsTest {
     assertEquals(2.0, u.distinctPerBlock(), 1e-12);
     assertEquals(2.0 / 3, u.dominantShare(), 1e-12);
     assertEquals(0.5, u.meanConfidence(), 1e-6);
-    assertNull(WindowStats.routing(w, 0), "no router in a sparse FF window");
+    assertNull(WindowStats.routing(w, 0, 2), "no router in a sparse FF window");
     assertNull(WindowStats.units(List.of(routed(new float[] {0.5f, 0.5f}, 0)), 0));
   }
 

@@ -41,6 +41,8 @@ public final class AttentionView extends BorderPane {
   private int shownFrom;
   private int shownTo;
   private int rowsShown;
+  private int colsShown;
+  private int windowShown;
 
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
@@ -112,15 +114,7 @@ public final class AttentionView extends BorderPane {
   }
 
   private int layer() {
-    List<TokenSnapshot> w = vm.routingHistory();
-    int l = vm.colourLayerProperty().get();
-    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
-  }
-
-  /** First position shown for a context of the given length. */
-  private int firstPosition(int positions) {
-    int z = zoom.getValue() == null ? 0 : zoom.getValue();
-    return z == 0 ? 0 : Math.max(0, positions - z);
+    return Widgets.shownLayer(vm);
   }
 
   private void paintCurrent(Sketch s) {
@@ -131,14 +125,15 @@ public final class AttentionView extends BorderPane {
     }
     float[][] rows = w.getLast().attention()[layer()];
     int positions = rows[0].length;
-    int from = firstPosition(positions);
+    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int from = span[0];
     double left = 26;
-    int cols = (int) Math.max(1, Math.min(positions - from, s.width() - left));
+    int cols = (int) Math.max(1, Math.min(span[1], s.width() - left));
     int[] cells = new int[cols * rows.length];
     float[] pooled = new float[cols];
     for (int h = 0; h < rows.length; h++) {
       java.util.Arrays.fill(pooled, 0);
-      poolRow(rows[h], from, positions, pooled);
+      poolRow(rows[h], from, from + span[1], pooled);
       for (int x = 0; x < cols; x++) {
         cells[h * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
       }
@@ -214,6 +209,8 @@ public final class AttentionView extends BorderPane {
     shownFrom = from;
     shownTo = from + span[1];
     rowsShown = rows;
+    colsShown = cols;
+    windowShown = w.size();
     // Pool every token once per geometry: only new tokens cost anything in the next frames.
     String key = l + "/" + from + "/" + span[1] + "/" + cols;
     java.util.Map<TokenSnapshot, byte[][]> next = new java.util.IdentityHashMap<>();
@@ -276,7 +273,7 @@ public final class AttentionView extends BorderPane {
 
   private void hoverAt(double x, double y) {
     List<TokenSnapshot> w = vm.routingHistory();
-    if (w.isEmpty() || w.getLast().attention() == null || panelW <= 0) {
+    if (w.isEmpty() || w.getLast().attention() == null || panelW <= 0 || w.size() != windowShown) {
       return;
     }
     int l = layer();
@@ -285,46 +282,70 @@ public final class AttentionView extends BorderPane {
     int head = row * gridCols + col;
     double px = x - col * (panelW + 8);
     double py = y - row * (panelH + 8);
-    if (head >= w.getLast().attention()[l].length || px > panelW || py > panelH) {
+    if (head >= w.getLast().attention()[l].length || px >= panelW || py >= panelH) {
       hover.setText(" ");
       return;
     }
-    int token = Math.min(w.size() - 1, (int) (py / panelH * w.size()));
+    // The cell under the mouse, exactly as paintHeads pooled it: tokens [t0, t1) x positions
+    // [p0, p1) (position p is in bin floor((p - from) * cols / span)).
+    int bin = Math.min(colsShown - 1, (int) (px * colsShown / panelW));
+    int r = Math.min(rowsShown - 1, (int) (py * rowsShown / panelH));
     int span = shownTo - shownFrom;
-    int p0 = shownFrom + (int) (px / panelW * span);
-    int p1 = Math.max(p0 + 1, shownFrom + (int) ((px + 1) / panelW * span));
-    TokenSnapshot t = w.get(token);
-    float[] weights = t.attention()[l][head];
-    float max = 0;
-    int at = p0;
-    for (int p = p0; p < Math.min(p1, weights.length); p++) {
-      if (weights[p] > max) {
-        max = weights[p];
-        at = p;
+    int p0 = shownFrom + ceilDiv((long) bin * span, colsShown);
+    int p1 = shownFrom + ceilDiv((long) (bin + 1) * span, colsShown);
+    int t0 = (int) ((long) r * w.size() / rowsShown);
+    int t1 = (int) ((long) (r + 1) * w.size() / rowsShown);
+    TokenSnapshot best = null;
+    int at = -1;
+    float max = -1;
+    for (int t = t0; t < t1; t++) {
+      float[][][] a = w.get(t).attention();
+      if (a == null) {
+        continue;
+      }
+      float[] weights = a[l][head];
+      for (int p = p0; p < Math.min(p1, weights.length); p++) {
+        if (weights[p] > max) {
+          max = weights[p];
+          at = p;
+          best = w.get(t);
+        }
       }
     }
+    String cell =
+        String.format(
+            Locale.ROOT,
+            "%s%s",
+            p1 - p0 > 1 ? String.format(Locale.ROOT, "positions %d–%d", p0, p1 - 1) : "",
+            t1 - t0 > 1
+                ? String.format(Locale.ROOT, "%s%d tokens", p1 - p0 > 1 ? ", " : "", t1 - t0)
+                : "");
+    if (best == null) {
+      hover.setText(
+          String.format(
+              Locale.ROOT,
+              "head %d · '%s' at position %d cannot see position %d (causal)",
+              head,
+              w.get(t0).label(),
+              w.get(t0).position(),
+              p0));
+      return;
+    }
     hover.setText(
-        at >= weights.length
-            ? String.format(
-                Locale.ROOT,
-                "head %d · '%s' at position %d cannot see position %d (causal)",
-                head,
-                t.label(),
-                t.position(),
-                p0)
-            : String.format(
-                Locale.ROOT,
-                "head %d · '%s' at position %d → position %d '%s': %.3f%s%s",
-                head,
-                t.label(),
-                t.position(),
-                at,
-                vm.labelAt(at),
-                max,
-                p1 - p0 > 1
-                    ? String.format(Locale.ROOT, " (largest of positions %d–%d)", p0, p1 - 1)
-                    : "",
-                rowsShown < w.size() ? " (rows pooled)" : ""));
+        String.format(
+            Locale.ROOT,
+            "head %d · '%s' at position %d → position %d '%s': %.3f%s",
+            head,
+            best.label(),
+            best.position(),
+            at,
+            vm.labelAt(at),
+            max,
+            cell.isEmpty() ? "" : " (the largest in this pixel: " + cell + ")"));
+  }
+
+  private static int ceilDiv(long a, int b) {
+    return (int) Math.ceilDiv(a, (long) b);
   }
 
   private static final class ZoomCell extends javafx.scene.control.ListCell<Integer> {

@@ -29,6 +29,15 @@ final class CanvasSketch implements Sketch {
     return canvas.getHeight();
   }
 
+  private static final java.util.Map<Double, Font> SANS = new java.util.HashMap<>();
+  private static final java.util.Map<Double, Font> MONO = new java.util.HashMap<>();
+
+  /** Fonts by size, made once (UI thread only). */
+  private static Font font(double size, boolean mono) {
+    return (mono ? MONO : SANS)
+        .computeIfAbsent(size, s -> Font.font(mono ? "DejaVu Sans Mono" : "DejaVu Sans", s));
+  }
+
   static Color color(int argb) {
     return Color.rgb(
         (argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff, ((argb >>> 24) & 0xff) / 255.0);
@@ -66,7 +75,7 @@ final class CanvasSketch implements Sketch {
 
   @Override
   public void text(String s, double x, double y, double size, int argb, boolean mono) {
-    g.setFont(Font.font(mono ? "DejaVu Sans Mono" : "DejaVu Sans", size));
+    g.setFont(font(size, mono));
     g.setFill(color(argb));
     g.fillText(s, x, y);
   }

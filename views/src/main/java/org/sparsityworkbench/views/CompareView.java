@@ -24,8 +24,8 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
  * texts, both models' time per step, and the KL divergence of their next-token distributions.
  */
 public final class CompareView extends BorderPane {
-  static final int COLOUR_A = 0xff3b6fd8;
-  static final int COLOUR_B = 0xffd8703b;
+  static final int COLOUR_A = LatencyView.COLORS[0];
+  static final int COLOUR_B = LatencyView.COLORS[1];
   private final CompareViewModel vm;
   private final MainViewModel main;
   private final Chart kl = new Chart("compare-kl", this::paintKl);

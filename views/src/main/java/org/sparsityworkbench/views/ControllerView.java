@@ -102,9 +102,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private int layer() {
-    List<TokenSnapshot> w = vm.routingHistory();
-    int l = vm.colourLayerProperty().get();
-    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
+    return Widgets.shownLayer(vm);
   }
 
   private boolean noController(Sketch s, List<TokenSnapshot> w) {

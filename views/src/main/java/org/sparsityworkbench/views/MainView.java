@@ -118,10 +118,12 @@ public final class MainView extends BorderPane {
     model.setButtonCell(new PathCell());
     model.setPrefWidth(170);
     model.setOnAction(e -> vm.loadSelected());
+    model.disableProperty().bind(vm.runningProperty()); // a decode keeps its model
     model.setTooltip(new Tooltip("The model to decode with"));
 
     Button open = new Button("Open…");
     open.setId("open-model");
+    open.disableProperty().bind(vm.runningProperty());
     open.setOnAction(
         e -> {
           DirectoryChooser chooser = new DirectoryChooser();

@@ -40,7 +40,7 @@ final class Palette {
 
   /** Secondary text. */
   static int muted() {
-    return dark ? 0xff8a92a0 : 0xff8a92a0;
+    return 0xff8a92a0; // reads on both papers
   }
 
   /** Axes and frames. */

@@ -98,14 +98,12 @@ public final class RoutingView extends BorderPane {
   private void updateLabels() {
     List<TokenSnapshot> w = vm.routingHistory();
     int l = layer();
-    WindowStats.Routing r = w.isEmpty() ? null : WindowStats.routing(w, l);
+    WindowStats.Routing r = w.isEmpty() ? null : WindowStats.routing(w, l, vm.routeKeyCount());
     summary.setText(r == null ? "" : balance(r, w.size()));
   }
 
   private int layer() {
-    List<TokenSnapshot> w = vm.routingHistory();
-    int l = vm.colourLayerProperty().get();
-    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
+    return Widgets.shownLayer(vm);
   }
 
   /** "40 tokens · load CV 0.31 · max/mean 1.62 · aux loss 1.07 · 0 unused experts". */
@@ -154,7 +152,7 @@ public final class RoutingView extends BorderPane {
     }
     int l = layer();
     TokenSnapshot last = w.getLast();
-    int rows = last.probs() != null ? last.probs()[l].length : maxExpert(w, l) + 1;
+    int rows = vm.routeKeyCount();
     int cols = w.size();
     int[] cells = new int[rows * cols];
     for (int x = 0; x < cols; x++) {
@@ -218,7 +216,7 @@ public final class RoutingView extends BorderPane {
     }
     TokenSnapshot t = w.getLast();
     int layers = t.layers();
-    int e = t.probs() != null ? t.probs()[0].length : maxExpert(w, 0) + 1;
+    int e = vm.routeKeyCount();
     int[] cells = new int[layers * e];
     for (int l = 0; l < layers; l++) {
       for (int x = 0; x < e; x++) {
@@ -254,7 +252,7 @@ public final class RoutingView extends BorderPane {
     if (w.isEmpty() || w.getLast().experts() == null) {
       return;
     }
-    WindowStats.Routing r = WindowStats.routing(w, layer());
+    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.routeKeyCount());
     int e = r.load().length;
     int max = 1;
     double mean = 0;
@@ -289,8 +287,7 @@ public final class RoutingView extends BorderPane {
       return;
     }
     int layers = w.getLast().layers();
-    int e = w.getLast().probs() != null ? w.getLast().probs()[0].length : maxExpert(w, 0) + 1;
-    double maxH = Math.log(e);
+    double maxH = Math.log(Math.max(2, vm.routeKeyCount()));
     double top = 14;
     double bottom = s.height() - 4;
     s.line(0, top, s.width(), top, Palette.grid(), 1);
@@ -306,16 +303,6 @@ public final class RoutingView extends BorderPane {
       s.polyline(xs, ys, n, Palette.category(l, layers), l == layer() ? 2.2 : 1);
       s.text("L" + l, s.width() - 24 * (layers - l), 11, 10, Palette.category(l, layers));
     }
-  }
-
-  private static int maxExpert(List<TokenSnapshot> w, int l) {
-    int m = 0;
-    for (TokenSnapshot t : w) {
-      for (int x : t.experts()[l]) {
-        m = Math.max(m, x);
-      }
-    }
-    return m;
   }
 
   static boolean contains(int[] a, int v) {

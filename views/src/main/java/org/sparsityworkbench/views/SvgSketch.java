@@ -32,8 +32,9 @@ final class SvgSketch implements Sketch {
     return height;
   }
 
+  /** A coordinate; a value that is not finite (a chart dividing by zero) is drawn at 0. */
   private static String n(double v) {
-    return String.format(Locale.ROOT, "%.2f", v);
+    return String.format(Locale.ROOT, "%.2f", Double.isFinite(v) ? v : 0);
   }
 
   /** "#rrggbb" plus an opacity attribute when not opaque. */
@@ -136,7 +137,7 @@ final class SvgSketch implements Sketch {
         String.format(
             Locale.ROOT,
             "<image x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" preserveAspectRatio=\"none\""
-                + " style=\"image-rendering:pixelated\" href=\"data:image/png;base64,%s\"/>%n",
+                + " style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,%s\"/>%n",
             n(x),
             n(y),
             n(w),
@@ -161,6 +162,7 @@ final class SvgSketch implements Sketch {
     return String.format(
             Locale.ROOT,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>%n<svg xmlns=\"http://www.w3.org/2000/svg\""
+                + " xmlns:xlink=\"http://www.w3.org/1999/xlink\""
                 + " width=\"%s\" height=\"%s\" viewBox=\"0 0 %s %s\">%n",
             n(width),
             n(height),

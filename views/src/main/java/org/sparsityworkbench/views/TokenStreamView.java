@@ -34,7 +34,7 @@ final class TokenStreamView extends Chart {
     this.vm = vm;
     vm.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> request());
     vm.colourLayerProperty().subscribe(l -> request());
-    vm.prefillProperty().subscribe(p -> request());
+    vm.promptRoutedProperty().subscribe(p -> request());
     vm.inspectedProperty().subscribe(t -> request());
     canvas().setOnScroll(this::scroll);
     canvas().setOnMouseMoved(e -> vm.inspectedProperty().set(hit(e.getX(), e.getY())));
@@ -92,7 +92,7 @@ final class TokenStreamView extends Chart {
 
   private int drawnFirstLine = -1;
   private int drawnLayer = -1;
-  private Object drawnPrefill;
+  private boolean drawnPromptRouted;
   private TokenSnapshot drawnInspected;
   private double drawnWidth;
   private double drawnHeight;
@@ -107,7 +107,7 @@ final class TokenStreamView extends Chart {
         || s.width() != drawnWidth
         || s.height() != drawnHeight
         || vm.colourLayerProperty().get() != drawnLayer
-        || vm.prefillProperty().get() != drawnPrefill
+        || vm.promptRoutedProperty().get() != drawnPromptRouted
         || vm.inspectedProperty().get() != drawnInspected
         || scrollBack != drawnScroll
         || Palette.isDark() != drawnDark) {
@@ -153,7 +153,7 @@ final class TokenStreamView extends Chart {
       drawn = n;
       drawnFirstLine = l.firstLine;
       drawnLayer = vm.colourLayerProperty().get();
-      drawnPrefill = vm.prefillProperty().get();
+      drawnPromptRouted = vm.promptRoutedProperty().get();
       drawnInspected = vm.inspectedProperty().get();
       drawnWidth = s.width();
       drawnHeight = s.height();

@@ -35,6 +35,16 @@ final class Widgets {
     return box;
   }
 
+  /**
+   * The chosen layer, within the layers of the tokens shown (0 when none are): the index every view
+   * draws.
+   */
+  static int shownLayer(MainViewModel vm) {
+    java.util.List<org.sparsityworkbench.viewmodels.TokenSnapshot> w = vm.routingHistory();
+    int l = vm.colourLayerProperty().get();
+    return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
+  }
+
   /** The short teaching text under a view: the paper and the formula. */
   static Label explanation(String text) {
     Label l = new Label(text);
