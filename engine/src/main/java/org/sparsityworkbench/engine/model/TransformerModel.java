@@ -507,8 +507,19 @@ public final class TransformerModel implements AutoCloseable {
             .matMul(param(ParameterLayout.layer(layer, "attn.proj"))) // (B, T, S, c)
             .add(param(ParameterLayout.layer(layer, "attn.proj_bias")).reshape(s, c));
     if (trace != null) {
-      NDArray last = m.get(new NDIndex("0, -1, :, :")); // (S, c)
-      trace.qkvModules = Floats.of(last.square().mean(new int[] {-1}).sqrt());
+      // One copy of the newest position's modules (S, c); the RMS is computed here, in Java
+      // (three native calls fewer per layer and token).
+      float[] last = Floats.of(m.get(new NDIndex("0, -1, :, :")));
+      float[] rms = new float[s];
+      for (int i = 0; i < s; i++) {
+        double sum = 0;
+        for (int j = 0; j < c; j++) {
+          float v = last[i * c + j];
+          sum += (double) v * v;
+        }
+        rms[i] = (float) Math.sqrt(sum / c);
+      }
+      trace.qkvModules = rms;
     }
     NDArray padded = m; // (B, lk - 1 + T, S, c)
     if (lk > 1) {
@@ -571,8 +582,25 @@ public final class TransformerModel implements AutoCloseable {
     NDArray logits = ff.controllerLogits(flat); // (N, blocks, N_b)
     NDArray chosen = logits.argMax(-1); // (N, blocks): argmax of logits = of log-softmax
     if (trace != null) {
-      trace.controllerChosen = chosen.toType(DataType.INT32, false).toIntArray();
-      trace.controllerConfidence = Floats.of(logits.softmax(-1).max(new int[] {-1}));
+      int[] units = chosen.toType(DataType.INT32, false).toIntArray();
+      // The chosen unit's softmax probability within its block, from one copy of the logits.
+      float[] l = Floats.of(logits);
+      int nb = config.blockSize();
+      float[] confidence = new float[units.length];
+      for (int g = 0; g < units.length; g++) {
+        int off = g * nb;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < nb; i++) {
+          max = Math.max(max, l[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < nb; i++) {
+          sum += Math.exp(l[off + i] - max);
+        }
+        confidence[g] = (float) (Math.exp(l[off + units[g]] - max) / sum);
+      }
+      trace.controllerChosen = units;
+      trace.controllerConfidence = confidence;
       trace.controllerNanos = System.nanoTime() - c0;
     }
     return ff.gathered(flat, chosen).reshape(shape);

@@ -91,6 +91,34 @@ class DecodeSessionTest {
   }
 
   @Test
+  void sparseTelemetryCarriesControllerConfidenceAndModuleActivity() {
+    try (TransformerModel m =
+        TransformerModel.random(TestModels.tiny(Family.SPARSE_FFQKV, 64), 5, root)) {
+      List<Records.Record> rs =
+          decode(m, "abc", options(6, SamplingOptions.greedy(), TelemetryLevel.FULL));
+      int blockSize = m.config().blockSize();
+      for (Records.Record r : rs.subList(1, rs.size() - 1)) {
+        for (Records.TokenLayer l : ((Records.Token) r).layers()) {
+          Records.Controller c = l.controller();
+          assertEquals(m.config().blocks(), c.chosen().length);
+          for (int b = 0; b < c.chosen().length; b++) {
+            assertTrue(c.chosen()[b] >= 0 && c.chosen()[b] < blockSize);
+            // The chosen unit is the block's argmax: its softmax probability is at least 1/N.
+            assertTrue(
+                c.confidence()[b] >= 1.0 / blockSize - 1e-6 && c.confidence()[b] <= 1 + 1e-6,
+                "confidence " + c.confidence()[b]);
+          }
+          float[] modules = l.qkv().modules();
+          assertEquals(m.config().qkvModules(), modules.length);
+          for (float v : modules) {
+            assertTrue(Float.isFinite(v) && v > 0, "module RMS " + v);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void offLevelCarriesNoLayers() {
     try (TransformerModel m = TransformerModel.random(TestModels.tiny(Family.DENSE, 64), 2, root)) {
       List<Records.Record> rs =
