@@ -109,6 +109,11 @@ public record TokenSnapshot(
         parts);
   }
 
+  /** The decode step that produced the token (0 for the first generated token). */
+  public int step() {
+    return record.step();
+  }
+
   /** The position the token was appended at (prompt length + step). */
   public int position() {
     return record.position();

@@ -185,6 +185,13 @@ public final class AttentionView extends BorderPane {
   private java.util.Map<TokenSnapshot, byte[][]> pooled = new java.util.IdentityHashMap<>();
 
   private String pooledKey = "";
+
+  /** Finished rows of the head panels as pixels per head, by bin of decode steps. */
+  private final java.util.Map<Integer, int[][]> rowPixels = new java.util.HashMap<>();
+
+  private String rowPixelsKey = "";
+  private int tokensPerRow = 1;
+  private int firstRowBin;
   private float[] poolBuffer = new float[0];
   private int[] rowBuffer = new int[0];
 
@@ -205,12 +212,20 @@ public final class AttentionView extends BorderPane {
     panelW = (s.width() - gap * (gridCols - 1)) / gridCols;
     panelH = (s.height() - gap * (gridRows - 1)) / gridRows;
     int cols = (int) Math.max(1, Math.min(span[1], panelW));
-    int rows = (int) Math.max(1, Math.min(w.size(), panelH));
+    // Rows hold k consecutive decode steps each, binned by step number, so a row keeps its tokens
+    // while the window slides: finished rows are cached as pixels ({@link #rowPixels}).
+    int k = Math.max(1, (int) Math.ceil(w.size() / Math.max(1, Math.floor(panelH))));
+    int step0 = w.getFirst().step();
+    int firstBin = step0 / k;
+    int lastBin = w.getLast().step() / k;
+    int rows = lastBin - firstBin + 1;
     shownFrom = from;
     shownTo = from + span[1];
     rowsShown = rows;
     colsShown = cols;
     windowShown = w.size();
+    tokensPerRow = k;
+    firstRowBin = firstBin;
     // Pool every token once per geometry: only new tokens cost anything in the next frames.
     String key = l + "/" + from + "/" + span[1] + "/" + cols;
     java.util.Map<TokenSnapshot, byte[][]> next = new java.util.IdentityHashMap<>();
@@ -236,27 +251,47 @@ public final class AttentionView extends BorderPane {
       next.put(t, shades);
     }
     pooled = next;
+    String rowKey = key + "/" + k + "/" + Palette.isDark();
+    if (!rowKey.equals(rowPixelsKey)) {
+      rowPixels.clear();
+      rowPixelsKey = rowKey;
+    }
+    rowPixels.keySet().removeIf(bin -> bin < firstBin);
     pooledKey = key;
-    for (int head = 0; head < h; head++) {
-      int[] cells = new int[cols * rows]; // its own: the image keeps it until rendered
-      for (int r = 0; r < rows; r++) {
-        // Tokens [t0, t1) of the window fall into this row; keep the darkest shade.
-        int t0 = (int) ((long) r * w.size() / rows);
-        int t1 = (int) ((long) (r + 1) * w.size() / rows);
-        java.util.Arrays.fill(rowBuffer, 0, cols, 0);
-        for (int t = t0; t < t1; t++) {
-          byte[] row = pooled.get(w.get(t))[head];
+    int[][] cells = new int[h][cols * rows]; // their own: the images keep them until rendered
+    for (int r = 0; r < rows; r++) {
+      int bin = firstBin + r;
+      int[][] pixels = rowPixels.get(bin);
+      if (pixels == null) {
+        // Window tokens [t0, t1) have steps in this bin; keep the darkest shade of each pixel.
+        int t0 = Math.max(0, bin * k - step0);
+        int t1 = Math.min(w.size(), (bin + 1) * k - step0);
+        pixels = new int[h][cols];
+        for (int head = 0; head < h; head++) {
+          java.util.Arrays.fill(rowBuffer, 0, cols, 0);
+          for (int t = t0; t < t1; t++) {
+            byte[] row = pooled.get(w.get(t))[head];
+            for (int x = 0; x < cols; x++) {
+              rowBuffer[x] = Math.max(rowBuffer[x], row[x] & 0xff);
+            }
+          }
           for (int x = 0; x < cols; x++) {
-            rowBuffer[x] = Math.max(rowBuffer[x], row[x] & 0xff);
+            pixels[head][x] = Palette.purpleShade(rowBuffer[x]);
           }
         }
-        for (int x = 0; x < cols; x++) {
-          cells[r * cols + x] = Palette.purpleShade(rowBuffer[x]);
+        boolean complete = bin * k >= step0 && t1 - t0 == k;
+        if (complete) {
+          rowPixels.put(bin, pixels);
         }
       }
+      for (int head = 0; head < h; head++) {
+        System.arraycopy(pixels[head], 0, cells[head], r * cols, cols);
+      }
+    }
+    for (int head = 0; head < h; head++) {
       double x0 = (head % gridCols) * (panelW + gap);
       double y0 = (head / gridCols) * (panelH + gap);
-      s.cells(cells, cols, rows, x0, y0, panelW, panelH);
+      s.cells(cells[head], cols, rows, x0, y0, panelW, panelH);
       s.outline(x0, y0, panelW, panelH, Palette.grid(), 1);
       s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Palette.ink());
     }
@@ -288,13 +323,15 @@ public final class AttentionView extends BorderPane {
     }
     // The cell under the mouse, exactly as paintHeads pooled it: tokens [t0, t1) x positions
     // [p0, p1) (position p is in bin floor((p - from) * cols / span)).
-    int bin = Math.min(colsShown - 1, (int) (px * colsShown / panelW));
+    int column = Math.min(colsShown - 1, (int) (px * colsShown / panelW));
     int r = Math.min(rowsShown - 1, (int) (py * rowsShown / panelH));
     int span = shownTo - shownFrom;
-    int p0 = shownFrom + ceilDiv((long) bin * span, colsShown);
-    int p1 = shownFrom + ceilDiv((long) (bin + 1) * span, colsShown);
-    int t0 = (int) ((long) r * w.size() / rowsShown);
-    int t1 = (int) ((long) (r + 1) * w.size() / rowsShown);
+    int p0 = shownFrom + ceilDiv((long) column * span, colsShown);
+    int p1 = shownFrom + ceilDiv((long) (column + 1) * span, colsShown);
+    int bin = firstRowBin + r;
+    int step0 = w.getFirst().step();
+    int t0 = Math.max(0, bin * tokensPerRow - step0);
+    int t1 = Math.min(w.size(), (bin + 1) * tokensPerRow - step0);
     TokenSnapshot best = null;
     int at = -1;
     float max = -1;
