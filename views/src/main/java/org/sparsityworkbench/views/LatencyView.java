@@ -33,8 +33,7 @@ public final class LatencyView extends BorderPane {
     setTop(info);
     VBox left = new VBox(4, Widgets.caption("Time per token (ms), newest on the right"), line);
     VBox.setVgrow(line, Priority.ALWAYS);
-    VBox right =
-        new VBox(4, Widgets.caption("Mean per component, last 64 tokens (all layers)"), stack);
+    VBox right = new VBox(4, Widgets.caption("Mean per component, last 64 tokens"), stack);
     VBox.setVgrow(stack, Priority.ALWAYS);
     right.setPrefWidth(320);
     right.setMinWidth(260);
