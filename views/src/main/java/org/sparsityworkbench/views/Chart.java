@@ -22,6 +22,7 @@ class Chart extends Region {
   private final Shown shown;
   private final Consumer<Sketch> painter;
   private final String name;
+  private final ContextMenu menu = new ContextMenu();
 
   /**
    * @param name file name stem for exports, also the node's id
@@ -39,8 +40,13 @@ class Chart extends Region {
     png.setOnAction(e -> save("png"));
     MenuItem svg = new MenuItem("Save chart as SVG…");
     svg.setOnAction(e -> save("svg"));
-    ContextMenu menu = new ContextMenu(png, svg);
+    menu.getItems().addAll(png, svg);
     canvas.setOnContextMenuRequested(e -> menu.show(canvas, e.getScreenX(), e.getScreenY()));
+  }
+
+  /** Adds an entry to the chart's right-click menu, before the save entries. */
+  void addMenuItem(MenuItem item) {
+    menu.getItems().addFirst(item);
   }
 
   /** Draws now if visible, otherwise as soon as the chart is shown. */

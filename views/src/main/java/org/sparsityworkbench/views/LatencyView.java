@@ -90,31 +90,49 @@ public final class LatencyView extends BorderPane {
         max = Math.max(max, x);
       }
     }
-    double left = 48;
-    double top = 14;
-    double bottom = s.height() - 16;
-    s.line(left, bottom, s.width() - 4, bottom, Palette.grid(), 1);
-    s.line(left, top, left, bottom, Palette.grid(), 1);
-    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, top + 4, 10, Palette.ink());
-    s.text("0", left - 10, bottom, 10, Palette.ink());
-    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Palette.muted());
+    axes(s, max, n);
     if (n < 1) {
       return;
     }
-    double[] xs = new double[n];
-    double[] ys = new double[n];
     for (int k = 0; k < series.size(); k++) {
-      List<Double> v = series.get(k);
-      for (int i = 0; i < v.size(); i++) {
-        xs[i] = left + (s.width() - 4 - left) * i / Math.max(1, n - 1);
-        ys[i] = bottom - (bottom - top) * v.get(i) / max;
-      }
-      s.polyline(xs, ys, v.size(), colours[k], 1.4);
+      line(s, series.get(k), max, n, colours[k], 1.4);
       if (names != null) {
-        s.text(names[k], left + 8 + 150 * k, top + 4, 11, colours[k]);
+        s.text(names[k], LEFT + 8 + 150 * k, TOP + 4, 11, colours[k]);
       }
     }
   }
+
+  private static final double LEFT = 48;
+  private static final double TOP = 14;
+
+  private static double bottom(Sketch s) {
+    return s.height() - 16;
+  }
+
+  /** Axes in milliseconds from 0 to max (given in microseconds), n steps along x. */
+  private static void axes(Sketch s, double max, int n) {
+    double bottom = bottom(s);
+    s.line(LEFT, bottom, s.width() - 4, bottom, Palette.grid(), 1);
+    s.line(LEFT, TOP, LEFT, bottom, Palette.grid(), 1);
+    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, TOP + 4, 10, Palette.ink());
+    s.text("0", LEFT - 10, bottom, 10, Palette.ink());
+    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Palette.muted());
+  }
+
+  /** One series as a line over n steps. */
+  private static void line(Sketch s, List<Double> v, double max, int n, int colour, double width) {
+    double bottom = bottom(s);
+    double[] xs = new double[v.size()];
+    double[] ys = new double[v.size()];
+    for (int i = 0; i < v.size(); i++) {
+      xs[i] = LEFT + (s.width() - 4 - LEFT) * i / Math.max(1, n - 1);
+      ys[i] = bottom - (bottom - TOP) * v.get(i) / max;
+    }
+    s.polyline(xs, ys, v.size(), colour, width);
+  }
+
+  /** Rows of the per-token bars: the height resolution of the latency chart. */
+  private static final int BAR_ROWS = 160;
 
   private void paintLine(Sketch s) {
     List<TokenSnapshot> tokens = vm.routingHistory();
@@ -122,19 +140,33 @@ public final class LatencyView extends BorderPane {
       s.text("Press Generate: the time of every token draws here.", 10, 20, 13, Palette.muted());
       return;
     }
-    List<Double> values = new java.util.ArrayList<>(tokens.size());
-    List<Double> mean = new java.util.ArrayList<>(tokens.size());
+    int n = tokens.size();
+    double max = 1e-9;
+    List<Double> mean = new java.util.ArrayList<>(n);
     double running = tokens.getFirst().latencyUs();
     for (TokenSnapshot t : tokens) {
-      values.add(t.latencyUs());
+      max = Math.max(max, t.latencyUs());
       running = 0.9 * running + 0.1 * t.latencyUs();
       mean.add(running);
     }
-    paintSeries(
-        s,
-        List.of(values, mean),
-        new int[] {Palette.soft(Palette.accent()), Palette.accent()},
-        new String[] {"per token", "running mean (0.9)"});
+    axes(s, max, n);
+    // Every token's time as a bar (one image: spikes stay readable), the running mean on top.
+    int[] cells = new int[n * BAR_ROWS];
+    java.util.Arrays.fill(cells, Palette.paper());
+    int bar = Palette.soft(Palette.accent());
+    for (int x = 0; x < n; x++) {
+      int h = (int) Math.round(BAR_ROWS * tokens.get(x).latencyUs() / max);
+      for (int y = BAR_ROWS - h; y < BAR_ROWS; y++) {
+        cells[y * n + x] = bar;
+      }
+    }
+    double bottom = bottom(s);
+    double step = (s.width() - 4 - LEFT) / Math.max(1, n - 1);
+    s.cells(
+        cells, n, BAR_ROWS, LEFT + 1, TOP, Math.max(1, s.width() - 4 - LEFT + step), bottom - TOP);
+    line(s, mean, max, n, Palette.accent(), 1.6);
+    s.text("per token (bars)", LEFT + 70, TOP + 4, 11, bar);
+    s.text("running mean (0.9)", LEFT + 200, TOP + 4, 11, Palette.accent());
   }
 
   private void paintStack(Sketch s) {

@@ -283,6 +283,9 @@ public final class MainView extends BorderPane {
                               "Colour: the unit the controller chose in block 0 of the layer (one"
                                   + " of N, like an expert); every block's choice is in the"
                                   + " details.";
+                          case "sparse-qkv" ->
+                              "Sparse QKV only: the feed-forward is dense, nothing to colour by"
+                                  + " (module activity: Controller masks tab).";
                           default -> "Dense model: no routing to colour by.";
                         }));
     HBox top =

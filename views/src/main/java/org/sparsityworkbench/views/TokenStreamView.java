@@ -37,8 +37,25 @@ final class TokenStreamView extends Chart {
     vm.promptRoutedProperty().subscribe(p -> request());
     vm.inspectedProperty().subscribe(t -> request());
     canvas().setOnScroll(this::scroll);
+    javafx.scene.control.MenuItem copy = new javafx.scene.control.MenuItem("Copy text");
+    copy.setOnAction(
+        e -> {
+          javafx.scene.input.ClipboardContent text = new javafx.scene.input.ClipboardContent();
+          text.putString(text());
+          javafx.scene.input.Clipboard.getSystemClipboard().setContent(text);
+        });
+    addMenuItem(copy);
     canvas().setOnMouseMoved(e -> vm.inspectedProperty().set(hit(e.getX(), e.getY())));
     canvas().setOnMouseExited(e -> vm.inspectedProperty().set(null));
+  }
+
+  /** The prompt and the decoded text, as shown. */
+  String text() {
+    StringBuilder b = new StringBuilder();
+    for (int p = 0; p < vm.contextLength(); p++) {
+      b.append(vm.textAt(p));
+    }
+    return b.toString();
   }
 
   private void scroll(ScrollEvent e) {

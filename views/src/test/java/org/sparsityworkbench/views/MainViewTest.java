@@ -106,6 +106,7 @@ class MainViewTest {
     // Hovering a generated token in the stream shows its record (prompt "Hello" is 5 boxes).
     TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
     javafx.geometry.Bounds b = stream.localToScreen(stream.getBoundsInLocal());
+    assertTrue(stream.text().startsWith("Hello"), "Copy text gives the prompt and the decode");
     javafx.geometry.Point2D at = stream.centreOf(5);
     robot.moveTo(new javafx.geometry.Point2D(b.getMinX() + at.getX(), b.getMinY() + at.getY()));
     WaitForAsyncUtils.waitForFxEvents();
