@@ -280,16 +280,22 @@ public final class MainView extends BorderPane {
                         switch (f) {
                           case "switch", "topk" -> "Colour: the token's top expert in the layer.";
                           case "sparse-ff", "sparse-ffqkv" ->
-                              "Colour: the unit the controller chose in block 0 of the layer (one"
-                                  + " of N, like an expert); every block's choice is in the"
+                              "Colour: block 0's chosen unit (one of N); every block in the"
                                   + " details.";
                           case "sparse-qkv" ->
                               "Sparse QKV only: the feed-forward is dense, nothing to colour by"
                                   + " (module activity: Controller masks tab).";
                           default -> "Dense model: no routing to colour by.";
                         }));
-    HBox top =
-        new HBox(8, new Label("Colour by layer"), Widgets.layerPicker(vm, "stream-layer"), legend);
+    Chart swatches = new Chart("route-legend", this::paintSwatches);
+    swatches.setPrefSize(640, 22);
+    swatches.setMinSize(120, 22);
+    vm.familyProperty().subscribe(f -> swatches.request());
+    Label colourBy = new Label("Colour by layer");
+    colourBy.setMinWidth(Region.USE_PREF_SIZE);
+    javafx.scene.control.ComboBox<Integer> picker = Widgets.layerPicker(vm, "stream-layer");
+    picker.setMinWidth(Region.USE_PREF_SIZE);
+    HBox top = new HBox(8, colourBy, picker, swatches, legend);
     top.setAlignment(Pos.CENTER_LEFT);
 
     TextArea details = new TextArea();
@@ -321,6 +327,18 @@ public final class MainView extends BorderPane {
     BorderPane.setMargin(routing, new Insets(6, 0, 0, 0));
     pane.setPadding(new Insets(8));
     return pane;
+  }
+
+  /** Which colour is which expert (e0, e1, ...) or unit of block 0 (u0, u1, ...). */
+  private void paintSwatches(Sketch s) {
+    int n = vm.routeKeyCount();
+    String prefix = vm.familyProperty().get().startsWith("sparse") ? "u" : "e";
+    double x = 2;
+    for (int i = 0; i < n && x < s.width() - 30; i++) {
+      s.rect(x, 3, 16, 16, Palette.soft(Palette.category(i, n)));
+      s.text(prefix + i, x + 19, 15, 11, Palette.ink());
+      x += 23 + 7 * (prefix + i).length();
+    }
   }
 
   private HBox statusBar() {
