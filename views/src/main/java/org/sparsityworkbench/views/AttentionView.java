@@ -120,7 +120,7 @@ public final class AttentionView extends BorderPane {
   private void paintCurrent(Sketch s) {
     List<TokenSnapshot> w = vm.routingHistory();
     if (w.isEmpty() || w.getLast().attention() == null) {
-      s.text("Press Generate: attention draws here.", 10, 20, 13, Palette.muted());
+      Chart.message(s, "Press Generate: attention draws here.");
       return;
     }
     float[][] rows = w.getLast().attention()[layer()];

@@ -44,6 +44,36 @@ class Chart extends Region {
     canvas.setOnContextMenuRequested(e -> menu.show(canvas, e.getScreenX(), e.getScreenY()));
   }
 
+  /** A hint in place of a chart that has nothing to show yet. */
+  static void message(Sketch s, String text) {
+    s.text(text, 10, 20, 13, Palette.muted());
+  }
+
+  /**
+   * Labels prefix0, prefix1, ... at the left edge (x) of rows that share the height from the top,
+   * every n-th one when rows are too thin for all.
+   */
+  static void rowLabels(Sketch s, String prefix, int rows, double x, double height) {
+    double rowH = height / rows;
+    int every = rowH >= 10 ? 1 : (int) Math.ceil(10 / rowH);
+    double size = Math.min(10, Math.max(8, rowH));
+    for (int i = 0; i < rows; i += every) {
+      s.text(prefix + i, x, i * rowH + rowH / 2 + 4, size, Palette.ink());
+    }
+  }
+
+  /**
+   * Labels prefix0, prefix1, ... along the bottom edge under columns of width colW from left, every
+   * n-th one when columns are narrower than minSpacing.
+   */
+  static void columnLabels(
+      Sketch s, String prefix, int cols, double left, double colW, double minSpacing) {
+    int every = colW >= minSpacing ? 1 : (int) Math.ceil(minSpacing / colW);
+    for (int i = 0; i < cols; i += every) {
+      s.text(prefix + i, left + i * colW + 1, s.height() - 3, 10, Palette.ink());
+    }
+  }
+
   /** Adds an entry to the chart's right-click menu, before the save entries. */
   void addMenuItem(MenuItem item) {
     menu.getItems().addFirst(item);

@@ -119,7 +119,7 @@ public final class CompareView extends BorderPane {
 
   private void paintLatency(Sketch s) {
     if (vm.latencyA().isEmpty()) {
-      s.text("Press Compare: both models' step times draw here.", 10, 20, 13, Palette.muted());
+      Chart.message(s, "Press Compare: both models' step times draw here.");
       return;
     }
     LatencyView.paintSeries(

@@ -107,16 +107,11 @@ public final class ControllerView extends BorderPane {
 
   private boolean noController(Sketch s, List<TokenSnapshot> w) {
     if (w.isEmpty()) {
-      s.text("Press Generate: the controller's choices draw here.", 10, 20, 13, Palette.muted());
+      Chart.message(s, "Press Generate: the controller's choices draw here.");
       return true;
     }
     if (w.getLast().chosen() == null) {
-      s.text(
-          "No sparse FF controller in this model: pick sparse-ff or sparse-ffqkv.",
-          10,
-          20,
-          13,
-          Palette.muted());
+      Chart.message(s, "No sparse FF controller in this model: pick sparse-ff or sparse-ffqkv.");
       return true;
     }
     return false;
@@ -144,18 +139,8 @@ public final class ControllerView extends BorderPane {
 
   /** Unit numbers on the left, block numbers below. */
   private static void axes(Sketch s, double left, double bottom, int units, int blocks) {
-    double rowH = (s.height() - bottom) / units;
-    for (int u = 0; u < units; u++) {
-      if (rowH >= 10 || u % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("u" + u, 2, u * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
-      }
-    }
-    double colW = (s.width() - left) / blocks;
-    for (int b = 0; b < blocks; b++) {
-      if (colW >= 16 || b % Math.max(1, (int) Math.ceil(16 / colW)) == 0) {
-        s.text("b" + b, left + b * colW + 1, s.height() - 3, 10, Palette.ink());
-      }
-    }
+    Chart.rowLabels(s, "u", units, 2, s.height() - bottom);
+    Chart.columnLabels(s, "b", blocks, left, (s.width() - left) / blocks, 16);
   }
 
   private void paintHistory(Sketch s) {
@@ -177,12 +162,7 @@ public final class ControllerView extends BorderPane {
     double left = 26;
     double width = Math.min(s.width() - left, cols * 12.0);
     s.cells(cells, cols, blocks, s.width() - width, 0, width, s.height() - 14);
-    double rowH = (s.height() - 14) / blocks;
-    for (int b = 0; b < blocks; b++) {
-      if (rowH >= 10 || b % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("b" + b, 2, b * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
-      }
-    }
+    Chart.rowLabels(s, "b", blocks, 2, s.height() - 14);
     s.text(cols + " tokens →", s.width() - 70, s.height() - 3, 10, Palette.muted());
   }
 
@@ -219,12 +199,7 @@ public final class ControllerView extends BorderPane {
       return;
     }
     if (w.getLast().qkv() == null) {
-      s.text(
-          "No sparse QKV in this model: pick sparse-ffqkv to see module activity.",
-          10,
-          20,
-          13,
-          Palette.muted());
+      Chart.message(s, "No sparse QKV in this model: pick sparse-ffqkv to see module activity.");
       return;
     }
     int l = layer();
@@ -246,12 +221,7 @@ public final class ControllerView extends BorderPane {
     double left = 26;
     double width = Math.min(s.width() - left, cols * 12.0);
     s.cells(cells, cols, m, s.width() - width, 0, width, s.height() - 14);
-    double rowH = (s.height() - 14) / m;
-    for (int y = 0; y < m; y++) {
-      if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("m" + y, 2, y * rowH + rowH / 2 + 4, Math.min(10, Math.max(8, rowH)), Palette.ink());
-      }
-    }
+    Chart.rowLabels(s, "m", m, 2, s.height() - 14);
     s.text(
         String.format(Locale.ROOT, "max RMS %.2f · %d tokens →", max, cols),
         s.width() - 150,

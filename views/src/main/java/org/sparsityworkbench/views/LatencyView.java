@@ -137,7 +137,7 @@ public final class LatencyView extends BorderPane {
   private void paintLine(Sketch s) {
     List<TokenSnapshot> tokens = vm.routingHistory();
     if (tokens.isEmpty()) {
-      s.text("Press Generate: the time of every token draws here.", 10, 20, 13, Palette.muted());
+      Chart.message(s, "Press Generate: the time of every token draws here.");
       return;
     }
     int n = tokens.size();

@@ -123,19 +123,16 @@ public final class RoutingView extends BorderPane {
 
   private boolean noRouter(Sketch s, List<TokenSnapshot> w) {
     if (w.isEmpty()) {
-      s.text("Press Generate: the routing of every token draws here.", 10, 20, 13, Palette.muted());
+      Chart.message(s, "Press Generate: the routing of every token draws here.");
       return true;
     }
     if (w.getLast().experts() == null) {
-      s.text(
+      Chart.message(
+          s,
           "This model has no router (family "
               + familyOf()
               + "): every token uses the same feed-forward. Pick switch-top1 or top2 to see"
-              + " experts; the Controller tab shows sparse FF choices.",
-          10,
-          20,
-          13,
-          Palette.muted());
+              + " experts; the Controller tab shows sparse FF choices.");
       return true;
     }
     return false;
@@ -170,12 +167,7 @@ public final class RoutingView extends BorderPane {
     mapX = s.width() - cols * cellW;
     double h = s.height() - labels;
     s.cells(cells, cols, rows, mapX, 0, cols * cellW, h);
-    double rowH = h / rows;
-    for (int y = 0; y < rows; y++) {
-      if (rowH >= 10 || y % Math.max(1, (int) Math.ceil(10 / rowH)) == 0) {
-        s.text("e" + y, 4, y * rowH + rowH / 2 + 4, Math.min(11, Math.max(8, rowH)), Palette.ink());
-      }
-    }
+    Chart.rowLabels(s, "e", rows, 4, h);
     if (cellW >= 7) {
       for (int x = 0; x < cols; x++) {
         s.text(visible(w.get(x).label()), mapX + x * cellW + 1, s.height() - 3, 10, Palette.ink());
@@ -234,12 +226,7 @@ public final class RoutingView extends BorderPane {
       s.text("L" + l, 4, l * rowH + rowH / 2 + 4, 11, Palette.ink());
     }
     s.outline(left, l0(rowH), s.width() - left, rowH, Palette.ink(), 1.5);
-    double colW = (s.width() - left) / e;
-    for (int x = 0; x < e; x++) {
-      if (colW >= 14 || x % Math.max(1, (int) Math.ceil(14 / colW)) == 0) {
-        s.text("e" + x, left + x * colW + 2, s.height() - 3, 10, Palette.ink());
-      }
-    }
+    Chart.columnLabels(s, "e", e, left, (s.width() - left) / e, 14);
   }
 
   /** Top of the selected layer's row. */
@@ -267,10 +254,8 @@ public final class RoutingView extends BorderPane {
       double hh = (bottom - top) * r.load()[x] / max;
       int colour = r.load()[x] == 0 ? 0xffd64545 : Palette.orange(0.7);
       s.rect(4 + x * barW + 1, bottom - hh, Math.max(1, barW - 2), hh, colour);
-      if (barW >= 14 || x % Math.max(1, (int) Math.ceil(14 / barW)) == 0) {
-        s.text("e" + x, 4 + x * barW + 1, s.height() - 3, 10, Palette.ink());
-      }
     }
+    Chart.columnLabels(s, "e", e, 4, barW, 14);
     double meanY = bottom - (bottom - top) * mean / max;
     s.line(4, meanY, s.width() - 4, meanY, Palette.muted(), 1);
     s.text(
