@@ -7,9 +7,9 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
  * The streaming text, one box per token coloured by its routing in the chosen layer (the top expert
- * of a mixture of experts, the unit pattern of a sparse FF controller; prompt tokens by their
- * prefill routing). Follows the newest line; the mouse wheel scrolls back. Hovering a token puts
- * its full record in the view model's details.
+ * of a mixture of experts, the unit of a sparse FF controller's first block; prompt tokens by their
+ * prefill routing, underlined). Follows the newest line; the mouse wheel scrolls back. Hovering a
+ * token puts its full record in the view model's details.
  */
 final class TokenStreamView extends Chart {
   private static final double SIZE = 15;
@@ -32,7 +32,17 @@ final class TokenStreamView extends Chart {
   TokenStreamView(MainViewModel vm) {
     super("token-stream", null);
     this.vm = vm;
-    vm.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> request());
+    vm.tokens()
+        .addListener(
+            (ListChangeListener<TokenSnapshot>)
+                c -> {
+                  while (c.next()) {
+                    if (c.wasRemoved()) {
+                      drawn = 0; // a new decode: nothing on the canvas can be kept
+                    }
+                  }
+                  request();
+                });
     vm.colourLayerProperty().subscribe(l -> request());
     vm.promptRoutedProperty().subscribe(p -> request());
     vm.inspectedProperty().subscribe(t -> request());
