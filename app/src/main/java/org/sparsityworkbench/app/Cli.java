@@ -35,7 +35,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "Sparsity Workbench 0.1.0",
     description = "See sparse transformers think. With no arguments, opens the GUI.",
-    subcommands = {Cli.Info.class, Cli.Decode.class, Cli.InitModel.class, Train.class, Bench.class})
+    subcommands = {
+      Cli.Info.class,
+      Cli.Decode.class,
+      Cli.InitModel.class,
+      Cli.CutContext.class,
+      Train.class,
+      Bench.class
+    })
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -286,6 +293,49 @@ public final class Cli implements Runnable {
           .printf(
               "wrote %s (%s, %s parameters)%n",
               out, s.architecture(), ModelSummary.human(s.totalParams()));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "cut-context",
+      mixinStandardHelpOptions = true,
+      description =
+          "Keep only the first N learned positions of a model (for one trained on sequences"
+              + " shorter than its context: the later positions never received a gradient)."
+              + " Rewrites config.json and model.safetensors in place, in the same number type.")
+  static final class CutContext implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory.")
+    Path model;
+
+    @Option(names = "--context", required = true, description = "New context_length.")
+    int context;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      org.sparsityworkbench.engine.io.SafeTensors.Contents before =
+          org.sparsityworkbench.engine.io.SafeTensors.read(
+              model.resolve(TransformerModel.WEIGHTS_FILE));
+      org.sparsityworkbench.engine.io.SafeTensors.DType dtype =
+          before.tensors().values().iterator().next().dtype();
+      try (NDManager m = rootManager();
+          TransformerModel old = TransformerModel.load(model, m)) {
+        TransformerModel cut;
+        try {
+          cut = old.withContextLength(context, m);
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--context: " + e.getMessage());
+        }
+        try (cut) {
+          cut.save(model, before.metadata(), dtype);
+        }
+        spec.commandLine()
+            .getOut()
+            .printf("%s: context_length %d -> %d%n", model, old.config().contextLength(), context);
+      }
       return 0;
     }
   }

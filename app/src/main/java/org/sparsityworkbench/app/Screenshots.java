@@ -41,7 +41,7 @@ final class Screenshots {
                     poll.stop();
                     close.run();
                   } else if (!started[0] && vm.canGenerateBinding().get()) {
-                    vm.maxTokensProperty().set(240);
+                    vm.maxTokensProperty().set(120);
                     vm.generate();
                     started[0] = true;
                   } else if (started[0] && !vm.runningProperty().get() && !compared[0]) {

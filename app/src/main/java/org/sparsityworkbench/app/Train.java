@@ -97,6 +97,22 @@ final class Train implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+    if (seqLen < c.contextLength()) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "warning: --seq-len %d is shorter than --context %d: positions %d..%d will never be"
+                  + " trained, and text past %d bytes falls apart. Train with --seq-len %d, or"
+                  + " afterwards: ./workbench cut-context --model %s --context %d%n",
+              seqLen,
+              c.contextLength(),
+              seqLen,
+              c.contextLength() - 1,
+              seqLen,
+              c.contextLength(),
+              out,
+              seqLen);
+    }
     Corpus data = Corpus.read(corpus, seqLen);
     PrintWriter err = spec.commandLine().getErr();
     long t0 = System.nanoTime();

@@ -64,6 +64,30 @@ class CliTest {
     return out;
   }
 
+  @Test
+  void cutContextKeepsTheFirstPositionsAndTheirText() {
+    Path model = init("sparse-ffqkv");
+    String[] greedy = {
+      "decode",
+      "--model",
+      model.toString(),
+      "--prompt",
+      "Hi",
+      "--max-tokens",
+      "20",
+      "--temperature",
+      "0"
+    };
+    String before = run(greedy).out();
+    Result bad = run("cut-context", "--model", model.toString(), "--context", "65");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("must be in 1..64, got 65"), bad.err());
+    Result cut = run("cut-context", "--model", model.toString(), "--context", "32");
+    assertEquals(0, cut.code(), cut.err());
+    assertTrue(run("info", "--model", model.toString()).out().contains("context 32"));
+    assertEquals(before, run(greedy).out(), "decodes within the kept positions are unchanged");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"dense", "switch", "topk", "sparse-ff", "sparse-qkv", "sparse-ffqkv"})
   void decodeJsonlCarriesTheTelemetryContract(String family) {

@@ -48,7 +48,7 @@ public final class MainViewModel {
   private final ObservableList<Path> models = FXCollections.observableArrayList();
   private final ObjectProperty<Path> selectedModel = new SimpleObjectProperty<>();
   private final StringProperty prompt = new SimpleStringProperty("The ");
-  private final IntegerProperty maxTokens = new SimpleIntegerProperty(200);
+  private final IntegerProperty maxTokens = new SimpleIntegerProperty(120);
   private final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
   private final IntegerProperty seed = new SimpleIntegerProperty(0);
 

@@ -138,11 +138,21 @@ public final class AttentionView extends BorderPane {
         cells[h * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
       }
     }
-    s.cells(cells, cols, rows.length, left, 0, s.width() - left, s.height());
-    double rowH = s.height() / rows.length;
-    for (int h = 0; h < rows.length; h++) {
-      if (rowH >= 9) {
-        s.text("h" + h, 2, h * rowH + rowH / 2 + 4, Math.min(10, rowH), Palette.ink());
+    // Zoomed in far enough for one position per 8 pixels: the tokens themselves label the axis.
+    double colW = (s.width() - left) / span[1];
+    boolean labels = colW >= 8;
+    double height = labels ? s.height() - 13 : s.height();
+    s.cells(cells, cols, rows.length, left, 0, s.width() - left, height);
+    Chart.rowLabels(s, "h", rows.length, 2, height);
+    if (labels) {
+      for (int p = from; p < positions; p++) {
+        s.text(
+            RoutingView.visible(vm.labelAt(p)),
+            left + (p - from) * colW + 1,
+            s.height() - 2,
+            10,
+            Palette.ink(),
+            true);
       }
     }
   }
@@ -195,16 +205,29 @@ public final class AttentionView extends BorderPane {
   private float[] poolBuffer = new float[0];
   private int[] rowBuffer = new int[0];
 
+  /**
+   * The window's tokens that the panels show as rows: all of them, or when zoomed those at the
+   * positions shown (older ones cannot attend to those positions: their rows would be empty).
+   */
+  private List<TokenSnapshot> panelRows(List<TokenSnapshot> w, int from) {
+    int first = 0;
+    while (first < w.size() - 1 && w.get(first).position() < from) {
+      first++;
+    }
+    return w.subList(first, w.size());
+  }
+
   private void paintHeads(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
-    if (w.isEmpty() || w.getLast().attention() == null) {
+    List<TokenSnapshot> all = vm.routingHistory();
+    if (all.isEmpty() || all.getLast().attention() == null) {
       return;
     }
     int l = layer();
-    int h = w.getLast().attention()[l].length;
-    int positions = w.getLast().attention()[l][0].length;
+    int h = all.getLast().attention()[l].length;
+    int positions = all.getLast().attention()[l][0].length;
     int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
     int from = span[0];
+    List<TokenSnapshot> w = panelRows(all, from);
     gridCols =
         (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(h * s.width() / s.height() / 2))));
     int gridRows = (h + gridCols - 1) / gridCols;
@@ -223,7 +246,7 @@ public final class AttentionView extends BorderPane {
     shownTo = from + span[1];
     rowsShown = rows;
     colsShown = cols;
-    windowShown = w.size();
+    windowShown = all.size();
     tokensPerRow = k;
     firstRowBin = firstBin;
     // Pool every token once per geometry: only new tokens cost anything in the next frames.
@@ -307,10 +330,14 @@ public final class AttentionView extends BorderPane {
   }
 
   private void hoverAt(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
-    if (w.isEmpty() || w.getLast().attention() == null || panelW <= 0 || w.size() != windowShown) {
+    List<TokenSnapshot> all = vm.routingHistory();
+    if (all.isEmpty()
+        || all.getLast().attention() == null
+        || panelW <= 0
+        || all.size() != windowShown) {
       return;
     }
+    List<TokenSnapshot> w = panelRows(all, shownFrom);
     int l = layer();
     int col = (int) (x / (panelW + 8));
     int row = (int) (y / (panelH + 8));

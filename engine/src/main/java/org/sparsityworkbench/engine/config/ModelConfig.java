@@ -268,6 +268,31 @@ public record ModelConfig(
         qkv ? convKernel : 0);
   }
 
+  /** This configuration with another context length (validated like any other). */
+  public ModelConfig withContextLength(int n) {
+    return new ModelConfig(
+        family,
+        vocabSize,
+        dModel,
+        nLayers,
+        nHeads,
+        dFf,
+        n,
+        normEps,
+        numExperts,
+        topK,
+        capacityFactor,
+        routerJitter,
+        auxLossWeight,
+        zLossWeight,
+        blockSize,
+        controllerRank,
+        gumbelTemperature,
+        quantProb,
+        qkvModules,
+        convKernel);
+  }
+
   private static void require(boolean ok, String field, Object value, String rule) {
     if (!ok) {
       throw new IllegalArgumentException("field '" + field + "' = " + value + ": " + rule);

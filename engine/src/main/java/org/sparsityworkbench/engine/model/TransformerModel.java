@@ -241,6 +241,27 @@ public final class TransformerModel implements AutoCloseable {
     return 0.02;
   }
 
+  /**
+   * A copy that keeps only the first n learned positions: for a model trained on sequences shorter
+   * than its context, whose later position embeddings never received a gradient.
+   *
+   * @throws IllegalArgumentException for n outside 1..context_length
+   */
+  public TransformerModel withContextLength(int n, NDManager parent) {
+    if (n < 1 || n > config.contextLength()) {
+      throw new IllegalArgumentException(
+          "the new context_length must be in 1.." + config.contextLength() + ", got " + n);
+    }
+    ModelConfig c = config.withContextLength(n);
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (ParameterLayout.Param p : ParameterLayout.of(c)) {
+      float[] v = params.get(p.name()).toFloatArray();
+      // Only pos_embed (context_length, d) depends on the context: its first n rows come first.
+      values.put(p.name(), v.length == p.numel() ? v : Arrays.copyOf(v, (int) p.numel()));
+    }
+    return fromValues(c, values, parent, directory);
+  }
+
   /** Writes {@code config.json} and {@code model.safetensors} (float32) into a directory. */
   public void save(Path dir, Map<String, String> metadata) throws IOException {
     save(dir, metadata, SafeTensors.DType.F32);
