@@ -88,21 +88,6 @@ final class GuiBench {
     return out;
   }
 
-  /** CPU time of the live thread with this name, 0 when there is none. */
-  private static long threadCpuNanos(String name) {
-    java.lang.management.ThreadMXBean threads =
-        java.lang.management.ManagementFactory.getThreadMXBean();
-    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-      if (info != null && info.getThreadName().equals(name)) {
-        return threads.getThreadCpuTime(info.getThreadId());
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * @param tab the tab to show while measuring (its text, case-insensitive), null for the first
-   */
   static void run(
       MainViewModel vm,
       DecodeService service,
@@ -144,7 +129,7 @@ final class GuiBench {
     int[] phase = {0};
     long[] guiStart = {0};
     long[] updates = {0};
-    long[] cpu = {0, 0};
+    long[] cpu = {0}; // process CPU at the start of the measured decodes
     int[] warmups = {0};
     long[] warmStart = {0};
     int[] measured = {0};
@@ -224,7 +209,6 @@ final class GuiBench {
                         frames[2] = 0;
                         updates[0] = vm.updateCount();
                         cpu[0] = processCpuNanos();
-                        cpu[1] = threadCpuNanos("engine");
                         perThread.clear();
                         perThread.putAll(threadCpu());
                         probe.start();
@@ -245,7 +229,12 @@ final class GuiBench {
                         probe.stop();
                         poll.stop();
                         double seconds = (System.nanoTime() - guiStart[0]) / 1e9;
-                        double engineCores = (threadCpuNanos("engine") - cpu[1]) / 1e9 / seconds;
+                        java.util.Map<String, Long> after = threadCpu();
+                        double engineCores =
+                            (after.getOrDefault("engine", 0L)
+                                    - perThread.getOrDefault("engine", 0L))
+                                / 1e9
+                                / seconds;
                         double otherCores =
                             (processCpuNanos() - cpu[0]) / 1e9 / seconds - engineCores;
                         double guiTps = measuredTokens[0] / measuredSeconds[0];
@@ -283,7 +272,6 @@ final class GuiBench {
                             (vm.updateCount() - updates[0]) / seconds,
                             engineCores,
                             otherCores);
-                        java.util.Map<String, Long> after = threadCpu();
                         after.entrySet().stream()
                             .map(
                                 en ->

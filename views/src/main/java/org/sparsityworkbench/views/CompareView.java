@@ -14,7 +14,6 @@ import javafx.scene.control.TextArea;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.CompareViewModel;
 import org.sparsityworkbench.viewmodels.MainViewModel;
@@ -61,7 +60,7 @@ public final class CompareView extends BorderPane {
     textA.textProperty().bind(vm.textAProperty());
     TextArea textB = text("compare-b");
     textB.textProperty().bind(vm.textBProperty());
-    GridPane grid = new GridPane(8, 4);
+    GridPane grid = Widgets.grid(2, 0, 55, 0, 35);
     grid.add(label("A: its own continuation", COLOUR_A, main.selectedModelProperty()), 0, 0);
     grid.add(label("B: its own continuation", COLOUR_B, vm.modelBProperty()), 1, 0);
     grid.add(textA, 0, 1);
@@ -70,19 +69,6 @@ public final class CompareView extends BorderPane {
     grid.add(Widgets.caption("KL(p_A || p_B) per step, bits"), 1, 2);
     grid.add(latency, 0, 3);
     grid.add(kl, 1, 3);
-    for (int c = 0; c < 2; c++) {
-      javafx.scene.layout.ColumnConstraints cc = new javafx.scene.layout.ColumnConstraints();
-      cc.setPercentWidth(50);
-      grid.getColumnConstraints().add(cc);
-    }
-    javafx.scene.layout.RowConstraints fixed = new javafx.scene.layout.RowConstraints();
-    javafx.scene.layout.RowConstraints texts = new javafx.scene.layout.RowConstraints();
-    texts.setVgrow(Priority.ALWAYS);
-    texts.setPercentHeight(55);
-    javafx.scene.layout.RowConstraints charts = new javafx.scene.layout.RowConstraints();
-    charts.setVgrow(Priority.ALWAYS);
-    charts.setPercentHeight(35);
-    grid.getRowConstraints().addAll(fixed, texts, fixed, charts);
     setCenter(grid);
     setBottom(
         Widgets.explanation(

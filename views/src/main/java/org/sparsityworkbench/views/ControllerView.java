@@ -7,11 +7,8 @@ import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
-import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Priority;
-import javafx.scene.layout.RowConstraints;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 import org.sparsityworkbench.viewmodels.WindowStats;
@@ -39,7 +36,7 @@ public final class ControllerView extends BorderPane {
     top.setAlignment(Pos.CENTER_LEFT);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
-    GridPane grid = new GridPane(10, 4);
+    GridPane grid = Widgets.grid(2, 0, 45, 0, 45);
     grid.add(Widgets.caption("Newest token: units (rows) x blocks, chosen unit marked"), 0, 0);
     grid.add(Widgets.caption("Tokens x blocks, colour = chosen unit, newest on the right"), 1, 0);
     grid.add(mask, 0, 1);
@@ -48,17 +45,6 @@ public final class ControllerView extends BorderPane {
     grid.add(Widgets.caption("Sparse QKV: module activity (RMS), modules x tokens"), 1, 2);
     grid.add(usage, 0, 3);
     grid.add(modules, 1, 3);
-    for (int c = 0; c < 2; c++) {
-      ColumnConstraints cc = new ColumnConstraints();
-      cc.setPercentWidth(50);
-      cc.setHgrow(Priority.ALWAYS);
-      grid.getColumnConstraints().add(cc);
-    }
-    RowConstraints label = new RowConstraints();
-    RowConstraints chart = new RowConstraints();
-    chart.setVgrow(Priority.ALWAYS);
-    chart.setPercentHeight(45);
-    grid.getRowConstraints().addAll(label, chart, label, chart);
     setCenter(grid);
     setBottom(
         Widgets.explanation(

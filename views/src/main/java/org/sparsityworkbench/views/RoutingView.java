@@ -6,11 +6,8 @@ import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
-import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Priority;
-import javafx.scene.layout.RowConstraints;
 import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
@@ -48,7 +45,7 @@ public final class RoutingView extends BorderPane {
     setTop(new VBox(4, top, prefill));
     BorderPane.setMargin(getTop(), new Insets(0, 0, 6, 0));
 
-    GridPane grid = new GridPane(10, 4);
+    GridPane grid = Widgets.grid(3, 0, 55, 0, 0, 30);
     grid.add(Widgets.caption("Tokens x experts, newest on the right (hover a column)"), 0, 0, 3, 1);
     grid.add(map, 0, 1, 3, 1);
     grid.add(hover, 0, 2, 3, 1);
@@ -58,20 +55,6 @@ public final class RoutingView extends BorderPane {
     grid.add(current, 0, 4);
     grid.add(load, 1, 4);
     grid.add(entropy, 2, 4);
-    for (int c = 0; c < 3; c++) {
-      ColumnConstraints cc = new ColumnConstraints();
-      cc.setPercentWidth(100 / 3.0);
-      cc.setHgrow(Priority.ALWAYS);
-      grid.getColumnConstraints().add(cc);
-    }
-    RowConstraints grow = new RowConstraints();
-    grow.setVgrow(Priority.ALWAYS);
-    grow.setPercentHeight(55);
-    RowConstraints fixed = new RowConstraints();
-    RowConstraints bottom = new RowConstraints();
-    bottom.setVgrow(Priority.ALWAYS);
-    bottom.setPercentHeight(30);
-    grid.getRowConstraints().addAll(fixed, grow, fixed, fixed, bottom);
     setCenter(grid);
     setBottom(
         Widgets.explanation(

@@ -45,6 +45,29 @@ final class Widgets {
     return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
   }
 
+  /**
+   * A grid of equal-width columns whose rows take the given percent of the height, 0 for a row
+   * sized by its content (a caption).
+   */
+  static javafx.scene.layout.GridPane grid(int columns, double... rowPercents) {
+    javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane(10, 4);
+    for (int c = 0; c < columns; c++) {
+      javafx.scene.layout.ColumnConstraints cc = new javafx.scene.layout.ColumnConstraints();
+      cc.setPercentWidth(100.0 / columns);
+      cc.setHgrow(javafx.scene.layout.Priority.ALWAYS);
+      grid.getColumnConstraints().add(cc);
+    }
+    for (double percent : rowPercents) {
+      javafx.scene.layout.RowConstraints rc = new javafx.scene.layout.RowConstraints();
+      if (percent > 0) {
+        rc.setPercentHeight(percent);
+        rc.setVgrow(javafx.scene.layout.Priority.ALWAYS);
+      }
+      grid.getRowConstraints().add(rc);
+    }
+    return grid;
+  }
+
   /** The short teaching text under a view: the paper and the formula. */
   static Label explanation(String text) {
     Label l = new Label(text);
