@@ -1,12 +1,20 @@
 package org.sparsityworkbench.app;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import javafx.animation.AnimationTimer;
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
-import javafx.util.Duration;
+import javafx.application.Platform;
+import javafx.beans.value.ChangeListener;
+import javafx.scene.Scene;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
@@ -14,24 +22,32 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 
 /**
- * GUI overhead and frame rate, measured in one process: the same decode (model, prompt, seed,
- * length) run on the engine thread with telemetry off and nothing listening, then through the GUI
- * with full telemetry and the views updating, one tab shown. The headless runs alternate telemetry
- * off and full, twice each, and the second of each counts; the GUI decode counts after {@link
- * #GUI_WARMUPS} warm-up decodes (JIT). A frame probe counts JavaFX pulses, the view model counts
- * view updates, and the CPU time of the process and of its threads is read before and after.
+ * GUI overhead and frame rate, measured in one process with the baseline and the GUI decodes
+ * interleaved, so that drift of the machine (this 2-core virtual machine's speed wanders by 20%
+ * between minutes) falls on both alike.
+ *
+ * <p>After warm-up (headless decodes, then GUI decodes for at least {@link #WARMUP_NANOS}, so the
+ * JIT has compiled the views' code), each round runs the same decode (model, prompt, seed, length)
+ * three ways: headless with telemetry off and nothing listening, headless with full telemetry, and
+ * through the GUI with full telemetry and the views updating, one tab shown. Before each headless
+ * decode the window is left quiet until its sampler has gone to sleep, so the baseline runs with no
+ * JavaFX frames at all: "no GUI". A frame probe counts pulses during the GUI decodes only, and the
+ * CPU time of every thread of the process, and of the X server when there is one, is read around
+ * each decode.
+ *
+ * <p>A driver thread sequences the rounds; everything that touches the window runs on the JavaFX
+ * thread through {@link #onFx}, so the driver itself causes no frames.
  */
 final class GuiBench {
   private GuiBench() {}
 
-  /** GUI decodes before the measured ones, for the JIT: at least this many... */
-  static final int GUI_WARMUPS = 3;
+  /** GUI decodes before the measured rounds: at least this long, and at least {@link #WARMUPS}. */
+  static final long WARMUP_NANOS = 20_000_000_000L;
 
-  /** ...and at least this long. */
-  static final long GUI_WARMUP_NANOS = 20_000_000_000L;
+  static final int WARMUPS = 3;
 
-  /** GUI decodes measured, one after the other (their tokens/s is total tokens / total time). */
-  static final int GUI_MEASURED = 3;
+  /** Quiet time before a headless decode: longer than the sampler's sleep delay. */
+  static final long QUIET_MILLIS = 1_500;
 
   private static DecodeOptions options(MainViewModel vm, int tokens, TelemetryLevel level) {
     return new DecodeOptions(
@@ -41,261 +57,352 @@ final class GuiBench {
         true);
   }
 
-  private static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean)
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-        .getProcessCpuTime();
-  }
-
-  /**
-   * CPU time of every thread of the process by name (threads of one name summed, numbered names
-   * like "GC Thread#1" folded into "GC Thread"). On Linux from /proc, which also lists the JVM's
-   * own threads (JIT compilers, GC) and native ones (GTK, Mesa); elsewhere the Java threads only.
-   */
-  private static java.util.Map<String, Long> threadCpu() {
-    java.util.Map<String, Long> out = new java.util.HashMap<>();
-    java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
-    if (java.nio.file.Files.isDirectory(tasks)) {
-      try (var list = java.nio.file.Files.list(tasks)) {
-        long tick = 10_000_000L; // USER_HZ 100: clock ticks of 10 ms
-        for (java.nio.file.Path task : list.toList()) {
-          try {
-            String stat = java.nio.file.Files.readString(task.resolve("stat"));
-            int close = stat.lastIndexOf(')');
-            String name = stat.substring(stat.indexOf('(') + 1, close).replaceAll("[#-]?\\d+$", "");
-            String[] f = stat.substring(close + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
-            out.merge(name, ticks * tick, Long::sum);
-          } catch (java.io.IOException | RuntimeException gone) {
-            // the thread ended while we read
-          }
-        }
-        return out;
-      } catch (java.io.IOException e) {
-        out.clear();
-      }
+  /** CPU nanoseconds per thread name of this process (numbered names folded), from /proc. */
+  static Map<String, Long> threadCpu() {
+    Map<String, Long> out = new HashMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
     }
-    java.lang.management.ThreadMXBean threads =
-        java.lang.management.ManagementFactory.getThreadMXBean();
-    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-      if (info != null) {
-        out.merge(
-            info.getThreadName(),
-            Math.max(0, threads.getThreadCpuTime(info.getThreadId())),
-            Long::sum);
+    try (var list = Files.list(tasks)) {
+      for (Path task : list.toList()) {
+        long[] t = ticks(task.resolve("stat"));
+        if (t != null) {
+          out.merge(name(task.resolve("stat")), t[0] * TICK_NANOS, Long::sum);
+        }
       }
+    } catch (java.io.IOException e) {
+      out.clear();
     }
     return out;
   }
+
+  private static final long TICK_NANOS = 10_000_000L; // USER_HZ 100
+
+  private static String name(Path stat) {
+    try {
+      String s = Files.readString(stat);
+      return s.substring(s.indexOf('(') + 1, s.lastIndexOf(')')).replaceAll("[#-]?\\d+$", "");
+    } catch (java.io.IOException | RuntimeException gone) {
+      return "?";
+    }
+  }
+
+  /** utime + stime in clock ticks from a /proc stat file, or null when it is gone. */
+  private static long[] ticks(Path stat) {
+    try {
+      String s = Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12])};
+    } catch (java.io.IOException | RuntimeException gone) {
+      return null;
+    }
+  }
+
+  /** The X server's process (Xvfb or Xorg), whose CPU the window's frames also cost, or null. */
+  private static Path xServer() {
+    try (var list = Files.list(Path.of("/proc"))) {
+      for (Path p : list.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+        try {
+          String comm = Files.readString(p.resolve("comm")).strip();
+          if (comm.equals("Xvfb") || comm.equals("Xorg")) {
+            return p.resolve("stat");
+          }
+        } catch (java.io.IOException | RuntimeException gone) {
+          // not ours to read, or gone
+        }
+      }
+    } catch (java.io.IOException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** Runs {@code task} on the JavaFX thread and waits for its result. */
+  private static <T> T onFx(Callable<T> task) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    Platform.runLater(
+        () -> {
+          try {
+            f.complete(task.call());
+          } catch (Throwable t) {
+            f.completeExceptionally(t);
+          }
+        });
+    return f.get();
+  }
+
+  /** CPU use around one decode: cores of the engine thread, of the rest, of the X server. */
+  private record Cpu(double engine, double rest, double x, Map<String, Double> threads) {}
+
+  private static final class CpuMeter {
+    private final Path x = xServer();
+    private Map<String, Long> threads;
+    private long xTicks;
+    private long t0;
+
+    void start() {
+      threads = threadCpu();
+      xTicks = x == null ? 0 : orZero(ticks(x));
+      t0 = System.nanoTime();
+    }
+
+    Cpu stop() {
+      double s = (System.nanoTime() - t0) / 1e9;
+      Map<String, Double> cores = new HashMap<>();
+      threadCpu().forEach((k, v) -> cores.put(k, (v - threads.getOrDefault(k, 0L)) / 1e9 / s));
+      double engine = cores.getOrDefault("engine", 0.0);
+      double all = cores.values().stream().mapToDouble(Double::doubleValue).sum();
+      double xCores = x == null ? Double.NaN : (orZero(ticks(x)) - xTicks) * TICK_NANOS / 1e9 / s;
+      return new Cpu(engine, all - engine, xCores, cores);
+    }
+
+    private static long orZero(long[] t) {
+      return t == null ? 0 : t[0];
+    }
+  }
+
+  /** Frames of JavaFX, counted only while started (a running probe asks for 60 Hz pulses). */
+  private static final class FrameProbe extends AnimationTimer {
+    long frames;
+    long last;
+    long longestGap;
+
+    @Override
+    public void handle(long now) {
+      if (last != 0) {
+        longestGap = Math.max(longestGap, now - last);
+      }
+      frames++;
+      last = now;
+    }
+
+    @Override
+    public void stop() {
+      super.stop();
+      last = 0;
+    }
+  }
+
+  private record Round(
+      double base,
+      double full,
+      double gui,
+      double seconds,
+      long frames,
+      long updates,
+      Cpu cpu,
+      Cpu baseCpu,
+      double longestGapMs) {}
 
   static void run(
       MainViewModel vm,
       DecodeService service,
       int tokens,
-      javafx.scene.Scene scene,
+      int rounds,
+      Scene scene,
       String tab,
       Runnable close) {
-    if (tab != null) {
-      javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) scene.lookup("#tabs");
-      javafx.scene.control.Tab chosen =
-          tabs.getTabs().stream()
-              .filter(t -> t.getText().equalsIgnoreCase(tab))
-              .findFirst()
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          "no tab '"
-                              + tab
-                              + "'; tabs: "
-                              + tabs.getTabs().stream().map(t -> t.getText()).toList()));
-      tabs.getSelectionModel().select(chosen);
+    Thread driver =
+        new Thread(
+            () -> {
+              try {
+                drive(vm, service, tokens, rounds, scene, tab);
+              } catch (Throwable t) {
+                StringBuilder why = new StringBuilder();
+                for (Throwable c = t; c != null; c = c.getCause()) {
+                  why.append(why.isEmpty() ? "" : ": ").append(c);
+                }
+                System.err.println("error: bench-gui failed: " + why);
+              } finally {
+                Platform.runLater(close);
+              }
+            },
+            "bench-driver");
+    driver.setDaemon(true);
+    driver.start();
+  }
+
+  private static void drive(
+      MainViewModel vm, DecodeService service, int tokens, int rounds, Scene scene, String tab)
+      throws Exception {
+    String shown =
+        onFx(
+            () -> {
+              TabPane tabs = (TabPane) scene.lookup("#tabs");
+              if (tab != null) {
+                Tab chosen =
+                    tabs.getTabs().stream()
+                        .filter(t -> t.getText().equalsIgnoreCase(tab))
+                        .findFirst()
+                        .orElseThrow(
+                            () ->
+                                new IllegalArgumentException(
+                                    "no tab '"
+                                        + tab
+                                        + "'; tabs: "
+                                        + tabs.getTabs().stream().map(Tab::getText).toList()));
+                tabs.getSelectionModel().select(chosen);
+              }
+              return tabs.getSelectionModel().getSelectedItem().getText();
+            });
+    long waited = System.nanoTime();
+    while (!onFx(() -> vm.canGenerateBinding().get())) {
+      if (System.nanoTime() - waited > 120_000_000_000L) {
+        throw new IllegalStateException("no model loaded after 2 minutes");
+      }
+      Thread.sleep(100);
     }
-    // Written on the engine thread, read on the UI thread.
-    List<Double> baseline = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.concurrent.atomic.AtomicReference<Throwable> failed =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    long[] frames = new long[3]; // count, last ns, longest gap ns
-    AnimationTimer probe =
-        new AnimationTimer() {
-          @Override
-          public void handle(long now) {
-            if (frames[1] != 0) {
-              frames[2] = Math.max(frames[2], now - frames[1]);
-            }
-            frames[0]++;
-            frames[1] = now;
-          }
-        };
-    int[] phase = {0};
-    long[] guiStart = {0};
-    long[] updates = {0};
-    long[] cpu = {0}; // process CPU at the start of the measured decodes
-    int[] warmups = {0};
-    long[] warmStart = {0};
-    int[] measured = {0};
-    long[] measuredTokens = {0};
-    double[] measuredSeconds = {0};
-    java.util.Map<String, Long> perThread = new java.util.HashMap<>();
-    Timeline poll = new Timeline();
-    poll.getKeyFrames()
-        .add(
-            new KeyFrame(
-                Duration.millis(50),
-                e -> {
-                  switch (phase[0]) {
-                    case 0 -> {
-                      if (vm.canGenerateBinding().get()) {
-                        phase[0] = 1;
-                        vm.maxTokensProperty().set(tokens);
-                        // Headless, alternating: off, full, off, full; the second of each counts.
-                        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-                        for (int i = 0; i < 4; i++) {
-                          TelemetryLevel level =
-                              i % 2 == 0 ? TelemetryLevel.OFF : TelemetryLevel.FULL;
-                          boolean counts = i >= 2;
-                          chain =
-                              chain
-                                  .thenCompose(
-                                      x ->
-                                          service
-                                              .decode(
-                                                  vm.modelProperty().get(),
-                                                  vm.promptProperty().get(),
-                                                  options(vm, tokens, level),
-                                                  r -> {})
-                                              .done())
-                                  .thenAccept(
-                                      end -> {
-                                        if (counts) {
-                                          baseline.add(end.tokensPerS());
-                                        }
-                                      });
-                        }
-                        chain.exceptionally(
-                            ex -> {
-                              failed.set(ex);
-                              return null;
-                            });
-                      }
-                    }
-                    case 1 -> {
-                      if (failed.get() != null) {
-                        System.err.println(
-                            "error: the headless decode failed: " + failed.get().getMessage());
-                        poll.stop();
-                        close.run();
-                      } else if (baseline.size() == 2) {
-                        phase[0] = 2;
-                        vm.generate(); // warm-up through the GUI
-                      }
-                    }
-                    case 2 -> {
-                      if (warmStart[0] == 0) {
-                        warmStart[0] = System.nanoTime();
-                      }
-                      if (vm.runningProperty().get()) {
-                        return;
-                      }
-                      warmups[0]++; // a warm-up decode ended
-                      if (warmups[0] < GUI_WARMUPS
-                          || System.nanoTime() - warmStart[0] < GUI_WARMUP_NANOS) {
-                        // More warm-up: UI code runs ~33 times a second, so the JIT needs many
-                        // seconds to compile it (it did ~300 compilations per second after 6 s).
-                        vm.generate();
-                      } else {
-                        phase[0] = 3;
-                        frames[0] = 0;
-                        frames[1] = 0;
-                        frames[2] = 0;
-                        updates[0] = vm.updateCount();
-                        cpu[0] = processCpuNanos();
-                        perThread.clear();
-                        perThread.putAll(threadCpu());
-                        probe.start();
-                        guiStart[0] = System.nanoTime();
-                        vm.generate();
-                      }
-                    }
-                    case 3 -> {
-                      if (!vm.runningProperty().get() && vm.tokensPerSecondProperty().get() > 0) {
-                        measured[0]++;
-                        measuredTokens[0] += vm.tokenCountProperty().get();
-                        measuredSeconds[0] +=
-                            vm.tokenCountProperty().get() / vm.tokensPerSecondProperty().get();
-                      }
-                      if (!vm.runningProperty().get() && measured[0] < GUI_MEASURED) {
-                        vm.generate();
-                      } else if (!vm.runningProperty().get()) {
-                        probe.stop();
-                        poll.stop();
-                        double seconds = (System.nanoTime() - guiStart[0]) / 1e9;
-                        java.util.Map<String, Long> after = threadCpu();
-                        double engineCores =
-                            (after.getOrDefault("engine", 0L)
-                                    - perThread.getOrDefault("engine", 0L))
-                                / 1e9
-                                / seconds;
-                        double otherCores =
-                            (processCpuNanos() - cpu[0]) / 1e9 / seconds - engineCores;
-                        double guiTps = measuredTokens[0] / measuredSeconds[0];
-                        double base = baseline.getFirst();
-                        double full = baseline.get(1);
-                        System.out.printf(
-                            Locale.ROOT,
-                            "tokens %d (GUI: %d decodes after %d warm-up), tab shown: %s%n"
-                                + "headless (telemetry off) tokens/s %.1f%n"
-                                + "headless (full telemetry, nothing listening) tokens/s %.1f%n"
-                                + "GUI (full telemetry, views updating) tokens/s %.1f%n"
-                                + "overhead %.1f%% (telemetry alone %.1f%%)%n"
-                                + "frames %d in %.2f s = %.1f fps, longest"
-                                + " frame gap %.1f ms%n"
-                                + "view updates (repaints with new tokens) %d = %.1f per s%n"
-                                + "CPU during the GUI decode: engine thread %.2f cores, the rest"
-                                + " of the process (UI, renderer, JIT, GC) %.2f cores%n",
-                            tokens,
-                            GUI_MEASURED,
-                            warmups[0],
-                            ((javafx.scene.control.TabPane) scene.lookup("#tabs"))
-                                .getSelectionModel()
-                                .getSelectedItem()
-                                .getText(),
-                            base,
-                            full,
-                            guiTps,
-                            100 * (base - guiTps) / base,
-                            100 * (base - full) / base,
-                            frames[0],
-                            seconds,
-                            frames[0] / seconds,
-                            frames[2] / 1e6,
-                            vm.updateCount() - updates[0],
-                            (vm.updateCount() - updates[0]) / seconds,
-                            engineCores,
-                            otherCores);
-                        after.entrySet().stream()
-                            .map(
-                                en ->
-                                    java.util.Map.entry(
-                                        en.getKey(),
-                                        en.getValue() - perThread.getOrDefault(en.getKey(), 0L)))
-                            .sorted(
-                                java.util.Map.Entry.comparingByValue(
-                                    java.util.Comparator.reverseOrder()))
-                            .limit(8)
-                            .forEach(
-                                en ->
-                                    System.out.printf(
-                                        Locale.ROOT,
-                                        "  thread %-30s %.2f cores%n",
-                                        en.getKey(),
-                                        en.getValue() / 1e9 / seconds));
-                        close.run();
-                      }
-                    }
-                    default -> {}
+    onFx(
+        () -> {
+          vm.maxTokensProperty().set(tokens);
+          return null;
+        });
+    headless(vm, service, tokens, TelemetryLevel.OFF);
+    headless(vm, service, tokens, TelemetryLevel.FULL);
+    long warm = System.nanoTime();
+    int warmups = 0;
+    while (warmups < WARMUPS || System.nanoTime() - warm < WARMUP_NANOS) {
+      gui(vm); // the views' code runs ~33 times a second: the JIT needs many seconds for it
+      warmups++;
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "tokens %d, tab shown: %s, %d GUI warm-up decodes in %.1f s, then %d rounds%n"
+            + "round  headless-off  headless-full  GUI    overhead  telemetry  fps   updates/s"
+            + "  cores: engine  rest  X server | rest during headless%n",
+        tokens,
+        shown,
+        warmups,
+        (System.nanoTime() - warm) / 1e9,
+        rounds);
+    FrameProbe probe = new FrameProbe();
+    CpuMeter meter = new CpuMeter();
+    List<Round> done = new ArrayList<>();
+    for (int r = 0; r < rounds; r++) {
+      Thread.sleep(QUIET_MILLIS); // the sampler goes to sleep: no frames during the baseline
+      meter.start();
+      double base = headless(vm, service, tokens, TelemetryLevel.OFF);
+      Cpu baseCpu = meter.stop();
+      double full = headless(vm, service, tokens, TelemetryLevel.FULL);
+      long updates0 = onFx(vm::updateCount);
+      onFx(
+          () -> {
+            probe.frames = 0;
+            probe.longestGap = 0;
+            probe.start();
+            return null;
+          });
+      meter.start();
+      long t0 = System.nanoTime();
+      double gui = gui(vm);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Cpu cpu = meter.stop();
+      onFx(
+          () -> {
+            probe.stop();
+            return null;
+          });
+      long updates = onFx(vm::updateCount) - updates0;
+      Round round =
+          new Round(
+              base,
+              full,
+              gui,
+              seconds,
+              probe.frames,
+              updates,
+              cpu,
+              baseCpu,
+              probe.longestGap / 1e6);
+      done.add(round);
+      System.out.printf(
+          Locale.ROOT,
+          "%5d  %12.1f  %13.1f  %5.1f  %7.1f%%  %8.1f%%  %4.1f  %9.1f  %13.2f  %4.2f  %8.2f | %.2f%n",
+          r + 1,
+          base,
+          full,
+          gui,
+          100 * (1 - gui / base),
+          100 * (1 - full / base),
+          round.frames / seconds,
+          updates / seconds,
+          cpu.engine(),
+          cpu.rest(),
+          cpu.x(),
+          baseCpu.rest());
+    }
+    double[] overheads = done.stream().mapToDouble(d -> 1 - d.gui() / d.base()).sorted().toArray();
+    double[] telemetry = done.stream().mapToDouble(d -> 1 - d.full() / d.base()).sorted().toArray();
+    double baseMean = done.stream().mapToDouble(Round::base).average().orElse(0);
+    double guiMean = done.stream().mapToDouble(Round::gui).average().orElse(0);
+    System.out.printf(
+        Locale.ROOT,
+        "overhead: median %.1f%% (min %.1f%%, max %.1f%%); of the means %.1f%% (%.1f vs %.1f"
+            + " tokens/s); telemetry alone: median %.1f%%%n"
+            + "frames: min %.1f fps, longest gap %.1f ms; view updates: min %.1f per s%n",
+        100 * median(overheads),
+        100 * overheads[0],
+        100 * overheads[overheads.length - 1],
+        100 * (1 - guiMean / baseMean),
+        guiMean,
+        baseMean,
+        100 * median(telemetry),
+        done.stream().mapToDouble(d -> d.frames() / d.seconds()).min().orElse(0),
+        done.stream().mapToDouble(Round::longestGapMs).max().orElse(0),
+        done.stream().mapToDouble(d -> d.updates() / d.seconds()).min().orElse(0));
+    Map<String, Double> threads = new HashMap<>();
+    for (Round d : done) {
+      d.cpu().threads().forEach((k, v) -> threads.merge(k, v / done.size(), Double::sum));
+    }
+    System.out.println("CPU per thread during the GUI decodes (mean of the rounds, in cores):");
+    threads.entrySet().stream()
+        .sorted(Map.Entry.comparingByValue(java.util.Comparator.reverseOrder()))
+        .limit(8)
+        .forEach(e -> System.out.printf(Locale.ROOT, "  %-28s %.2f%n", e.getKey(), e.getValue()));
+  }
+
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  /** One decode on the engine thread, nothing listening; its tokens per second of wall time. */
+  private static double headless(
+      MainViewModel vm, DecodeService service, int tokens, TelemetryLevel level) throws Exception {
+    var model = onFx(() -> vm.modelProperty().get());
+    String prompt = onFx(() -> vm.promptProperty().get());
+    DecodeOptions options = onFx(() -> options(vm, tokens, level));
+    return service.decode(model, prompt, options, r -> {}).done().get().wallTokensPerS();
+  }
+
+  /** One decode through the GUI (Generate); its tokens per second of wall time. */
+  private static double gui(MainViewModel vm) throws Exception {
+    CompletableFuture<Double> ended = new CompletableFuture<>();
+    onFx(
+        () -> {
+          ChangeListener<Boolean> l =
+              new ChangeListener<>() {
+                @Override
+                public void changed(
+                    javafx.beans.value.ObservableValue<? extends Boolean> o,
+                    Boolean was,
+                    Boolean running) {
+                  if (!running) {
+                    o.removeListener(this);
+                    ended.complete(vm.lastWallTokensPerSecond());
                   }
-                }));
-    poll.setCycleCount(Timeline.INDEFINITE);
-    poll.play();
+                }
+              };
+          vm.runningProperty().addListener(l);
+          vm.generate();
+          if (!vm.runningProperty().get()) {
+            vm.runningProperty().removeListener(l);
+            ended.completeExceptionally(
+                new IllegalStateException("Generate did not start: " + vm.statusProperty().get()));
+          }
+          return null;
+        });
+    return ended.get();
   }
 }

@@ -15,16 +15,25 @@ public final class Main {
       return;
     }
     if (args[0].equals("bench-gui")) {
-      boolean ok = (args.length == 3 || args.length == 5) && args[1].equals("--tokens");
-      if (ok && args.length == 5) {
-        ok = args[3].equals("--tab");
-        System.setProperty(WorkbenchApp.BENCH_TAB_PROPERTY, args[4]);
+      String usage = "usage: workbench bench-gui --tokens N [--tab NAME] [--rounds R]";
+      java.util.Map<String, String> opts = new java.util.HashMap<>();
+      for (int i = 1; i + 1 < args.length; i += 2) {
+        opts.put(args[i], args[i + 1]);
       }
-      if (!ok || !args[2].matches("[1-9][0-9]{0,6}")) {
-        System.err.println("usage: workbench bench-gui --tokens N [--tab NAME]");
+      boolean ok =
+          args.length % 2 == 1
+              && opts.keySet().stream().allMatch(k -> k.matches("--(tokens|tab|rounds)"))
+              && opts.getOrDefault("--tokens", "").matches("[1-9][0-9]{0,6}")
+              && opts.getOrDefault("--rounds", "5").matches("[1-9][0-9]?");
+      if (!ok) {
+        System.err.println(usage);
         System.exit(2);
       }
-      System.setProperty(WorkbenchApp.BENCH_PROPERTY, args[2]);
+      System.setProperty(WorkbenchApp.BENCH_PROPERTY, opts.get("--tokens"));
+      System.setProperty(WorkbenchApp.BENCH_ROUNDS_PROPERTY, opts.getOrDefault("--rounds", "5"));
+      if (opts.containsKey("--tab")) {
+        System.setProperty(WorkbenchApp.BENCH_TAB_PROPERTY, opts.get("--tab"));
+      }
       WorkbenchApp.launchGui(new String[0]);
       return;
     }

@@ -28,6 +28,9 @@ public final class WorkbenchApp extends Application {
   /** System property: measure GUI overhead and frame rate over this many tokens, then exit. */
   public static final String BENCH_PROPERTY = "workbench.bench.gui";
 
+  /** System property: the rounds of GUI overhead measurement. */
+  public static final String BENCH_ROUNDS_PROPERTY = "workbench.bench.rounds";
+
   /** System property: the tab shown while measuring GUI overhead. */
   public static final String BENCH_TAB_PROPERTY = "workbench.bench.tab";
 
@@ -54,6 +57,7 @@ public final class WorkbenchApp extends Application {
           vm,
           service,
           Integer.parseInt(bench),
+          Integer.parseInt(System.getProperty(BENCH_ROUNDS_PROPERTY, "5")),
           scene,
           System.getProperty(BENCH_TAB_PROPERTY),
           stage::close);

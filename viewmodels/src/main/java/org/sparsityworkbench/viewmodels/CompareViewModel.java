@@ -33,7 +33,7 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 public final class CompareViewModel {
   private final DecodeService service;
   private final MainViewModel main;
-  private final Inbox<Object> inbox = new Inbox<>();
+  private final Inbox<Object> inbox;
   private final ObjectProperty<Path> modelB = new SimpleObjectProperty<>();
   private final ReadOnlyStringWrapper textA = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper textB = new ReadOnlyStringWrapper("");
@@ -60,6 +60,7 @@ public final class CompareViewModel {
   private record Done() {}
 
   CompareViewModel(DecodeService service, MainViewModel main, List<Path> models) {
+    this.inbox = new Inbox<>(main.doorbell);
     this.service = service;
     this.main = main;
     modelB.set(partner(models, main.selectedModelProperty().get()));
@@ -176,6 +177,10 @@ public final class CompareViewModel {
       running.set(false);
       summary.set(e.getMessage());
     }
+  }
+
+  boolean inboxEmpty() {
+    return inbox.isEmpty();
   }
 
   /** Applies what the engine reported; called by {@link MainViewModel#refresh()}. */

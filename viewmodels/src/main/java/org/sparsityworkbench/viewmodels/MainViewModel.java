@@ -43,7 +43,8 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  */
 public final class MainViewModel {
   private final DecodeService service;
-  private final Inbox<Event> inbox = new Inbox<>();
+  final Inbox.Doorbell doorbell = new Inbox.Doorbell();
+  private final Inbox<Event> inbox = new Inbox<>(doorbell);
 
   private final ObservableList<Path> models = FXCollections.observableArrayList();
   private final ObjectProperty<Path> selectedModel = new SimpleObjectProperty<>();
@@ -344,6 +345,28 @@ public final class MainViewModel {
    * Applies everything the engine reported since the last call. Call on the UI thread at display
    * rate (the view's frame timer); cheap when nothing happened.
    */
+  /**
+   * What wakes the UI's sampler after {@link #sleep()}: run on the thread that has news (the
+   * engine's), so it should hand over to the UI thread. Runs at most once per sleep.
+   */
+  public void setWakeUp(Runnable wake) {
+    doorbell.setWake(wake);
+  }
+
+  /**
+   * The UI thread, when it has had no news for a while and wants to stop sampling (an idle window
+   * then costs no frames at all): true if it may stop until the wake-up runs, false if news is
+   * waiting and it should {@link #refresh()} on.
+   */
+  public boolean sleep() {
+    return doorbell.sleep(() -> inbox.isEmpty() && compare.inboxEmpty());
+  }
+
+  /** True if the engine has news that {@link #refresh()} would apply (any thread). */
+  public boolean hasNews() {
+    return !inbox.isEmpty() || !compare.inboxEmpty();
+  }
+
   public void refresh() {
     compare.refresh();
     List<Event> events = inbox.drain();
@@ -442,6 +465,7 @@ public final class MainViewModel {
               fresh.add(snapshot);
             }
             case Records.End end -> {
+              lastWallTokensPerSecond = end.wallTokensPerS();
               finished = true; // "running" drops after the views' data is in place, below
               status.set(
                   String.format(
@@ -677,6 +701,16 @@ public final class MainViewModel {
   }
 
   /** How many refreshes so far brought new tokens to the views (each one repaints them). */
+  /**
+   * The last finished decode's tokens per second of wall time (the engine's end record: telemetry
+   * and hand-over included, unlike {@link #tokensPerSecondProperty()}, which counts step time).
+   */
+  public double lastWallTokensPerSecond() {
+    return lastWallTokensPerSecond;
+  }
+
+  private double lastWallTokensPerSecond;
+
   public long updateCount() {
     return updates;
   }

@@ -75,6 +75,13 @@ class MainViewModelTest {
         vm.routingProperty().get().matches("L0 → e\\d \\(\\d\\.\\d\\d\\).*L1 → e\\d.*"),
         vm.routingProperty().get());
     assertTrue(vm.tokensPerSecondProperty().get() > 0);
+    assertTrue(
+        vm.lastWallTokensPerSecond() > 0
+            && vm.lastWallTokensPerSecond() <= vm.tokensPerSecondProperty().get() * 1.0001,
+        "wall time includes the step time: "
+            + vm.lastWallTokensPerSecond()
+            + " vs "
+            + vm.tokensPerSecondProperty().get());
     assertEquals(12, vm.routingHistory().size());
     assertTrue(
         vm.prefillRoutingProperty().get().startsWith("Prompt: capacity 2 per expert"),
@@ -267,5 +274,32 @@ class MainViewModelTest {
     assertFalse(vm.pausedProperty().get());
     await(vm, () -> !vm.runningProperty().get());
     assertEquals(30, vm.tokenCountProperty().get());
+  }
+
+  @Test
+  void aSleepingSamplerIsWokenOnceByTheNextNewsAndNotWhileNewsWaits() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(32, 2, 4, 64, 128));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    java.util.concurrent.atomic.AtomicInteger wakes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    vm.setWakeUp(wakes::incrementAndGet);
+    await(vm, () -> vm.modelProperty().get() != null);
+    assertFalse(vm.hasNews());
+    assertTrue(vm.sleep(), "nothing pending: may sleep");
+
+    vm.maxTokensProperty().set(20);
+    vm.generate();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (vm.runningProperty().get() && !vm.hasNews()) {
+      assertTrue(System.nanoTime() < deadline, "no news from the decode");
+      Thread.sleep(1);
+    }
+    Thread.sleep(1000); // the 20 tokens arrive (milliseconds on this model): still one wake-up
+    assertEquals(1, wakes.get(), "the first event rings, the others do not");
+    assertTrue(vm.hasNews());
+    assertFalse(vm.sleep(), "news waiting: stay awake");
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals(1, wakes.get(), "awake: no more rings");
+    assertEquals(20, vm.tokenCountProperty().get());
   }
 }

@@ -175,7 +175,7 @@ public final class AttentionView extends BorderPane {
   /**
    * The span of positions the head panels cover: all of them rounded up to a multiple of 256, or
    * the last N plus a step of N/8. Rounding keeps the bins of a position fixed while tokens arrive,
-   * so each token's pooled rows are computed once and cached ({@link #pooled}).
+   * so each token's pooled rows are computed once and cached ({@link #pooledShades}).
    *
    * @return {from, span}
    */
@@ -192,7 +192,12 @@ public final class AttentionView extends BorderPane {
    * Each window token's pooled attention rows per head as shades (see {@link
    * Palette#attentionShade}), for the current panel geometry.
    */
-  private java.util.Map<TokenSnapshot, byte[][]> pooled = new java.util.IdentityHashMap<>();
+  private final List<byte[][]> pooledShades = new java.util.ArrayList<>();
+
+  /** The window tokens whose shades {@link #pooledShades} holds, in the same order. */
+  private final List<TokenSnapshot> pooledTokens = new java.util.ArrayList<>();
+
+  private int[][] cellBuffers = new int[0][];
 
   private String pooledKey = "";
 
@@ -249,31 +254,44 @@ public final class AttentionView extends BorderPane {
     windowShown = all.size();
     tokensPerRow = k;
     firstRowBin = firstBin;
-    // Pool every token once per geometry: only new tokens cost anything in the next frames.
+    // Pool every token once per geometry: only new tokens cost anything in the next frames. The
+    // pooled run follows the window: tokens that left are dropped from its front, new ones
+    // appended.
     String key = l + "/" + from + "/" + span[1] + "/" + cols;
-    java.util.Map<TokenSnapshot, byte[][]> next = new java.util.IdentityHashMap<>();
-    boolean reuse = key.equals(pooledKey);
+    if (!key.equals(pooledKey)) {
+      pooledTokens.clear();
+      pooledShades.clear();
+    }
+    int drop = 0;
+    while (drop < pooledTokens.size() && pooledTokens.get(drop) != w.getFirst()) {
+      drop++;
+    }
+    pooledTokens.subList(0, drop).clear();
+    pooledShades.subList(0, drop).clear();
+    if (pooledTokens.size() > w.size()
+        || (!pooledTokens.isEmpty() && pooledTokens.getLast() != w.get(pooledTokens.size() - 1))) {
+      pooledTokens.clear(); // another decode
+      pooledShades.clear();
+    }
     if (poolBuffer.length < cols) {
       poolBuffer = new float[cols];
       rowBuffer = new int[cols];
     }
-    for (TokenSnapshot t : w) {
-      byte[][] shades = reuse ? pooled.get(t) : null;
-      if (shades == null) {
-        shades = new byte[h][cols];
-        if (t.attention() != null) {
-          for (int head = 0; head < h; head++) {
-            java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
-            poolRow(t.attention()[l][head], from, from + span[1], poolBuffer);
-            for (int x = 0; x < cols; x++) {
-              shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
-            }
+    for (int i = pooledTokens.size(); i < w.size(); i++) {
+      TokenSnapshot t = w.get(i);
+      byte[][] shades = new byte[h][cols];
+      if (t.attention() != null) {
+        for (int head = 0; head < h; head++) {
+          java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
+          poolRow(t.attention()[l][head], from, from + span[1], poolBuffer);
+          for (int x = 0; x < cols; x++) {
+            shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
           }
         }
       }
-      next.put(t, shades);
+      pooledTokens.add(t);
+      pooledShades.add(shades);
     }
-    pooled = next;
     String rowKey = key + "/" + k + "/" + Palette.isDark();
     if (!rowKey.equals(rowPixelsKey)) {
       rowPixels.clear();
@@ -281,7 +299,10 @@ public final class AttentionView extends BorderPane {
     }
     rowPixels.keySet().removeIf(bin -> bin < firstBin);
     pooledKey = key;
-    int[][] cells = new int[h][cols * rows]; // their own: the images keep them until rendered
+    if (cellBuffers.length != h || cellBuffers[0].length < cols * rows) {
+      cellBuffers = new int[h][cols * rows];
+    }
+    int[][] cells = cellBuffers; // the sketch copies them into its images
     for (int r = 0; r < rows; r++) {
       int bin = firstBin + r;
       int[][] pixels = rowPixels.get(bin);
@@ -293,7 +314,7 @@ public final class AttentionView extends BorderPane {
         for (int head = 0; head < h; head++) {
           java.util.Arrays.fill(rowBuffer, 0, cols, 0);
           for (int t = t0; t < t1; t++) {
-            byte[] row = pooled.get(w.get(t))[head];
+            byte[] row = pooledShades.get(t)[head];
             for (int x = 0; x < cols; x++) {
               rowBuffer[x] = Math.max(rowBuffer[x], row[x] & 0xff);
             }

@@ -1,9 +1,7 @@
 package org.sparsityworkbench.views;
 
-import java.nio.IntBuffer;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
-import javafx.scene.image.PixelBuffer;
 import javafx.scene.image.PixelFormat;
 import javafx.scene.image.WritableImage;
 import javafx.scene.paint.Color;
@@ -13,10 +11,24 @@ import javafx.scene.text.Font;
 final class CanvasSketch implements Sketch {
   private final Canvas canvas;
   private final GraphicsContext g;
+  private final java.util.List<WritableImage> images;
+  private int nextImage;
 
-  CanvasSketch(Canvas canvas) {
+  /**
+   * A sketch on {@code canvas}. The n-th {@link #cells} call of a paint draws through the n-th
+   * image of {@code images}, reused from paint to paint while its size stays: a new image every
+   * frame would make the renderer allocate and upload a new texture every frame (it was the largest
+   * allocation of the attention view, over 2 GB in a 1,500-token decode).
+   */
+  CanvasSketch(Canvas canvas, java.util.List<WritableImage> images) {
     this.canvas = canvas;
     this.g = canvas.getGraphicsContext2D();
+    this.images = images;
+  }
+
+  /** A sketch whose images are not kept (for one-off drawings). */
+  CanvasSketch(Canvas canvas) {
+    this(canvas, new java.util.ArrayList<>());
   }
 
   @Override
@@ -85,11 +97,22 @@ final class CanvasSketch implements Sketch {
     if (cols <= 0 || rows <= 0) {
       return;
     }
-    // The ints become the image's pixels directly: no per-pixel Color objects.
-    PixelBuffer<IntBuffer> buffer =
-        new PixelBuffer<>(
-            cols, rows, IntBuffer.wrap(argb, 0, cols * rows), PixelFormat.getIntArgbPreInstance());
+    int slot = nextImage++;
+    WritableImage image = slot < images.size() ? images.get(slot) : null;
+    if (image == null || (int) image.getWidth() != cols || (int) image.getHeight() != rows) {
+      image = new WritableImage(cols, rows);
+      if (slot < images.size()) {
+        images.set(slot, image);
+      } else {
+        images.add(image);
+      }
+    }
+    // One bulk copy of the ints into the image: no per-pixel Color objects, and the caller may
+    // reuse its array for the next frame.
+    image
+        .getPixelWriter()
+        .setPixels(0, 0, cols, rows, PixelFormat.getIntArgbPreInstance(), argb, 0, cols);
     g.setImageSmoothing(false);
-    g.drawImage(new WritableImage(buffer), x, y, w, h);
+    g.drawImage(image, x, y, w, h);
   }
 }

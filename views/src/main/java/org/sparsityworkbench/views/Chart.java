@@ -19,6 +19,11 @@ import javafx.stage.FileChooser;
  */
 class Chart extends Region {
   private final Canvas canvas = new Canvas();
+
+  /** The images that {@link CanvasSketch#cells} reuses from paint to paint. */
+  private final java.util.List<javafx.scene.image.WritableImage> images =
+      new java.util.ArrayList<>();
+
   private final Shown shown;
   private final Consumer<Sketch> painter;
   private final String name;
@@ -108,7 +113,7 @@ class Chart extends Region {
     if (canvas.getWidth() < 2 || canvas.getHeight() < 2) {
       return;
     }
-    CanvasSketch s = new CanvasSketch(canvas);
+    CanvasSketch s = new CanvasSketch(canvas, images);
     if (!paintIncrement(s)) {
       s.rect(0, 0, s.width(), s.height(), Palette.paper());
       paint(s);

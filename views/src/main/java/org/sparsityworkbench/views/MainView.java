@@ -49,12 +49,47 @@ public final class MainView extends BorderPane {
    */
   static final long REFRESH_PERIOD_NANOS = 30_000_000L;
 
+  /**
+   * After this long without news from the engine the sampler stops, so an idle window asks JavaFX
+   * for no frames at all (a running AnimationTimer keeps the 60 Hz pulse going); the next event
+   * starts it again.
+   */
+  static final long SLEEP_AFTER_NANOS = 1_000_000_000L;
+
+  private boolean windowShowing;
+  private boolean sampling;
+
+  /** Whether the view is sampling the engine's news now (false once idle: for tests). */
+  boolean isSampling() {
+    return sampling;
+  }
+
   private final AnimationTimer sampler =
       new AnimationTimer() {
         private long next;
+        private long lastNews;
+
+        @Override
+        public void start() {
+          lastNews = 0;
+          sampling = true;
+          super.start();
+        }
+
+        @Override
+        public void stop() {
+          sampling = false;
+          super.stop();
+        }
 
         @Override
         public void handle(long now) {
+          if (lastNews == 0 || vm.hasNews()) {
+            lastNews = now;
+          } else if (now - lastNews > SLEEP_AFTER_NANOS && vm.sleep()) {
+            stop();
+            return;
+          }
           if (now >= next) {
             // Credit carries over (average rate 1/period) but never more than one period.
             next = Math.max(next + REFRESH_PERIOD_NANOS, now - REFRESH_PERIOD_NANOS);
@@ -79,12 +114,21 @@ public final class MainView extends BorderPane {
         .orElse(false)
         .subscribe(
             showing -> {
+              windowShowing = showing;
               if (showing) {
                 sampler.start();
               } else {
                 sampler.stop();
               }
             });
+    vm.setWakeUp(
+        () ->
+            javafx.application.Platform.runLater(
+                () -> {
+                  if (windowShowing) {
+                    sampler.start();
+                  }
+                }));
     vm.errorProperty().subscribe(this::showError);
     sceneProperty()
         .subscribe(

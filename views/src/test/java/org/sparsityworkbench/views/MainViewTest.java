@@ -86,6 +86,9 @@ class MainViewTest {
     Label engine = robot.lookup("#engine-info").queryAs(Label.class);
     assertTrue(engine.getText().contains("PyTorch"), engine.getText());
 
+    // Idle, the window stops sampling (no frames); Generate must still bring everything in.
+    Thread.sleep(MainView.SLEEP_AFTER_NANOS / 1_000_000 + 500);
+    assertFalse(WaitForAsyncUtils.asyncFx(view::isSampling).get(), "idle: not sampling");
     robot.interact(() -> vm.maxTokensProperty().set(40));
     javafx.scene.control.TextField prompt =
         robot.lookup("#prompt").queryAs(javafx.scene.control.TextField.class);

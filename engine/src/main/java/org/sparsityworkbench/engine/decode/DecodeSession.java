@@ -37,6 +37,9 @@ public final class DecodeSession implements AutoCloseable {
   private int steps;
   private long stepNanos;
 
+  /** System.nanoTime() when the first step began, 0 before it. */
+  private long firstStepStart;
+
   public DecodeSession(TransformerModel model, DecodeOptions options) {
     this.model = model;
     this.config = model.config();
@@ -157,6 +160,9 @@ public final class DecodeSession implements AutoCloseable {
           "the context is full (" + config.contextLength() + " positions)");
     }
     long t0 = System.nanoTime();
+    if (firstStepStart == 0) {
+      firstStepStart = t0;
+    }
     int token = forced >= 0 ? forced : sampler.sample(nextLogits);
     int position = cache.length();
     TelemetryLevel level = options.telemetry();
@@ -213,11 +219,7 @@ public final class DecodeSession implements AutoCloseable {
   private List<Records.TopToken> top(float[] logits) {
     int n = options.telemetry() == TelemetryLevel.FULL ? 10 : 5;
     double[] p = Sampler.softmax(logits, 1.0);
-    Integer[] order = new Integer[p.length];
-    for (int i = 0; i < p.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+    int[] order = Sampler.descending(p);
     List<Records.TopToken> top = new ArrayList<>(n);
     for (int i = 0; i < n && i < order.length; i++) {
       top.add(new Records.TopToken(order[i], ByteText.label(order[i]), p[order[i]]));
@@ -238,7 +240,9 @@ public final class DecodeSession implements AutoCloseable {
   /** The end record for a finished decode. */
   public Records.End end(String reason) {
     double tps = stepNanos == 0 ? 0 : steps / (stepNanos / 1e9);
-    return new Records.End(reason, steps, tps, generated.toString());
+    long wall = firstStepStart == 0 ? 0 : System.nanoTime() - firstStepStart;
+    double wallTps = wall == 0 ? 0 : steps / (wall / 1e9);
+    return new Records.End(reason, steps, tps, wallTps, generated.toString());
   }
 
   /**

@@ -482,12 +482,7 @@ public final class TransformerModel implements AutoCloseable {
     if (trace != null && opt.collectAttention()) {
       // (B, H, T, S): the last query row of every head; contiguous as it is when T = 1.
       NDArray last = t == 1 ? att : att.get(new NDIndex("0:1, :, -1:, :"));
-      int s = (int) att.getShape().get(3);
-      float[] flat = Floats.of(last);
-      trace.attention = new float[heads][];
-      for (int i = 0; i < heads; i++) {
-        trace.attention[i] = Arrays.copyOfRange(flat, i * s, (i + 1) * s);
-      }
+      trace.attention = Floats.rows(last, heads);
     }
     NDArray o =
         att.matMul(v) // (B, H, T, h)

@@ -133,11 +133,21 @@ public final class Records {
    * @param reason "max_tokens", "context_full" or "cancelled"
    * @param generated tokens generated
    * @param tokensPerS generated tokens per second of step time (prefill excluded)
+   * @param wallTokensPerS generated tokens per second of wall time from the start of the first step
+   *     to the end, so including what the step time leaves out: building the telemetry records and
+   *     handing them to the listener (0 when nothing was generated)
    */
-  public record End(String type, String reason, int generated, double tokensPerS, String text)
+  public record End(
+      String type,
+      String reason,
+      int generated,
+      double tokensPerS,
+      double wallTokensPerS,
+      String text)
       implements Record {
-    public End(String reason, int generated, double tokensPerS, String text) {
-      this("end", reason, generated, tokensPerS, text);
+    public End(
+        String reason, int generated, double tokensPerS, double wallTokensPerS, String text) {
+      this("end", reason, generated, tokensPerS, wallTokensPerS, text);
     }
   }
 }

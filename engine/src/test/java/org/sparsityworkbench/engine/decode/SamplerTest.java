@@ -117,6 +117,28 @@ class SamplerTest {
   }
 
   @Test
+  void descendingOrderEqualsTheBoxedComparatorSortIncludingTies() {
+    Random r = new Random(8);
+    for (int n : new int[] {0, 1, 2, 3, 7, 64, 255, 256, 1000}) {
+      for (int rep = 0; rep < 20; rep++) {
+        double[] p = new double[n];
+        for (int i = 0; i < n; i++) {
+          // Few distinct values, so that ties are common.
+          p[i] = rep % 2 == 0 ? r.nextInt(5) : r.nextDouble();
+        }
+        Integer[] boxed = new Integer[n];
+        for (int i = 0; i < n; i++) {
+          boxed[i] = i;
+        }
+        java.util.Arrays.sort(
+            boxed, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        int[] expected = java.util.Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+        assertArrayEquals(expected, Sampler.descending(p), "n=" + n + " rep=" + rep);
+      }
+    }
+  }
+
+  @Test
   void vanishingTemperatureApproachesGreedy() {
     Sampler s = new Sampler(new SamplingOptions(Double.MIN_VALUE, 0, 1, 5));
     for (int i = 0; i < 20; i++) {
