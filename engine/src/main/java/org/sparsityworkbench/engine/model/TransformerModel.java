@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -525,7 +524,7 @@ public final class TransformerModel implements AutoCloseable {
     if (trace != null) {
       // One copy of the newest position's modules (S, c); the RMS is computed here, in Java
       // (three native calls fewer per layer and token).
-      float[] last = Floats.of(m.get(new NDIndex("0, -1, :, :")));
+      float[] last = Floats.of(t == 1 ? m : m.get(new NDIndex("0, -1, :, :"))); // decode: T = 1
       float[] rms = new float[s];
       for (int i = 0; i < s; i++) {
         double sum = 0;
@@ -582,6 +581,25 @@ public final class TransformerModel implements AutoCloseable {
   }
 
   /**
+   * The index of the largest value in each block of {@code blockSize} consecutive values, by
+   * PyTorch's {@code argmax} rule: the first maximum, and a NaN counts as the maximum.
+   */
+  static int[] blockArgmax(float[] values, int blockSize) {
+    int[] out = new int[values.length / blockSize];
+    for (int g = 0; g < out.length; g++) {
+      int off = g * blockSize;
+      int best = 0;
+      for (int i = 1; i < blockSize && !Float.isNaN(values[off + best]); i++) {
+        if (values[off + i] > values[off + best] || Float.isNaN(values[off + i])) {
+          best = i;
+        }
+      }
+      out[g] = best;
+    }
+    return out;
+  }
+
+  /**
    * Scaling Transformers sparse feed-forward over normalised input h (B, T, d); see {@link
    * SparseFeedForward}. At inference only the chosen rows of W1 and W2 are touched.
    */
@@ -598,10 +616,12 @@ public final class TransformerModel implements AutoCloseable {
     NDArray logits = ff.controllerLogits(flat); // (N, blocks, N_b)
     NDArray chosen = logits.argMax(-1); // (N, blocks): argmax of logits = of log-softmax
     if (trace != null) {
-      int[] units = chosen.toType(DataType.INT32, false).toIntArray();
-      // The chosen unit's softmax probability within its block, from one copy of the logits.
+      // The chosen units and each one's softmax probability within its block, from one copy of
+      // the logits: the argmax again in Java, with PyTorch's rule (the first maximum; NaN counts as
+      // the maximum), so the telemetry names the units the gather used, for two native calls fewer.
       float[] l = Floats.of(logits);
       int nb = config.blockSize();
+      int[] units = blockArgmax(l, nb);
       float[] confidence = new float[units.length];
       for (int g = 0; g < units.length; g++) {
         int off = g * nb;

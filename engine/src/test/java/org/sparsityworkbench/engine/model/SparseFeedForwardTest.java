@@ -95,6 +95,32 @@ class SparseFeedForwardTest {
     }
   }
 
+  @Test
+  void javaBlockArgmaxAgreesWithPyTorchIncludingTies() {
+    java.util.Random r = new java.util.Random(5);
+    try (NDManager m = root.newSubManager()) {
+      for (int rep = 0; rep < 50; rep++) {
+        int blocks = 1 + r.nextInt(8);
+        int size = 1 + r.nextInt(40);
+        float[] v = new float[blocks * size];
+        for (int i = 0; i < v.length; i++) {
+          // Coarse values half of the time: many ties.
+          v[i] = rep % 2 == 0 ? r.nextInt(3) : (float) r.nextGaussian();
+        }
+        long[] torch = m.create(v, new Shape(blocks, size)).argMax(-1).toLongArray();
+        int[] java = TransformerModel.blockArgmax(v, size);
+        for (int g = 0; g < blocks; g++) {
+          assertEquals(torch[g], java[g], "rep " + rep + " block " + g);
+        }
+      }
+      float[] nan = {1f, Float.NaN, 5f, 2f};
+      assertEquals(
+          m.create(nan, new Shape(1, 4)).argMax(-1).toLongArray()[0],
+          TransformerModel.blockArgmax(nan, 4)[0],
+          "NaN");
+    }
+  }
+
   /** Straight-through: forward uses the one-hot mask, gradients reach the controller. */
   @Test
   void controllerReceivesGradientsThroughTheStraightThroughEstimator() {
