@@ -118,8 +118,24 @@ final class Palette {
 
   /** The i-th of n categories: hues spread evenly, alternating lightness for neighbours. */
   static int category(int i, int n) {
+    // Maps colour every cell every frame: each n's colours are computed once, not per cell.
+    int[] table = CATEGORIES.get(n);
+    if (table == null) {
+      table = new int[Math.max(1, n)];
+      for (int c = 0; c < table.length; c++) {
+        table[c] = hsbCategory(c, n);
+      }
+      CATEGORIES.put(n, table);
+    }
+    return i >= 0 && i < table.length ? table[i] : hsbCategory(i, n);
+  }
+
+  private static int hsbCategory(int i, int n) {
     double hue = (360.0 * i / Math.max(1, n) + 12) % 360;
     float brightness = i % 2 == 0 ? 0.88f : 0.72f;
     return 0xff000000 | java.awt.Color.HSBtoRGB((float) (hue / 360), 0.55f, brightness);
   }
+
+  /** {@link #category} colours by n (UI thread only). */
+  private static final java.util.Map<Integer, int[]> CATEGORIES = new java.util.HashMap<>();
 }
