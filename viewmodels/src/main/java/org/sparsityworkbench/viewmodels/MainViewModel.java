@@ -342,10 +342,6 @@ public final class MainViewModel {
   }
 
   /**
-   * Applies everything the engine reported since the last call. Call on the UI thread at display
-   * rate (the view's frame timer); cheap when nothing happened.
-   */
-  /**
    * What wakes the UI's sampler after {@link #sleep()}: run on the thread that has news (the
    * engine's), so it should hand over to the UI thread. Runs at most once per sleep.
    */
@@ -359,7 +355,7 @@ public final class MainViewModel {
    * waiting and it should {@link #refresh()} on.
    */
   public boolean sleep() {
-    return doorbell.sleep(() -> inbox.isEmpty() && compare.inboxEmpty());
+    return doorbell.sleep(() -> !hasNews());
   }
 
   /** True if the engine has news that {@link #refresh()} would apply (any thread). */
@@ -367,6 +363,10 @@ public final class MainViewModel {
     return !inbox.isEmpty() || !compare.inboxEmpty();
   }
 
+  /**
+   * Applies everything the engine reported since the last call. Call on the UI thread at display
+   * rate (the view's frame timer); cheap when nothing happened.
+   */
   public void refresh() {
     compare.refresh();
     List<Event> events = inbox.drain();

@@ -26,11 +26,6 @@ final class CanvasSketch implements Sketch {
     this.images = images;
   }
 
-  /** A sketch whose images are not kept (for one-off drawings). */
-  CanvasSketch(Canvas canvas) {
-    this(canvas, new java.util.ArrayList<>());
-  }
-
   @Override
   public double width() {
     return canvas.getWidth();
