@@ -164,8 +164,18 @@ public final class AttentionView extends BorderPane {
   static void poolRow(float[] row, int from, int to, float[] out) {
     int span = to - from;
     int end = Math.min(to, row.length);
-    for (int p = from; p < end; p++) {
-      int bin = (int) ((long) (p - from) * out.length / span);
+    // bin = floor((p - from) * n / span), stepped instead of divided: acc = (p - from) * n and the
+    // bin moves on each time acc passes the next multiple of span (a division per weight was the
+    // view's largest cost).
+    long n = out.length;
+    long acc = 0;
+    long next = span;
+    int bin = 0;
+    for (int p = from; p < end; p++, acc += n) {
+      while (acc >= next) {
+        bin++;
+        next += span;
+      }
       if (row[p] > out[bin]) {
         out[bin] = row[p];
       }

@@ -1,7 +1,9 @@
 package org.sparsityworkbench.views;
 
+import java.nio.IntBuffer;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
+import javafx.scene.image.PixelBuffer;
 import javafx.scene.image.PixelFormat;
 import javafx.scene.image.WritableImage;
 import javafx.scene.paint.Color;
@@ -11,7 +13,7 @@ import javafx.scene.text.Font;
 final class CanvasSketch implements Sketch {
   private final Canvas canvas;
   private final GraphicsContext g;
-  private final java.util.List<WritableImage> images;
+  private final java.util.List<Pixels> images;
   private int nextImage;
 
   /**
@@ -20,7 +22,7 @@ final class CanvasSketch implements Sketch {
    * frame would make the renderer allocate and upload a new texture every frame (it was the largest
    * allocation of the attention view, over 2 GB in a 1,500-token decode).
    */
-  CanvasSketch(Canvas canvas, java.util.List<WritableImage> images) {
+  CanvasSketch(Canvas canvas, java.util.List<Pixels> images) {
     this.canvas = canvas;
     this.g = canvas.getGraphicsContext2D();
     this.images = images;
@@ -93,21 +95,39 @@ final class CanvasSketch implements Sketch {
       return;
     }
     int slot = nextImage++;
-    WritableImage image = slot < images.size() ? images.get(slot) : null;
-    if (image == null || (int) image.getWidth() != cols || (int) image.getHeight() != rows) {
-      image = new WritableImage(cols, rows);
+    Pixels p = slot < images.size() ? images.get(slot) : null;
+    if (p == null || p.cols != cols || p.rows != rows) {
+      p = new Pixels(cols, rows);
       if (slot < images.size()) {
-        images.set(slot, image);
+        images.set(slot, p);
       } else {
-        images.add(image);
+        images.add(p);
       }
     }
-    // One bulk copy of the ints into the image: no per-pixel Color objects, and the caller may
-    // reuse its array for the next frame.
-    image
-        .getPixelWriter()
-        .setPixels(0, 0, cols, rows, PixelFormat.getIntArgbPreInstance(), argb, 0, cols);
+    // Into the image's own ints, in the renderer's format (premultiplied int ARGB): the texture is
+    // updated by a plain copy. (A WritableImage's PixelWriter converts to bytes, and the renderer
+    // converts back: two conversions per pixel per frame.)
+    System.arraycopy(argb, 0, p.ints, 0, cols * rows);
+    p.buffer.updateBuffer(b -> null); // all of it changed
     g.setImageSmoothing(false);
-    g.drawImage(image, x, y, w, h);
+    g.drawImage(p.image, x, y, w, h);
+  }
+
+  /** An image over an int array of its own, which the renderer reads without conversion. */
+  static final class Pixels {
+    final int cols;
+    final int rows;
+    final int[] ints;
+    final PixelBuffer<IntBuffer> buffer;
+    final WritableImage image;
+
+    Pixels(int cols, int rows) {
+      this.cols = cols;
+      this.rows = rows;
+      this.ints = new int[cols * rows];
+      this.buffer =
+          new PixelBuffer<>(cols, rows, IntBuffer.wrap(ints), PixelFormat.getIntArgbPreInstance());
+      this.image = new WritableImage(buffer);
+    }
   }
 }

@@ -21,8 +21,7 @@ class Chart extends Region {
   private final Canvas canvas = new Canvas();
 
   /** The images that {@link CanvasSketch#cells} reuses from paint to paint. */
-  private final java.util.List<javafx.scene.image.WritableImage> images =
-      new java.util.ArrayList<>();
+  private final java.util.List<CanvasSketch.Pixels> images = new java.util.ArrayList<>();
 
   private final Shown shown;
   private final Consumer<Sketch> painter;

@@ -24,6 +24,28 @@ class DrawingTest {
   }
 
   @Test
+  void poolingPutsEveryPositionInBinFloorOfPositionTimesBinsOverSpan() {
+    java.util.Random r = new java.util.Random(3);
+    for (int rep = 0; rep < 300; rep++) {
+      int span = 1 + r.nextInt(2100);
+      int from = r.nextInt(300);
+      int bins = 1 + r.nextInt(Math.min(span, 900));
+      float[] row = new float[from + r.nextInt(span + 1)];
+      for (int i = 0; i < row.length; i++) {
+        row[i] = r.nextFloat();
+      }
+      float[] expected = new float[bins];
+      for (int p = from; p < Math.min(from + span, row.length); p++) {
+        int bin = (int) ((long) (p - from) * bins / span);
+        expected[bin] = Math.max(expected[bin], row[p]);
+      }
+      float[] out = new float[bins];
+      AttentionView.poolRow(row, from, from + span, out);
+      assertArrayEquals(expected, out, "span " + span + " from " + from + " bins " + bins);
+    }
+  }
+
+  @Test
   void panelSpansStayPutWhileTokensArriveAndAlwaysHoldTheNewest() {
     assertArrayEquals(new int[] {0, 256}, AttentionView.panelSpan(1, 0));
     assertArrayEquals(new int[] {0, 256}, AttentionView.panelSpan(256, 0));
