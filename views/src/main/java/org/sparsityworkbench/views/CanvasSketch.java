@@ -96,8 +96,11 @@ final class CanvasSketch implements Sketch {
     }
     int slot = nextImage++;
     Pixels p = slot < images.size() ? images.get(slot) : null;
-    if (p == null || p.cols != cols || p.rows != rows) {
-      p = new Pixels(cols, rows);
+    if (p == null || p.cols != cols || p.capacity < rows || p.capacity > 2 * rows) {
+      // Room for rows rounded up to a power of two, kept while it is at most twice what is drawn:
+      // a map that grows by a row per frame gets a new image (and the renderer a new texture)
+      // only when it doubles.
+      p = new Pixels(cols, rows == 1 ? 1 : Integer.highestOneBit(rows - 1) << 1);
       if (slot < images.size()) {
         images.set(slot, p);
       } else {
@@ -108,25 +111,28 @@ final class CanvasSketch implements Sketch {
     // updated by a plain copy. (A WritableImage's PixelWriter converts to bytes, and the renderer
     // converts back: two conversions per pixel per frame.)
     System.arraycopy(argb, 0, p.ints, 0, cols * rows);
-    p.buffer.updateBuffer(b -> null); // all of it changed
+    javafx.geometry.Rectangle2D changed = new javafx.geometry.Rectangle2D(0, 0, cols, rows);
+    p.buffer.updateBuffer(b -> changed);
     g.setImageSmoothing(false);
-    g.drawImage(p.image, x, y, w, h);
+    g.drawImage(p.image, 0, 0, cols, rows, x, y, w, h);
   }
 
   /** An image over an int array of its own, which the renderer reads without conversion. */
   static final class Pixels {
     final int cols;
-    final int rows;
+    final int capacity;
     final int[] ints;
     final PixelBuffer<IntBuffer> buffer;
     final WritableImage image;
 
-    Pixels(int cols, int rows) {
+    /** An image of cols x capacity pixels, of which a paint may use the first rows. */
+    Pixels(int cols, int capacity) {
       this.cols = cols;
-      this.rows = rows;
-      this.ints = new int[cols * rows];
+      this.capacity = capacity;
+      this.ints = new int[cols * capacity];
       this.buffer =
-          new PixelBuffer<>(cols, rows, IntBuffer.wrap(ints), PixelFormat.getIntArgbPreInstance());
+          new PixelBuffer<>(
+              cols, capacity, IntBuffer.wrap(ints), PixelFormat.getIntArgbPreInstance());
       this.image = new WritableImage(buffer);
     }
   }
