@@ -46,6 +46,9 @@ final class GuiBench {
 
   static final int WARMUPS = 3;
 
+  /** The --tab value that shows every view at once (the "All views" grid). */
+  static final String ALL_VIEWS = "all";
+
   /** Quiet time before a headless decode: longer than the sampler's sleep delay. */
   static final long QUIET_MILLIS = 1_500;
 
@@ -230,6 +233,10 @@ final class GuiBench {
         onFx(
             () -> {
               TabPane tabs = (TabPane) scene.lookup("#tabs");
+              if (tab != null && tab.equalsIgnoreCase(ALL_VIEWS)) {
+                ((javafx.scene.control.ToggleButton) scene.lookup("#all-views")).setSelected(true);
+                return ALL_VIEWS + " (every view but Model, in one grid)";
+              }
               if (tab != null) {
                 Tab chosen =
                     tabs.getTabs().stream()

@@ -15,7 +15,7 @@ public final class Main {
       return;
     }
     if (args[0].equals("bench-gui")) {
-      String usage = "usage: workbench bench-gui --tokens N [--tab NAME] [--rounds R]";
+      String usage = "usage: workbench bench-gui --tokens N [--tab NAME|all] [--rounds R]";
       java.util.Map<String, String> opts = new java.util.HashMap<>();
       for (int i = 1; i + 1 < args.length; i += 2) {
         opts.put(args[i], args[i + 1]);

@@ -18,8 +18,8 @@ final class Screenshots {
   private Screenshots() {}
 
   /**
-   * Waits for the model, decodes, snapshots the window into {@code dir/main.png} and every tab into
-   * {@code dir/<tab>.png}, then exits.
+   * Waits for the model, decodes, snapshots the window into {@code dir/main.png}, every tab into
+   * {@code dir/<tab>.png} and the "All views" grid into {@code dir/all-views.png}, then exits.
    */
   static void afterDecode(MainViewModel vm, Scene scene, Path dir, Runnable close) {
     final boolean[] started = {false};
@@ -50,17 +50,31 @@ final class Screenshots {
                   } else if (compared[0] && !vm.compare().runningProperty().get()) {
                     // One tab per tick: a tab selected on one tick is drawn by the next.
                     try {
-                      TabPane tabs = (TabPane) scene.lookup("#tabs");
-                      if (tab[0] < 0) {
-                        write(scene, dir.resolve("main.png"));
+                      javafx.scene.control.ToggleButton all =
+                          (javafx.scene.control.ToggleButton) scene.lookup("#all-views");
+                      if (all.isSelected()) {
+                        // Last, every view at once: the grid of "All views".
+                        write(scene, dir.resolve("all-views.png"));
+                        all.setSelected(false);
                       } else {
-                        String name =
-                            tabs.getTabs().get(tab[0]).getText().toLowerCase(java.util.Locale.ROOT);
-                        write(scene, dir.resolve(name.replaceAll("[^a-z]+", "-") + ".png"));
-                      }
-                      tab[0]++;
-                      if (tab[0] < tabs.getTabs().size()) {
-                        tabs.getSelectionModel().select(tab[0]);
+                        TabPane tabs = (TabPane) scene.lookup("#tabs");
+                        if (tab[0] < 0) {
+                          write(scene, dir.resolve("main.png"));
+                        } else {
+                          String name =
+                              tabs.getTabs()
+                                  .get(tab[0])
+                                  .getText()
+                                  .toLowerCase(java.util.Locale.ROOT);
+                          write(scene, dir.resolve(name.replaceAll("[^a-z]+", "-") + ".png"));
+                        }
+                        tab[0]++;
+                        if (tab[0] < tabs.getTabs().size()) {
+                          tabs.getSelectionModel().select(tab[0]);
+                        } else {
+                          tabs.getSelectionModel().select(0);
+                          all.setSelected(true);
+                        }
                         return;
                       }
                     } catch (IOException ex) {

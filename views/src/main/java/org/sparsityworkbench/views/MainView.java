@@ -100,6 +100,7 @@ public final class MainView extends BorderPane {
 
   private TabPane tabPane;
   private javafx.scene.control.ToggleButton dark;
+  private javafx.scene.control.ToggleButton allViews;
 
   public MainView(MainViewModel vm) {
     this.vm = vm;
@@ -107,6 +108,20 @@ public final class MainView extends BorderPane {
     setTop(toolBar());
     tabPane = tabs();
     setCenter(tabPane);
+    grid.setId("all-views-grid");
+    grid.setHgap(6);
+    grid.setVgap(6);
+    grid.setPadding(new Insets(6));
+    for (int c = 0; c < 3; c++) {
+      javafx.scene.layout.ColumnConstraints cc = new javafx.scene.layout.ColumnConstraints();
+      cc.setPercentWidth(100.0 / 3);
+      grid.getColumnConstraints().add(cc);
+    }
+    for (int r = 0; r < 2; r++) {
+      javafx.scene.layout.RowConstraints rc = new javafx.scene.layout.RowConstraints();
+      rc.setPercentHeight(50);
+      grid.getRowConstraints().add(rc);
+    }
     setBottom(statusBar());
     sceneProperty()
         .flatMap(s -> s.windowProperty())
@@ -150,6 +165,11 @@ public final class MainView extends BorderPane {
                     .put(
                         new KeyCodeCombination(KeyCode.RIGHT, KeyCombination.SHORTCUT_DOWN),
                         vm::step);
+                scene
+                    .getAccelerators()
+                    .put(
+                        new KeyCodeCombination(KeyCode.G, KeyCombination.SHORTCUT_DOWN),
+                        () -> allViews.setSelected(!allViews.isSelected()));
               }
             });
   }
@@ -265,6 +285,12 @@ public final class MainView extends BorderPane {
               }
             });
 
+    allViews = new javafx.scene.control.ToggleButton("All views");
+    allViews.setId("all-views");
+    allViews.setTooltip(
+        new Tooltip("Every view at once in a grid, or one per tab (Ctrl+G); Model stays a tab"));
+    allViews.selectedProperty().subscribe(this::showAll);
+
     return new ToolBar(
         new Label("Model"),
         model,
@@ -281,7 +307,58 @@ public final class MainView extends BorderPane {
         pause,
         stop,
         exportMenu,
+        allViews,
         dark);
+  }
+
+  /** The views that "All views" puts in its grid: every tab but the last (Model), in tab order. */
+  private static final int GRID_VIEWS = 6;
+
+  private final javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane();
+
+  /**
+   * Moves the views between their tabs and one grid of 3 x 2 cells, each under its tab's name. The
+   * same view objects move (nothing is drawn twice); in the grid every one of them is shown, so
+   * every one repaints while tokens stream in.
+   */
+  private void showAll(boolean on) {
+    if (on == (getCenter() == grid)) {
+      return;
+    }
+    if (on) {
+      grid.getChildren().clear();
+      for (int i = 0; i < GRID_VIEWS; i++) {
+        Tab tab = tabPane.getTabs().get(i);
+        javafx.scene.Node content = tab.getContent();
+        tab.setContent(null);
+        Label title = new Label(tab.getText());
+        title.getStyleClass().add("chart-title");
+        javafx.scene.layout.VBox cell = new javafx.scene.layout.VBox(2, title, content);
+        javafx.scene.layout.VBox.setVgrow(content, Priority.ALWAYS);
+        cell.setMinSize(0, 0);
+        javafx.scene.shape.Rectangle clip = new javafx.scene.shape.Rectangle();
+        clip.widthProperty().bind(cell.widthProperty());
+        clip.heightProperty().bind(cell.heightProperty());
+        cell.setClip(clip); // a view taller than its cell must not draw over its neighbour
+        cell.setUserData(tab);
+        grid.add(cell, i % 3, i / 3);
+      }
+      setCenter(grid);
+    } else {
+      for (javafx.scene.Node n : java.util.List.copyOf(grid.getChildren())) {
+        javafx.scene.layout.VBox cell = (javafx.scene.layout.VBox) n;
+        javafx.scene.Node content = cell.getChildren().get(1);
+        cell.getChildren().clear();
+        ((Tab) cell.getUserData()).setContent(content);
+      }
+      grid.getChildren().clear();
+      setCenter(tabPane);
+    }
+  }
+
+  /** What the Export menu's "this tab" means: the selected tab's view, or the whole grid. */
+  private javafx.scene.Node shownContent() {
+    return getCenter() == grid ? grid : tabPane.getSelectionModel().getSelectedItem().getContent();
   }
 
   private TabPane tabs() {
@@ -452,7 +529,7 @@ public final class MainView extends BorderPane {
 
   /** Writes the selected tab's content as a PNG image. */
   void writeTabPng(Path file) throws java.io.IOException {
-    javafx.scene.Node content = tabPane.getSelectionModel().getSelectedItem().getContent();
+    javafx.scene.Node content = shownContent();
     javafx.scene.image.WritableImage image = content.snapshot(null, null);
     javax.imageio.ImageIO.write(
         javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
@@ -463,7 +540,7 @@ public final class MainView extends BorderPane {
    * and text as vectors, maps as embedded images).
    */
   void writeTabSvg(Path file) throws java.io.IOException {
-    javafx.scene.Node content = tabPane.getSelectionModel().getSelectedItem().getContent();
+    javafx.scene.Node content = shownContent();
     StringBuilder body = new StringBuilder();
     double w = 0;
     double h = 0;

@@ -181,6 +181,45 @@ class MainViewTest {
     waitUntil(() -> !compared.getText().equals("Comparing…") && !compared.getText().isEmpty());
     assertTrue(compared.getText().contains("broken"), compared.getText());
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
+
+    // "All views": the same view objects in one grid, all shown at once, then back in their tabs.
+    javafx.scene.control.ToggleButton all =
+        robot.lookup("#all-views").queryAs(javafx.scene.control.ToggleButton.class);
+    javafx.scene.Node routingTab = tabs.getTabs().get(1).getContent();
+    robot.interact(() -> all.setSelected(true));
+    WaitForAsyncUtils.waitForFxEvents();
+    assertTrue(tabs.getScene() == null, "the tabs give way to the grid");
+    for (String id :
+        new String[] {
+          "#token-stream", "#routing-map", "#attention-info", "#latency-info", "#compare-summary"
+        }) {
+      javafx.scene.Node n = robot.lookup(id).query();
+      assertTrue(Shown.shown(n), id + " shown in the grid");
+    }
+    assertTrue(
+        robot
+                .lookup("#all-views-grid")
+                .queryAs(javafx.scene.layout.GridPane.class)
+                .getChildren()
+                .size()
+            == 6,
+        "six views, Model stays a tab");
+    Path gridSvg = dir.resolve("grid.svg");
+    robot.interact(
+        () -> {
+          try {
+            view.writeTabSvg(gridSvg);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    assertTrue(
+        parse(gridSvg).getElementsByTagName("g").getLength() > 8,
+        "the grid's export holds the charts of several views");
+    robot.interact(() -> all.setSelected(false));
+    WaitForAsyncUtils.waitForFxEvents();
+    assertTrue(tabs.getScene() != null && tabs.getTabs().get(1).getContent() == routingTab);
+    assertTrue(tabs.getTabs().stream().allMatch(t -> t.getContent() != null), "all back");
   }
 
   private static org.w3c.dom.Document parse(Path file) throws Exception {
