@@ -70,8 +70,7 @@ final class Widgets {
 
   /** The short teaching text under a view: the paper and the formula. */
   static Label explanation(String text) {
-    Label l = new Label(text);
-    l.setWrapText(true);
+    Label l = new Paragraph(text);
     l.getStyleClass().add("explanation");
     l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     return l;
@@ -82,5 +81,41 @@ final class Widgets {
     Label l = new Label(text);
     l.getStyleClass().add("caption");
     return l;
+  }
+
+  /**
+   * A wrapped label that lays its text out once per width. Every frame that changes some other
+   * label's text lays the view out again, and a plain wrapped label then measures its whole
+   * paragraph again (twice: for its preferred and its maximum height): with every view shown that
+   * was nearly half of the UI thread's time.
+   */
+  static final class Paragraph extends Label {
+    private final java.util.Map<Double, Double> heights = new java.util.HashMap<>();
+
+    Paragraph(String text) {
+      super(text);
+      setWrapText(true);
+      textProperty().subscribe(heights::clear);
+      fontProperty().subscribe(heights::clear);
+      paddingProperty().subscribe(heights::clear);
+    }
+
+    @Override
+    protected double computePrefHeight(double width) {
+      Double h = heights.get(width);
+      if (h == null) {
+        if (heights.size() > 16) {
+          heights.clear(); // widths of a window being resized
+        }
+        h = super.computePrefHeight(width);
+        heights.put(width, h);
+      }
+      return h;
+    }
+
+    @Override
+    protected double computeMaxHeight(double width) {
+      return computePrefHeight(width); // as a label's skin does, but from the cache
+    }
   }
 }

@@ -182,6 +182,24 @@ class MainViewTest {
     assertTrue(compared.getText().contains("broken"), compared.getText());
     assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
 
+    // Explanations measure their paragraph once per width, and again when the text changes.
+    Label explanation =
+        robot
+            .lookup(".explanation")
+            .match(n -> n instanceof Widgets.Paragraph)
+            .queryAs(Label.class);
+    String text = explanation.getText();
+    double[] heights = new double[2];
+    robot.interact(
+        () -> {
+          heights[0] = explanation.prefHeight(300);
+          explanation.setText(text + " " + text + " " + text);
+          heights[1] = explanation.prefHeight(300);
+          explanation.setText(text);
+        });
+    assertTrue(
+        heights[1] > heights[0] * 1.5, "three times the text: " + heights[0] + " -> " + heights[1]);
+
     // "All views": the same view objects in one grid, all shown at once, then back in their tabs.
     javafx.scene.control.ToggleButton all =
         robot.lookup("#all-views").queryAs(javafx.scene.control.ToggleButton.class);
