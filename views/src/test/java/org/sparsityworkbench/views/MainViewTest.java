@@ -131,15 +131,12 @@ class MainViewTest {
     Path chartPng = dir.resolve("routing-map.png");
     Path chartSvg = dir.resolve("routing-map.svg");
     Path tabSvg = dir.resolve("routing.svg");
-    robot.interact(
+    writeOnFx(
+        robot,
         () -> {
-          try {
-            routingMap.writePng(chartPng);
-            routingMap.writeSvg(chartSvg);
-            view.writeTabSvg(tabSvg);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
+          routingMap.writePng(chartPng);
+          routingMap.writeSvg(chartSvg);
+          view.writeTabSvg(tabSvg);
         });
     java.awt.image.BufferedImage chartImage = javax.imageio.ImageIO.read(chartPng.toFile());
     assertTrue(chartImage.getWidth() > 100 && chartImage.getHeight() > 50, "chart PNG");
@@ -164,14 +161,7 @@ class MainViewTest {
     TextArea modelDetails = robot.lookup("#model-details").queryAs(TextArea.class);
     assertTrue(modelDetails.getText().contains("\"num_experts\": 4"), modelDetails.getText());
     Path png = dir.resolve("tab.png");
-    robot.interact(
-        () -> {
-          try {
-            view.writeTabPng(png);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+    writeOnFx(robot, () -> view.writeTabPng(png));
     java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
     assertTrue(image != null && image.getWidth() > 100 && image.getHeight() > 100, "PNG export");
     Label speed = robot.lookup("#speed").queryAs(Label.class);
@@ -223,14 +213,7 @@ class MainViewTest {
             == 6,
         "six views, Model stays a tab");
     Path gridSvg = dir.resolve("grid.svg");
-    robot.interact(
-        () -> {
-          try {
-            view.writeTabSvg(gridSvg);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+    writeOnFx(robot, () -> view.writeTabSvg(gridSvg));
     assertTrue(
         parse(gridSvg).getElementsByTagName("g").getLength() > 8,
         "the grid's export holds the charts of several views");
@@ -238,6 +221,22 @@ class MainViewTest {
     WaitForAsyncUtils.waitForFxEvents();
     assertTrue(tabs.getScene() != null && tabs.getTabs().get(1).getContent() == routingTab);
     assertTrue(tabs.getTabs().stream().allMatch(t -> t.getContent() != null), "all back");
+  }
+
+  /** Something that writes a file, run on the JavaFX thread (exports read the scene graph). */
+  private interface FileWrite {
+    void run() throws java.io.IOException;
+  }
+
+  private static void writeOnFx(FxRobot robot, FileWrite write) {
+    robot.interact(
+        () -> {
+          try {
+            write.run();
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
   }
 
   private static org.w3c.dom.Document parse(Path file) throws Exception {
