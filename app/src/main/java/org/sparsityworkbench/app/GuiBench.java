@@ -69,9 +69,9 @@ final class GuiBench {
     }
     try (var list = Files.list(tasks)) {
       for (Path task : list.toList()) {
-        long[] t = ticks(task.resolve("stat"));
+        Stat t = stat(task.resolve("stat"));
         if (t != null) {
-          out.merge(name(task.resolve("stat")), t[0] * TICK_NANOS, Long::sum);
+          out.merge(t.name(), t.ticks() * TICK_NANOS, Long::sum);
         }
       }
     } catch (java.io.IOException e) {
@@ -82,21 +82,18 @@ final class GuiBench {
 
   private static final long TICK_NANOS = 10_000_000L; // USER_HZ 100
 
-  private static String name(Path stat) {
-    try {
-      String s = Files.readString(stat);
-      return s.substring(s.indexOf('(') + 1, s.lastIndexOf(')')).replaceAll("[#-]?\\d+$", "");
-    } catch (java.io.IOException | RuntimeException gone) {
-      return "?";
-    }
-  }
+  /** A thread's or process's name (numbered names folded) and CPU (utime + stime, in ticks). */
+  private record Stat(String name, long ticks) {}
 
-  /** utime + stime in clock ticks from a /proc stat file, or null when it is gone. */
-  private static long[] ticks(Path stat) {
+  /** One read of a /proc stat file, or null when the thread or process is gone. */
+  private static Stat stat(Path file) {
     try {
-      String s = Files.readString(stat);
-      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-      return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12])};
+      String s = Files.readString(file);
+      int close = s.lastIndexOf(')');
+      String[] f = s.substring(close + 2).split(" ");
+      return new Stat(
+          s.substring(s.indexOf('(') + 1, close).replaceAll("[#-]?\\d+$", ""),
+          Long.parseLong(f[11]) + Long.parseLong(f[12]));
     } catch (java.io.IOException | RuntimeException gone) {
       return null;
     }
@@ -146,7 +143,7 @@ final class GuiBench {
 
     void start() {
       threads = threadCpu();
-      xTicks = x == null ? 0 : orZero(ticks(x));
+      xTicks = x == null ? 0 : ticks(x);
       t0 = System.nanoTime();
     }
 
@@ -156,12 +153,13 @@ final class GuiBench {
       threadCpu().forEach((k, v) -> cores.put(k, (v - threads.getOrDefault(k, 0L)) / 1e9 / s));
       double engine = cores.getOrDefault("engine", 0.0);
       double all = cores.values().stream().mapToDouble(Double::doubleValue).sum();
-      double xCores = x == null ? Double.NaN : (orZero(ticks(x)) - xTicks) * TICK_NANOS / 1e9 / s;
+      double xCores = x == null ? Double.NaN : (ticks(x) - xTicks) * TICK_NANOS / 1e9 / s;
       return new Cpu(engine, all - engine, xCores, cores);
     }
 
-    private static long orZero(long[] t) {
-      return t == null ? 0 : t[0];
+    private static long ticks(Path stat) {
+      Stat s = stat(stat);
+      return s == null ? 0 : s.ticks();
     }
   }
 
