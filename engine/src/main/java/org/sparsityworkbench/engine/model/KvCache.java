@@ -5,10 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.spec.AttentionSpec;
+import org.sparsityworkbench.engine.spec.ModelSpec;
 
 /**
- * Keys and values of every layer for one sequence, preallocated to the context length as (1, H,
- * context, head) and written in place, so a decode step allocates nothing that outlives it.
+ * Keys and values of every layer for one sequence, preallocated as (1, G, capacity, h) (G key/value
+ * heads) and written in place, so a decode step allocates nothing that outlives it. The capacity is
+ * the context length or less: a decode that needs only the prompt and N more tokens does not
+ * reserve a 32k-token context.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
@@ -21,37 +25,63 @@ public final class KvCache implements AutoCloseable {
   /** Largest cache accepted, so that a configuration cannot ask native code for absurd memory. */
   public static final long MAX_BYTES = 4L << 30;
 
+  /** A cache for a native model's whole context. */
   public KvCache(NDManager parent, ModelConfig c) {
-    long bytes = 2L * c.nLayers() * c.contextLength() * c.dModel() * Float.BYTES;
+    this(parent, NativeFamilies.spec(c), c.contextLength());
+  }
+
+  /**
+   * A cache of {@code capacity} positions.
+   *
+   * @throws IllegalArgumentException when capacity is outside 1..context or the cache would exceed
+   *     {@link #MAX_BYTES}
+   */
+  public KvCache(NDManager parent, ModelSpec spec, int capacity) {
+    if (capacity < 1 || capacity > spec.contextLength()) {
+      throw new IllegalArgumentException(
+          "cache capacity " + capacity + " must be in 1.." + spec.contextLength());
+    }
+    long bytes = bytes(spec, capacity);
     if (bytes > MAX_BYTES) {
       throw new IllegalArgumentException(
           "KV cache of "
               + (bytes >> 20)
-              + " MiB (context_length "
-              + c.contextLength()
-              + ", d_model "
-              + c.dModel()
-              + ", n_layers "
-              + c.nLayers()
-              + ") exceeds "
+              + " MiB ("
+              + capacity
+              + " positions, "
+              + spec.layers()
+              + " layers) exceeds "
               + (MAX_BYTES >> 20)
               + " MiB");
     }
+    int layers = spec.layers();
     this.manager = parent.newSubManager();
-    this.capacity = c.contextLength();
-    this.keys = new NDArray[c.nLayers()];
-    this.values = new NDArray[c.nLayers()];
-    this.convStates = new NDArray[c.nLayers()];
-    Shape s = new Shape(1, c.nHeads(), c.contextLength(), c.headDim());
-    for (int i = 0; i < c.nLayers(); i++) {
+    this.capacity = capacity;
+    this.keys = new NDArray[layers];
+    this.values = new NDArray[layers];
+    this.convStates = new NDArray[layers];
+    for (int i = 0; i < layers; i++) {
+      AttentionSpec a = spec.block(i).attention();
+      Shape s = new Shape(1, a.kvHeads(), capacity, a.headDim());
       keys[i] = manager.zeros(s, DataType.FLOAT32);
       values[i] = manager.zeros(s, DataType.FLOAT32);
-      if (c.family().hasSparseQkv() && c.convKernel() > 1) {
+      if (a instanceof AttentionSpec.SparseQkv q && q.convKernel() > 1) {
         convStates[i] =
             manager.zeros(
-                new Shape(1, c.convKernel() - 1, c.qkvModules(), c.moduleDim()), DataType.FLOAT32);
+                new Shape(1, q.convKernel() - 1, q.modules(), spec.dModel() / q.modules()),
+                DataType.FLOAT32);
       }
     }
+  }
+
+  /** Bytes of keys and values for {@code capacity} positions. */
+  public static long bytes(ModelSpec spec, int capacity) {
+    long bytes = 0;
+    for (int i = 0; i < spec.layers(); i++) {
+      AttentionSpec a = spec.block(i).attention();
+      bytes += 2L * a.kvHeads() * a.headDim() * capacity * Float.BYTES;
+    }
+    return bytes;
   }
 
   /**
@@ -62,12 +92,12 @@ public final class KvCache implements AutoCloseable {
     return convStates[layer];
   }
 
-  /** Keys of a layer, (1, H, context, head). */
+  /** Keys of a layer, (1, G, capacity, h). */
   public NDArray keys(int layer) {
     return keys[layer];
   }
 
-  /** Values of a layer, (1, H, context, head). */
+  /** Values of a layer, (1, G, capacity, h). */
   public NDArray values(int layer) {
     return values[layer];
   }

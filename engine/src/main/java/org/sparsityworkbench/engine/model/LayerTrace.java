@@ -14,6 +14,9 @@ public final class LayerTrace {
   /** Routing decisions; null for dense layers. */
   public Router.Routing routing;
 
+  /** The shared expert's gate sigmoid(x . w_g) per token; null without a gated shared expert. */
+  public float[] sharedGate;
+
   /** Sparse FF: the chosen unit (0..N-1) of every block, row-major [tokens][blocks]. */
   public int[] controllerChosen;
 

@@ -15,6 +15,16 @@ final class Ops {
     return x.getNDArrayInternal().relu();
   }
 
+  /** x * sigmoid(x), the SwiGLU gate's activation. */
+  static NDArray silu(NDArray x) {
+    return x.mul(x.getNDArrayInternal().sigmoid());
+  }
+
+  /** 1 / (1 + exp(-x)). */
+  static NDArray sigmoid(NDArray x) {
+    return x.getNDArrayInternal().sigmoid();
+  }
+
   /**
    * Rows {@code idx} of a row-major matrix W (R, C) as a new (k, C) array. Uses the embedding
    * lookup, which copies contiguous rows and is 4-5x faster than {@code W.get(NDIndex)} here.

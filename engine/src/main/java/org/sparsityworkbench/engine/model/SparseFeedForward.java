@@ -21,7 +21,7 @@ import java.util.Random;
  *       gradient through the per-block softmax, or the softmax itself, on the dense product.
  * </ul>
  */
-public final class SparseFeedForward {
+public final class SparseFeedForward implements FeedForward {
   private final NDArray a;
   private final NDArray b;
   private final NDArray bias;
@@ -31,6 +31,8 @@ public final class SparseFeedForward {
   private final int blockSize;
   private final int blocks;
   private final int dFf;
+  private double gumbelTemperature;
+  private double quantProb;
 
   /**
    * @param a controller (d, r)
@@ -52,6 +54,77 @@ public final class SparseFeedForward {
     this.blocks = dFf / blockSize;
     // First unit of every block: 0, N, 2N, ...; lives as long as the weights.
     this.offsets = w1.getManager().arange(0, dFf, blockSize, DataType.INT64);
+  }
+
+  /** The training noise of {@link #forward} in training: Gumbel temperature and quant_prob. */
+  SparseFeedForward withTraining(double gumbelTemperature, double quantProb) {
+    this.gumbelTemperature = gumbelTemperature;
+    this.quantProb = quantProb;
+    return this;
+  }
+
+  /**
+   * The layer over normalised input h (B, T, d): in training {@link #training}; otherwise the
+   * controller's argmax unit per block and only those rows of W1 and W2 ({@link #gathered}), with
+   * the chosen units and each one's softmax probability within its block as telemetry.
+   */
+  @Override
+  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
+    Shape shape = h.getShape();
+    int n = (int) (shape.get(0) * shape.get(1));
+    NDArray flat = h.reshape(n, shape.get(2)); // (N, d)
+    TransformerModel.ForwardOptions opt = pass.options();
+    if (opt.training()) {
+      Random r = opt.jitterRng() == null ? new Random(0) : opt.jitterRng();
+      return training(flat, gumbelTemperature, quantProb, r).reshape(shape);
+    }
+    long c0 = System.nanoTime();
+    NDArray logits = controllerLogits(flat); // (N, blocks, N_b)
+    NDArray chosen = logits.argMax(-1); // (N, blocks): argmax of logits = of log-softmax
+    if (trace != null) {
+      // The chosen units and each one's softmax probability within its block, from one copy of
+      // the logits: the argmax again in Java, with PyTorch's rule (the first maximum; NaN counts as
+      // the maximum), so the telemetry names the units the gather used, for two native calls fewer.
+      float[] l = Floats.of(logits);
+      int nb = blockSize;
+      int[] units = blockArgmax(l, nb);
+      float[] confidence = new float[units.length];
+      for (int g = 0; g < units.length; g++) {
+        int off = g * nb;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < nb; i++) {
+          max = Math.max(max, l[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < nb; i++) {
+          sum += Math.exp(l[off + i] - max);
+        }
+        confidence[g] = (float) (Math.exp(l[off + units[g]] - max) / sum);
+      }
+      trace.controllerChosen = units;
+      trace.controllerConfidence = confidence;
+      trace.controllerNanos = System.nanoTime() - c0;
+    }
+    return gathered(flat, chosen).reshape(shape);
+  }
+
+  /**
+   * The index of the largest value in each block of {@code blockSize} consecutive values, by
+   * PyTorch's {@code argmax} rule: the first maximum, and a NaN counts as the maximum.
+   */
+  static int[] blockArgmax(float[] values, int blockSize) {
+    int[] out = new int[values.length / blockSize];
+    for (int g = 0; g < out.length; g++) {
+      int off = g * blockSize;
+      int best = 0;
+      for (int i = 1; i < blockSize && !Float.isNaN(values[off + best]); i++) {
+        if (values[off + i] > values[off + best] || Float.isNaN(values[off + i])) {
+          best = i;
+        }
+      }
+      out[g] = best;
+    }
+    return out;
   }
 
   /** Controller logits (n, blocks, N) of flat input (n, d). */

@@ -108,7 +108,7 @@ class SparseFeedForwardTest {
           v[i] = rep % 2 == 0 ? r.nextInt(3) : (float) r.nextGaussian();
         }
         long[] torch = m.create(v, new Shape(blocks, size)).argMax(-1).toLongArray();
-        int[] java = TransformerModel.blockArgmax(v, size);
+        int[] java = SparseFeedForward.blockArgmax(v, size);
         for (int g = 0; g < blocks; g++) {
           assertEquals(torch[g], java[g], "rep " + rep + " block " + g);
         }
@@ -116,7 +116,7 @@ class SparseFeedForwardTest {
       float[] nan = {1f, Float.NaN, 5f, 2f};
       assertEquals(
           m.create(nan, new Shape(1, 4)).argMax(-1).toLongArray()[0],
-          TransformerModel.blockArgmax(nan, 4)[0],
+          SparseFeedForward.blockArgmax(nan, 4)[0],
           "NaN");
     }
   }

@@ -1,0 +1,72 @@
+package org.sparsityworkbench.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+
+/** The attention sub-layer of a block, over normalised input. */
+public interface Attention {
+  /**
+   * @param layer this block's index (its slot in the cache)
+   * @param h normalised input (B, T, d)
+   * @return (B, T, d)
+   */
+  NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace);
+
+  /**
+   * Causal scaled dot-product attention of q (B, H, T, h) over k, v (B, G, T, h), G key/value heads
+   * (G divides H; query head j reads key/value head j / (H / G)). With a cache the new keys and
+   * values are written at [start, start + T) and attention covers every filled position.
+   *
+   * @return (B, T, H * h)
+   */
+  static NDArray attend(
+      int layer, NDArray q, NDArray k, NDArray v, NDArray scale, Pass pass, LayerTrace trace) {
+    long b = q.getShape().get(0);
+    long heads = q.getShape().get(1);
+    long t = q.getShape().get(2);
+    long hd = q.getShape().get(3);
+    long kvHeads = k.getShape().get(1);
+    KvCache cache = pass.cache();
+    if (cache != null) {
+      int start = pass.start();
+      NDIndex fresh = new NDIndex(":, :, {}:{}, :", start, start + t);
+      cache.keys(layer).set(fresh, k);
+      cache.values(layer).set(fresh, v);
+      NDIndex filled = new NDIndex(":, :, :{}, :", start + t);
+      k = cache.keys(layer).get(filled); // (1, G, S, h)
+      v = cache.values(layer).get(filled);
+    }
+    long s = k.getShape().get(2);
+    long group = heads / kvHeads;
+    NDArray att;
+    if (group == 1) {
+      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, H, T, S)
+      if (pass.mask() != null) {
+        scores = scores.add(pass.mask());
+      }
+      att = scores.softmax(-1);
+    } else {
+      // Grouped queries: (B, G, H/G, T, h) against (B, G, 1, h, S), broadcast over the group.
+      NDArray scores =
+          q.reshape(b, kvHeads, group, t, hd)
+              .matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3))
+              .mul(scale); // (B, G, H/G, T, S)
+      if (pass.mask() != null) {
+        scores = scores.add(pass.mask());
+      }
+      att = scores.softmax(-1).reshape(b, heads, t, s); // (B, H, T, S)
+    }
+    if (trace != null && pass.options().collectAttention()) {
+      // The last query row of every head; contiguous as it is when T = 1.
+      NDArray last = t == 1 ? att : att.get(new NDIndex("0:1, :, -1:, :"));
+      trace.attention = Floats.rows(last, (int) heads);
+    }
+    NDArray o;
+    if (group == 1) {
+      o = att.matMul(v); // (B, H, T, h)
+    } else {
+      o = att.reshape(b, kvHeads, group, t, s).matMul(v.expandDims(2)).reshape(b, heads, t, hd);
+    }
+    return o.transpose(0, 2, 1, 3).reshape(b, t, heads * hd); // (B, T, H h)
+  }
+}

@@ -1,0 +1,76 @@
+package org.sparsityworkbench.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import org.sparsityworkbench.engine.spec.AttentionSpec;
+
+/**
+ * Causal multi-head (or grouped-query) attention: one fused projection to q (H h), k (G h) and v (G
+ * h), optional query/key RMSNorm (over the whole projection or per head), optional rotary
+ * positions, attention ({@link Attention#attend}), output projection.
+ */
+public final class MultiHeadAttention implements Attention {
+  private final AttentionSpec.MultiHead spec;
+  private final Linear qkv;
+  private final Linear out;
+  private final RmsNorm qNorm;
+  private final RmsNorm kNorm;
+  private final boolean rotary;
+  private final NDArray scale;
+
+  /**
+   * @param qkv the fused projection to H h + 2 G h outputs (q first, then k, then v)
+   * @param qNorm, kNorm the query/key norms of {@code spec.qkNorm()}, or null
+   * @param rotary apply the pass's rotary angles to q and k
+   * @param scale the factor of q.k as a scalar array
+   */
+  public MultiHeadAttention(
+      AttentionSpec.MultiHead spec,
+      Linear qkv,
+      Linear out,
+      RmsNorm qNorm,
+      RmsNorm kNorm,
+      boolean rotary,
+      NDArray scale) {
+    this.spec = spec;
+    this.qkv = qkv;
+    this.out = out;
+    this.qNorm = qNorm;
+    this.kNorm = kNorm;
+    this.rotary = rotary;
+    this.scale = scale;
+  }
+
+  @Override
+  public NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace) {
+    long b = h.getShape().get(0);
+    long t = h.getShape().get(1);
+    int heads = spec.heads();
+    int kvHeads = spec.kvHeads();
+    int hd = spec.headDim();
+    long qDim = (long) heads * hd;
+    long kvDim = (long) kvHeads * hd;
+    NDArray y = qkv.apply(h); // (B, T, H h + 2 G h)
+    NDArray q = y.get(new NDIndex("..., :{}", qDim));
+    NDArray k = y.get(new NDIndex("..., {}:{}", qDim, qDim + kvDim));
+    NDArray v = y.get(new NDIndex("..., {}:", qDim + kvDim));
+    if (spec.qkNorm() == AttentionSpec.QkNorm.PROJECTION) {
+      q = qNorm.apply(q);
+      k = kNorm.apply(k);
+    }
+    q = q.reshape(b, t, heads, hd);
+    k = k.reshape(b, t, kvHeads, hd);
+    if (spec.qkNorm() == AttentionSpec.QkNorm.HEAD) {
+      q = qNorm.apply(q);
+      k = kNorm.apply(k);
+    }
+    q = q.transpose(0, 2, 1, 3); // (B, H, T, h)
+    k = k.transpose(0, 2, 1, 3); // (B, G, T, h)
+    v = v.reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3); // (B, G, T, h)
+    if (rotary) {
+      q = Rotary.apply(q, pass.rotary());
+      k = Rotary.apply(k, pass.rotary());
+    }
+    return out.apply(Attention.attend(layer, q, k, v, scale, pass, trace)); // (B, T, d)
+  }
+}
