@@ -120,42 +120,17 @@ public final class SafeTensors {
    */
   public static Contents read(Path file) throws ModelFormatException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size < 8) {
-        throw new ModelFormatException(
-            file + ": truncated: " + size + " bytes, shorter than the 8-byte header length");
-      }
-      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, lenBuf, 0, file);
-      long headerLen = lenBuf.getLong(0);
-      if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-        throw new ModelFormatException(
-            file
-                + ": header length "
-                + Long.toUnsignedString(headerLen)
-                + " is outside 2.."
-                + MAX_HEADER_BYTES);
-      }
-      if (headerLen > size - 8) {
-        throw new ModelFormatException(
-            file + ": header length " + headerLen + " exceeds the file (" + size + " bytes)");
-      }
-      ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-      readFully(ch, headerBuf, 8, file);
-      String header = new String(headerBuf.array(), StandardCharsets.UTF_8);
-      long dataStart = 8 + headerLen;
-      long dataLen = size - dataStart;
-      List<Entry> entries = parseHeader(header, dataLen, file);
-      Map<String, String> metadata = parseMetadata(header, file);
+      Header h = header(ch, file);
+      Map<String, String> metadata = parseMetadata(h.json(), file);
       Map<String, Tensor> tensors = new LinkedHashMap<>();
-      for (Entry e : entries) {
+      for (Entry e : h.entries()) {
         long bytes = e.end - e.begin;
         if (bytes > Integer.MAX_VALUE - 16) {
           throw new ModelFormatException(
               file + ": tensor '" + e.name + "' is " + bytes + " bytes, over the 2 GiB limit");
         }
         ByteBuffer data = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, data, dataStart + e.begin, file);
+        readFully(ch, data, h.dataStart() + e.begin, file);
         data.flip();
         tensors.put(e.name, new Tensor(e.name, e.dtype, e.shape, data));
       }
@@ -165,7 +140,51 @@ public final class SafeTensors {
     }
   }
 
-  private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
+  /**
+   * A file's validated header: every tensor's type, shape and byte range, checked against the file
+   * size (no range outside the data, no overlaps, sizes that match the shapes).
+   *
+   * @param dataStart offset in the file of the data section (8 + header length)
+   * @param json the header text
+   */
+  public record Header(List<Entry> entries, long dataStart, String json) {}
+
+  /** Reads and validates the header of an open file; reads no tensor data. */
+  public static Header header(FileChannel ch, Path file) throws IOException, ModelFormatException {
+    long size = ch.size();
+    if (size < 8) {
+      throw new ModelFormatException(
+          file + ": truncated: " + size + " bytes, shorter than the 8-byte header length");
+    }
+    ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, lenBuf, 0, file);
+    long headerLen = lenBuf.getLong(0);
+    if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
+      throw new ModelFormatException(
+          file
+              + ": header length "
+              + Long.toUnsignedString(headerLen)
+              + " is outside 2.."
+              + MAX_HEADER_BYTES);
+    }
+    if (headerLen > size - 8) {
+      throw new ModelFormatException(
+          file + ": header length " + headerLen + " exceeds the file (" + size + " bytes)");
+    }
+    ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+    readFully(ch, headerBuf, 8, file);
+    String header = new String(headerBuf.array(), StandardCharsets.UTF_8);
+    long dataStart = 8 + headerLen;
+    return new Header(parseHeader(header, size - dataStart, file), dataStart, header);
+  }
+
+  /** One tensor of a header: byte range [begin, end) relative to the data section. */
+  public record Entry(String name, DType dtype, long[] shape, long begin, long end) {
+    /** Number of elements. */
+    public long numel() {
+      return SafeTensors.numel(shape);
+    }
+  }
 
   private static List<Entry> parseHeader(String header, long dataLen, Path file)
       throws ModelFormatException {

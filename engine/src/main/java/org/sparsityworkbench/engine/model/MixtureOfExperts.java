@@ -22,8 +22,7 @@ public final class MixtureOfExperts implements FeedForward {
 
   private final FeedForwardSpec.Moe spec;
   private final Linear router;
-  private final NDArray expertIn; // (E, f, d) relu or (E, 2f, d) SwiGLU
-  private final NDArray expertOut; // (E, f, d) relu or (E, d, f) SwiGLU
+  private final Experts experts;
   private final Mlp shared;
   private final Linear sharedGate;
   private final Training training;
@@ -31,22 +30,40 @@ public final class MixtureOfExperts implements FeedForward {
   public MixtureOfExperts(
       FeedForwardSpec.Moe spec,
       Linear router,
-      NDArray expertIn,
-      NDArray expertOut,
+      Experts experts,
       Mlp shared,
       Linear sharedGate,
       Training training) {
     this.spec = spec;
     this.router = router;
-    this.expertIn = expertIn;
-    this.expertOut = expertOut;
+    this.experts = experts;
     this.shared = shared;
     this.sharedGate = sharedGate;
     this.training = training;
   }
 
+  /** The experts of a layer. */
+  public interface Experts {
+    /** Expert x of (n, d) input; (n, d). */
+    NDArray apply(int x, NDArray h);
+
+    /**
+     * Relu experts stored stacked, W1 and W2 each (E, f, d) (the native families); expert x's
+     * matrices are views taken per call, so that autograd sees the stacked weights in training.
+     */
+    static Experts stackedRelu(NDArray w1, NDArray w2) {
+      return (x, h) -> Mlp.relu(h, w1.get(x), w2.get(x));
+    }
+
+    /** One feed-forward per expert (imported checkpoints). */
+    static Experts of(java.util.List<Mlp> list) {
+      Mlp[] a = list.toArray(new Mlp[0]);
+      return (x, h) -> a[x].apply(h);
+    }
+  }
+
   private NDArray expert(int x, NDArray in) {
-    return Mlp.apply(spec.expert().activation(), in, expertIn.get(x), expertOut.get(x));
+    return experts.apply(x, in);
   }
 
   @Override
@@ -102,7 +119,7 @@ public final class MixtureOfExperts implements FeedForward {
       out = batched(flat, probs, routing, n, e, k, renorm);
     }
     if (shared != null) {
-      NDArray s = shared.forward(flat, pass, null); // (N, d)
+      NDArray s = shared.apply(flat); // (N, d)
       if (sharedGate != null) {
         NDArray g = Ops.sigmoid(sharedGate.apply(flat)); // (N, 1)
         if (trace != null) {

@@ -1,43 +1,54 @@
 package org.sparsityworkbench.engine.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
-import org.sparsityworkbench.engine.spec.FeedForwardSpec.Activation;
 
 /**
  * A dense feed-forward of f hidden units.
  *
  * <ul>
- *   <li>relu: y = relu(h W1^T) W2, W1 and W2 both stored (f, d), one unit one row in both;
- *   <li>SwiGLU: [g | u] = h W_in^T with W_in (2f, d) the gate rows then the up rows; y = (silu(g) *
- *       u) W_out^T with W_out (d, f) (Hugging Face's gate_proj, up_proj, down_proj).
+ *   <li>relu: y = relu(h W1^T) W2, W1 and W2 both stored (f, d), one unit one row in both (the
+ *       native families);
+ *   <li>SwiGLU: y = (silu(h G^T) * (h U^T)) D^T with G, U stored (f, d) and D (d, f) (Hugging
+ *       Face's gate_proj, up_proj, down_proj).
  * </ul>
  */
 public final class Mlp implements FeedForward {
-  private final Activation activation;
-  private final NDArray in;
-  private final NDArray out;
+  private final NDArray gate; // SwiGLU only
+  private final NDArray in; // relu W1, SwiGLU up
+  private final NDArray out; // relu W2, SwiGLU down
 
-  public Mlp(Activation activation, NDArray in, NDArray out) {
-    this.activation = activation;
+  private Mlp(NDArray gate, NDArray in, NDArray out) {
+    this.gate = gate;
     this.in = in;
     this.out = out;
   }
 
-  @Override
-  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
-    return apply(activation, h, in, out);
+  /** relu(h W1^T) W2; W1, W2 (f, d). */
+  public static Mlp relu(NDArray w1, NDArray w2) {
+    return new Mlp(null, w1, w2);
   }
 
-  /** The feed-forward of (.., d) with these weights; (.., d). */
-  static NDArray apply(Activation activation, NDArray h, NDArray in, NDArray out) {
-    NDArray x = h.matMul(in.transpose()); // (.., f) or (.., 2f)
-    if (activation == Activation.RELU) {
-      return Ops.relu(x).matMul(out); // (.., f) -> (.., d)
+  /** (silu(h G^T) * h U^T) D^T; G, U (f, d), D (d, f). */
+  public static Mlp swiglu(NDArray gate, NDArray up, NDArray down) {
+    return new Mlp(gate, up, down);
+  }
+
+  @Override
+  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
+    return apply(h);
+  }
+
+  /** (.., d) -> (.., d). */
+  NDArray apply(NDArray h) {
+    if (gate == null) {
+      return relu(h, in, out);
     }
-    long f = x.getShape().getShape()[x.getShape().dimension() - 1] / 2;
-    NDArray g = x.get(new NDIndex("..., :{}", f));
-    NDArray u = x.get(new NDIndex("..., {}:", f));
-    return Ops.silu(g).mul(u).matMul(out.transpose()); // (.., f) -> (.., d)
+    NDArray g = Ops.silu(h.matMul(gate.transpose())); // (.., f)
+    return g.mul(h.matMul(in.transpose())).matMul(out.transpose()); // (.., f) -> (.., d)
+  }
+
+  /** relu(h W1^T) W2 for W1, W2 (f, d). */
+  static NDArray relu(NDArray h, NDArray w1, NDArray w2) {
+    return Ops.relu(h.matMul(w1.transpose())).matMul(w2); // (.., f) -> (.., d)
   }
 }

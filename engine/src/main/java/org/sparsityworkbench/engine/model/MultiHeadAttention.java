@@ -12,6 +12,9 @@ import org.sparsityworkbench.engine.spec.AttentionSpec;
 public final class MultiHeadAttention implements Attention {
   private final AttentionSpec.MultiHead spec;
   private final Linear qkv;
+  private final Linear q;
+  private final Linear k;
+  private final Linear v;
   private final Linear out;
   private final RmsNorm qNorm;
   private final RmsNorm kNorm;
@@ -19,7 +22,8 @@ public final class MultiHeadAttention implements Attention {
   private final NDArray scale;
 
   /**
-   * @param qkv the fused projection to H h + 2 G h outputs (q first, then k, then v)
+   * @param qkv the fused projection to H h + 2 G h outputs (q first, then k, then v: the native
+   *     families' wqkv)
    * @param qNorm, kNorm the query/key norms of {@code spec.qkNorm()}, or null
    * @param rotary apply the pass's rotary angles to q and k
    * @param scale the factor of q.k as a scalar array
@@ -32,8 +36,39 @@ public final class MultiHeadAttention implements Attention {
       RmsNorm kNorm,
       boolean rotary,
       NDArray scale) {
+    this(spec, qkv, null, null, null, out, qNorm, kNorm, rotary, scale);
+  }
+
+  /** With separate q, k and v projections (Hugging Face's q_proj, k_proj, v_proj). */
+  public MultiHeadAttention(
+      AttentionSpec.MultiHead spec,
+      Linear q,
+      Linear k,
+      Linear v,
+      Linear out,
+      RmsNorm qNorm,
+      RmsNorm kNorm,
+      boolean rotary,
+      NDArray scale) {
+    this(spec, null, q, k, v, out, qNorm, kNorm, rotary, scale);
+  }
+
+  private MultiHeadAttention(
+      AttentionSpec.MultiHead spec,
+      Linear qkv,
+      Linear q,
+      Linear k,
+      Linear v,
+      Linear out,
+      RmsNorm qNorm,
+      RmsNorm kNorm,
+      boolean rotary,
+      NDArray scale) {
     this.spec = spec;
     this.qkv = qkv;
+    this.q = q;
+    this.k = k;
+    this.v = v;
     this.out = out;
     this.qNorm = qNorm;
     this.kNorm = kNorm;
@@ -50,10 +85,19 @@ public final class MultiHeadAttention implements Attention {
     int hd = spec.headDim();
     long qDim = (long) heads * hd;
     long kvDim = (long) kvHeads * hd;
-    NDArray y = qkv.apply(h); // (B, T, H h + 2 G h)
-    NDArray q = y.get(new NDIndex("..., :{}", qDim));
-    NDArray k = y.get(new NDIndex("..., {}:{}", qDim, qDim + kvDim));
-    NDArray v = y.get(new NDIndex("..., {}:", qDim + kvDim));
+    NDArray q;
+    NDArray k;
+    NDArray v;
+    if (qkv != null) {
+      NDArray y = qkv.apply(h); // (B, T, H h + 2 G h)
+      q = y.get(new NDIndex("..., :{}", qDim));
+      k = y.get(new NDIndex("..., {}:{}", qDim, qDim + kvDim));
+      v = y.get(new NDIndex("..., {}:", qDim + kvDim));
+    } else {
+      q = this.q.apply(h); // (B, T, H h)
+      k = this.k.apply(h); // (B, T, G h)
+      v = this.v.apply(h);
+    }
     if (spec.qkNorm() == AttentionSpec.QkNorm.PROJECTION) {
       q = qNorm.apply(q);
       k = kNorm.apply(k);

@@ -105,8 +105,7 @@ public final class NativeFamilies {
             new MixtureOfExperts(
                 (FeedForwardSpec.Moe) spec.block(i).feedForward(),
                 Linear.inOut(get(p, i, "moe.router")),
-                get(p, i, "moe.w1"),
-                get(p, i, "moe.w2"),
+                MixtureOfExperts.Experts.stackedRelu(get(p, i, "moe.w1"), get(p, i, "moe.w2")),
                 null,
                 null,
                 new MixtureOfExperts.Training(
@@ -122,7 +121,7 @@ public final class NativeFamilies {
                     c.blockSize())
                 .withTraining(c.gumbelTemperature(), c.quantProb());
       } else {
-        ffn = new Mlp(FeedForwardSpec.Activation.RELU, get(p, i, "ffn.w1"), get(p, i, "ffn.w2"));
+        ffn = Mlp.relu(get(p, i, "ffn.w1"), get(p, i, "ffn.w2"));
       }
       blocks.add(
           new Block(

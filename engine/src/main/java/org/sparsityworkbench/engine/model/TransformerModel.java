@@ -53,6 +53,7 @@ public final class TransformerModel implements AutoCloseable {
   private final Path directory;
   private final Tokenizer tokenizer;
   private final Parts parts;
+  private final AutoCloseable resources; // what the weights' memory lives in, or null
 
   /**
    * The bound parts of a model.
@@ -76,6 +77,7 @@ public final class TransformerModel implements AutoCloseable {
     this.directory = directory;
     this.tokenizer = ByteTokenizer.INSTANCE;
     this.parts = NativeFamilies.bind(config, params, manager);
+    this.resources = null;
   }
 
   private TransformerModel(
@@ -85,7 +87,8 @@ public final class TransformerModel implements AutoCloseable {
       Map<String, NDArray> params,
       Path directory,
       Tokenizer tokenizer,
-      Parts parts) {
+      Parts parts,
+      AutoCloseable resources) {
     this.config = null;
     this.spec = spec;
     this.configJson = configJson;
@@ -94,6 +97,7 @@ public final class TransformerModel implements AutoCloseable {
     this.directory = directory;
     this.tokenizer = tokenizer;
     this.parts = parts;
+    this.resources = resources;
   }
 
   /**
@@ -102,6 +106,7 @@ public final class TransformerModel implements AutoCloseable {
    * @param manager owns every weight; closed with the model
    * @param params every weight by its name in the checkpoint
    * @param configJson the configuration as shown to the user (the checkpoint's own config.json)
+   * @param resources closed after the weights' manager (the mapped files the arrays point into)
    */
   public static TransformerModel assemble(
       ModelSpec spec,
@@ -110,8 +115,10 @@ public final class TransformerModel implements AutoCloseable {
       Map<String, NDArray> params,
       Path directory,
       Tokenizer tokenizer,
-      Parts parts) {
-    return new TransformerModel(spec, configJson, manager, params, directory, tokenizer, parts);
+      Parts parts,
+      AutoCloseable resources) {
+    return new TransformerModel(
+        spec, configJson, manager, params, directory, tokenizer, parts, resources);
   }
 
   /** The sparse feed-forward of a layer (sparse-ff families). */
@@ -375,6 +382,14 @@ public final class TransformerModel implements AutoCloseable {
   @Override
   public void close() {
     manager.close();
+    tokenizer.close();
+    if (resources != null) {
+      try {
+        resources.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("closing " + directory + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
