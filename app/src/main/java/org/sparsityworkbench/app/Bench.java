@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (single intra-op thread unless ai.djl.pytorch.num_threads is set).",
-    subcommands = {Bench.SparseFf.class, Bench.Model.class})
+    subcommands = {Bench.SparseFf.class, Bench.Model.class, Bench.Hf.class})
 final class Bench implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -206,6 +206,86 @@ final class Bench implements Runnable {
     }
     if (out != null) {
       Files.writeString(out, text + "\n");
+    }
+  }
+
+  @Command(
+      name = "hf",
+      mixinStandardHelpOptions = true,
+      description =
+          "Prompt and decode tokens/s of a Hugging Face (or any) model directory, summary"
+              + " telemetry; without --model, a random Mixtral (hidden 512, intermediate 1024, 8"
+              + " layers, 8 heads, 8 experts top-2, vocabulary 32000, F32) written once to"
+              + " target/bench-hf-mixtral.")
+  static final class Hf implements Callable<Integer> {
+    @Option(names = "--model", description = "Model directory (default: the random Mixtral).")
+    Path model;
+
+    @Option(
+        names = "--prompt-tokens",
+        defaultValue = "64",
+        description = "Prompt length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(
+        names = "--tokens",
+        defaultValue = "256",
+        description = "Tokens decoded per round (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(
+        names = "--rounds",
+        defaultValue = "5",
+        description = "Measured rounds after one warm-up (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (promptTokens < 1 || tokens < 1 || rounds < 1) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--prompt-tokens, --tokens and --rounds must be >= 1");
+      }
+      Path dir = model;
+      if (dir == null) {
+        dir = Path.of("target", "bench-hf-mixtral");
+        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+          System.err.println("writing a random Mixtral to " + dir + " ...");
+          org.sparsityworkbench.engine.hf.RandomMixtral.BENCH.write(dir, 1);
+        }
+      }
+      var r = org.sparsityworkbench.engine.bench.HfBench.run(dir, promptTokens, tokens, rounds);
+      PrintWriter out = spec.commandLine().getOut();
+      double[] sorted = r.decodeTps().clone();
+      java.util.Arrays.sort(sorted);
+      if (json) {
+        out.println(new GsonBuilder().setPrettyPrinting().create().toJson(r));
+      } else {
+        out.println(r.model() + ": " + r.architecture());
+        out.printf(
+            "  parameters %,d total, %,d active per token; %.1f MiB read per decoded token%n",
+            r.params(), r.activeParams(), r.bytesPerToken() / (double) (1 << 20));
+        out.printf(
+            "  load %.2f s; prompt (%d tokens) %.1f tokens/s%n",
+            r.loadSeconds(), promptTokens, r.promptTps());
+        out.printf(
+            "  decode %.1f tokens/s median of %d rounds of %d (min %.1f, max %.1f)%n",
+            r.medianDecode(), rounds, tokens, sorted[0], sorted[sorted.length - 1]);
+        out.printf(
+            "  bandwidth %.1f GB/s (1 thread, matrix-vector) -> weight-streaming limit %.1f tokens/s;"
+                + " reached %.0f%%%n",
+            r.bandwidth() / 1e9, r.limitTps(), 100 * r.medianDecode() / r.limitTps());
+        out.printf(
+            "  resident memory %.0f MiB = %.2f x the float32 weights (%.0f MiB)%n",
+            r.rss() / (double) (1 << 20),
+            r.rss() / (r.params() * 4.0),
+            r.params() * 4.0 / (1 << 20));
+      }
+      return 0;
     }
   }
 }

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.Models;
 import org.sparsityworkbench.engine.config.ModelConfig;
 import org.sparsityworkbench.engine.config.ModelFormatException;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Option;
       Cli.Decode.class,
       Cli.InitModel.class,
       Cli.CutContext.class,
+      InitHf.class,
       Train.class,
       Bench.class
     })
@@ -102,14 +104,13 @@ public final class Cli implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      ModelConfig c =
-          ModelConfig.read(checkedModelDir(model).resolve(TransformerModel.CONFIG_FILE));
-      // Validate the weights too: info on a broken model must say so.
+      checkedModelDir(model);
+      // Load it: info on a broken model must say so.
+      ModelSummary s;
       try (NDManager m = rootManager();
-          TransformerModel loaded = TransformerModel.load(model, m)) {
-        loaded.config();
+          TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
+        s = ModelSummary.of(loaded);
       }
-      ModelSummary s = ModelSummary.of(c);
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         Map<String, Object> map = new LinkedHashMap<>();
@@ -129,7 +130,8 @@ public final class Cli implements Runnable {
             "  FLOPs per token: %s at position 0, %s at position %d%n",
             ModelSummary.human(s.flopsFirst()),
             ModelSummary.human(s.flopsLast()),
-            c.contextLength() - 1);
+            s.contextLength() - 1);
+        out.printf("  memory: %.1f MiB of float32 weights%n", s.totalParams() * 4.0 / (1 << 20));
       }
       return 0;
     }
@@ -200,12 +202,11 @@ public final class Cli implements Runnable {
       // Raw bytes: a multi-byte character arrives one byte (token) at a time.
       PrintStream out = parent.rawOut;
       try (NDManager m = rootManager();
-          TransformerModel loaded = TransformerModel.load(model, m)) {
-        byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+          TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
         Records.End end =
             DecodeSession.run(
                 loaded,
-                bytes,
+                prompt,
                 options,
                 r -> {
                   if (jsonl) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +45,7 @@ class SampleModelsTest {
           Records.End end =
               DecodeSession.run(
                   m,
-                  "And God said".getBytes(StandardCharsets.UTF_8),
+                  "And God said",
                   new DecodeOptions(50, SamplingOptions.greedy(), TelemetryLevel.FULL, true),
                   records::add,
                   () -> false);

@@ -260,11 +260,11 @@ public final class MainViewModel {
   private void clearDecode(String newPrompt) {
     promptLabels.clear();
     promptTexts.clear();
-    org.sparsityworkbench.engine.decode.ByteText decoder =
-        new org.sparsityworkbench.engine.decode.ByteText();
-    for (byte b : newPrompt.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      promptLabels.add(org.sparsityworkbench.engine.decode.ByteText.label(b & 0xff));
-      promptTexts.add(decoder.push(b & 0xff));
+    org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
+    org.sparsityworkbench.engine.tokenizer.Tokenizer.Stream decoder = tok.newStream();
+    for (int id : newPrompt.isEmpty() ? new int[0] : tok.encode(newPrompt)) {
+      promptLabels.add(tok.label(id));
+      promptTexts.add(decoder.push(id));
     }
     text.setLength(0);
     generatedText.set("");
@@ -322,8 +322,7 @@ public final class MainViewModel {
                   t.step(),
                   t.position(),
                   t.token(),
-                  org.sparsityworkbench.engine.decode.ByteText.label(t.token())
-                      .replace("\"", "\"\""),
+                  tokenizer().label(t.token()).replace("\"", "\"\""),
                   t.latencyUs(),
                   tl == null ? "" : Integer.toString(l),
                   experts,
@@ -389,17 +388,17 @@ public final class MainViewModel {
           TransformerModel old = model.get();
           clearDecode(""); // what is shown always belongs to the loaded model
           model.set(l.model());
-          layerCount.set(l.model().config().nLayers());
-          family.set(l.model().config().family().id());
-          if (colourLayer.get() >= l.model().config().nLayers()) {
+          layerCount.set(l.model().spec().layers());
+          family.set(l.model().spec().family());
+          if (colourLayer.get() >= l.model().spec().layers()) {
             colourLayer.set(0);
           }
           loading.set(false);
-          ModelSummary s = ModelSummary.of(l.model().config());
+          ModelSummary s = ModelSummary.of(l.model());
           modelInfo.set(
               l.dir().getFileName()
                   + " · "
-                  + l.model().config().family()
+                  + l.model().spec().family()
                   + " · "
                   + ModelSummary.human(s.totalParams())
                   + " params, "
@@ -425,10 +424,7 @@ public final class MainViewModel {
                   + " at position 0, "
                   + s.flopsLast()
                   + " at the last position\n\nconfig.json\n"
-                  + new com.google.gson.GsonBuilder()
-                      .setPrettyPrinting()
-                      .create()
-                      .toJson(l.model().config().toMap())
+                  + l.model().configJson()
                   + "\n\n"
                   + (l.card().isEmpty() ? "(no MODEL_CARD.md)" : l.card()));
           status.set("Loaded " + l.dir().getFileName());
@@ -461,7 +457,7 @@ public final class MainViewModel {
               decodeNanos += (long) (tok.latencyUs() * 1e3);
               lastToken = tok;
               tokenCount.set(tokenCount.get() + 1);
-              TokenSnapshot snapshot = TokenSnapshot.of(tok);
+              TokenSnapshot snapshot = TokenSnapshot.of(tok, tokenizer());
               fresh.add(snapshot);
             }
             case Records.End end -> {
@@ -685,9 +681,15 @@ public final class MainViewModel {
     if (m == null) {
       return 0;
     }
-    return m.config().family().isMoe()
-        ? m.config().numExperts()
-        : m.config().family().hasSparseFf() ? m.config().blockSize() : 0;
+    return m.spec().routed() ? m.spec().maxExperts() : m.spec().sparseBlockSize();
+  }
+
+  /** The loaded model's tokenizer (bytes before one is loaded). */
+  private org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
+    TransformerModel m = model.get();
+    return m == null
+        ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
+        : m.tokenizer();
   }
 
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */

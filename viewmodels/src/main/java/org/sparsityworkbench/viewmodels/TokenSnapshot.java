@@ -2,7 +2,6 @@ package org.sparsityworkbench.viewmodels;
 
 import java.util.List;
 import java.util.Locale;
-import org.sparsityworkbench.engine.decode.ByteText;
 import org.sparsityworkbench.engine.telemetry.Records;
 
 /**
@@ -45,7 +44,13 @@ public record TokenSnapshot(
 
   /** Extracts a token record (full telemetry gives the probabilities and attention). */
   public static TokenSnapshot of(Records.Token t) {
-    String label = ByteText.label(t.token());
+    return of(t, org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE);
+  }
+
+  /** Extracts a token record, its label from the model's tokenizer. */
+  public static TokenSnapshot of(
+      Records.Token t, org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer) {
+    String label = tokenizer.label(t.token());
     List<Records.TokenLayer> layers = t.layers();
     double[] parts = new double[COMPONENTS.size()];
     if (layers == null || layers.isEmpty()) {
@@ -165,7 +170,7 @@ public record TokenSnapshot(
     if (t.top() != null && !t.top().isEmpty()) {
       b.append("next token:");
       for (Records.TopToken top : t.top()) {
-        b.append(String.format(Locale.ROOT, "  '%s' %.3f", ByteText.label(top.token()), top.p()));
+        b.append(String.format(Locale.ROOT, "  '%s' %.3f", top.text(), top.p()));
       }
       b.append('\n');
     }

@@ -1,7 +1,6 @@
 package org.sparsityworkbench.engine.bench;
 
 import ai.djl.ndarray.NDManager;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.sparsityworkbench.engine.Engines;
 import org.sparsityworkbench.engine.config.Family;
@@ -51,8 +50,8 @@ public final class ModelBench {
     ModelConfig c = config(family, d, layers, context);
     try (NDManager root = NDManager.newBaseManager();
         TransformerModel model = TransformerModel.random(c, 1, root)) {
-      byte[] prompt = "a".repeat(context / 2).getBytes(StandardCharsets.UTF_8);
-      int steps = context - prompt.length;
+      String prompt = "a".repeat(context / 2);
+      int steps = context - prompt.length();
       DecodeOptions o =
           new DecodeOptions(steps, SamplingOptions.greedy(), TelemetryLevel.OFF, false);
       double[] us = new double[steps];

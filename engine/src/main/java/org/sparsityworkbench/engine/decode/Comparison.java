@@ -1,6 +1,5 @@
 package org.sparsityworkbench.engine.decode;
 
-import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.sparsityworkbench.engine.model.TransformerModel;
@@ -43,6 +42,24 @@ public final class Comparison {
    *
    * @throws IllegalArgumentException for a prompt that does not fit either model
    */
+  /**
+   * The prompt's ids, checked for both models: the two must read text the same way (one tokenizer),
+   * or agreement and KL over their next-token distributions would compare different vocabularies.
+   */
+  public static int[] validate(TransformerModel a, TransformerModel b, String prompt) {
+    if (!a.tokenizer().vocabularyId().equals(b.tokenizer().vocabularyId())) {
+      throw new IllegalArgumentException(
+          "compare needs two models with the same tokenizer ("
+              + a.spec().family()
+              + " and "
+              + b.spec().family()
+              + " tokenize differently)");
+    }
+    int[] ids = DecodeSession.encodePrompt(a, prompt);
+    DecodeSession.validatePrompt(ids, b.spec());
+    return ids;
+  }
+
   public static void run(
       TransformerModel a,
       TransformerModel b,
@@ -50,9 +67,7 @@ public final class Comparison {
       DecodeOptions options,
       Consumer<Step> sink,
       BooleanSupplier cancelled) {
-    byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
-    DecodeSession.validatePrompt(bytes, a.config());
-    DecodeSession.validatePrompt(bytes, b.config());
+    int[] bytes = validate(a, b, prompt);
     try (DecodeSession sa = new DecodeSession(a, options);
         DecodeSession sb = new DecodeSession(b, options);
         DecodeSession forced = new DecodeSession(b, options)) {

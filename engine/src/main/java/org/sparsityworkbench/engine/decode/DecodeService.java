@@ -1,7 +1,6 @@
 package org.sparsityworkbench.engine.decode;
 
 import ai.djl.ndarray.NDManager;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -105,10 +104,19 @@ public final class DecodeService implements AutoCloseable {
 
   /** Loads a model on the engine thread. The future fails with the loader's clear message. */
   public CompletableFuture<TransformerModel> load(Path dir) {
+    return load(dir, org.sparsityworkbench.engine.io.LoadProgress.NONE);
+  }
+
+  /**
+   * Loads a model of either kind on the engine thread, reporting progress there (a listener copies
+   * what it needs; it may cancel between tensors). The future fails with the loader's message.
+   */
+  public CompletableFuture<TransformerModel> load(
+      Path dir, org.sparsityworkbench.engine.io.LoadProgress progress) {
     return root.thenApplyAsync(
         m -> {
           try {
-            return TransformerModel.load(dir, m);
+            return org.sparsityworkbench.engine.Models.load(dir, m, progress);
           } catch (org.sparsityworkbench.engine.config.ModelFormatException e) {
             throw new java.util.concurrent.CompletionException(e);
           }
@@ -141,8 +149,7 @@ public final class DecodeService implements AutoCloseable {
       DecodeOptions options,
       Consumer<Records.Record> sink,
       boolean paused) {
-    byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
-    DecodeSession.validatePrompt(bytes, model.config());
+    int[] bytes = DecodeSession.encodePrompt(model, prompt);
     Job job = new Job();
     job.paused = paused;
     executor.execute(
@@ -166,9 +173,7 @@ public final class DecodeService implements AutoCloseable {
       String prompt,
       DecodeOptions options,
       Consumer<Comparison.Step> sink) {
-    byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
-    DecodeSession.validatePrompt(bytes, a.config());
-    DecodeSession.validatePrompt(bytes, b.config());
+    Comparison.validate(a, b, prompt);
     Job job = new Job();
     executor.execute(
         () -> {

@@ -8,14 +8,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import org.sparsityworkbench.engine.config.ModelConfig;
 import org.sparsityworkbench.engine.model.Floats;
 import org.sparsityworkbench.engine.model.KvCache;
 import org.sparsityworkbench.engine.model.LayerTrace;
 import org.sparsityworkbench.engine.model.Router;
 import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.spec.ModelSpec;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+import org.sparsityworkbench.engine.tokenizer.Tokenizer;
 
 /**
  * One sequence being decoded: the prompt's prefill, then one token per {@link #step()}. Each call
@@ -26,11 +27,12 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  */
 public final class DecodeSession implements AutoCloseable {
   private final TransformerModel model;
-  private final ModelConfig config;
+  private final ModelSpec spec;
+  private final Tokenizer tokenizer;
   private final DecodeOptions options;
-  private final KvCache cache;
+  private KvCache cache;
   private final Sampler sampler;
-  private final ByteText text = new ByteText();
+  private final Tokenizer.Stream text;
   private final StringBuilder generated = new StringBuilder();
   private final Thread owner = Thread.currentThread();
   private float[] nextLogits;
@@ -42,40 +44,71 @@ public final class DecodeSession implements AutoCloseable {
 
   public DecodeSession(TransformerModel model, DecodeOptions options) {
     this.model = model;
-    this.config = model.config();
+    this.spec = model.spec();
+    this.tokenizer = model.tokenizer();
+    this.text = tokenizer.newStream();
     this.options = options;
-    this.cache = new KvCache(model.manager(), config);
     this.sampler = new Sampler(options.sampling());
   }
 
-  /** Checks a prompt before anything is computed: not empty, fits the context. */
-  public static void validatePrompt(byte[] prompt, ModelConfig config) {
-    if (prompt == null || prompt.length == 0) {
+  /** A cache that reserves the whole context unless that is large (then prompt + max tokens). */
+  private static final long WHOLE_CONTEXT_BYTES = 256L << 20;
+
+  /** The prompt's token ids, checked before anything is computed: not empty, fits the context. */
+  public static int[] encodePrompt(TransformerModel model, String prompt) {
+    if (prompt == null || prompt.isEmpty()) {
       throw new IllegalArgumentException("the prompt is empty: give at least one character");
     }
-    if (prompt.length > config.contextLength()) {
+    int[] ids = model.tokenizer().encode(prompt);
+    validatePrompt(ids, model.spec());
+    return ids;
+  }
+
+  /** Checks prompt ids: not empty, each in the vocabulary, fits the context. */
+  public static void validatePrompt(int[] ids, ModelSpec spec) {
+    if (ids == null || ids.length == 0) {
+      throw new IllegalArgumentException("the prompt is empty: give at least one character");
+    }
+    if (ids.length > spec.contextLength()) {
       throw new IllegalArgumentException(
           "the prompt is "
-              + prompt.length
-              + " bytes but the model's context_length is "
-              + config.contextLength());
+              + ids.length
+              + " tokens but the model's context_length is "
+              + spec.contextLength());
+    }
+    for (int id : ids) {
+      if (id < 0 || id >= spec.vocabSize()) {
+        throw new IllegalArgumentException(
+            "token id " + id + " is outside the vocabulary 0.." + (spec.vocabSize() - 1));
+      }
     }
   }
 
-  /** Runs the prompt through the model and returns the prefill record. */
-  public Records.Prefill prefill(byte[] prompt) {
+  /** Encodes the prompt, runs it through the model and returns the prefill record. */
+  public Records.Prefill prefill(String prompt) {
+    return prefill(encodePrompt(model, prompt));
+  }
+
+  /** Runs prompt token ids through the model and returns the prefill record. */
+  public Records.Prefill prefill(int[] prompt) {
     checkThread();
-    validatePrompt(prompt, config);
-    if (cache.length() != 0) {
+    validatePrompt(prompt, spec);
+    if (cache != null) {
       throw new IllegalStateException("prefill was already run for this session");
     }
+    int capacity = spec.contextLength();
+    if (KvCache.bytes(spec, capacity) > WHOLE_CONTEXT_BYTES) {
+      long need = (long) prompt.length + Math.max(1, options.maxTokens());
+      capacity = (int) Math.min(capacity, need);
+    }
+    cache = new KvCache(model.manager(), spec, capacity);
     long t0 = System.nanoTime();
     List<LayerTrace> traces = options.telemetry() == TelemetryLevel.OFF ? null : new ArrayList<>();
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       long[] ids = new long[prompt.length];
       for (int i = 0; i < ids.length; i++) {
-        ids[i] = prompt[i] & 0xff;
+        ids[i] = prompt[i];
       }
       NDArray tokens = model.manager().create(ids, new Shape(1, ids.length));
       var opt =
@@ -84,7 +117,7 @@ public final class DecodeSession implements AutoCloseable {
     }
     double us = (System.nanoTime() - t0) / 1e3;
     List<Records.PrefillLayer> layers = null;
-    if (traces != null && (config.family().isMoe() || config.family().hasSparseFf())) {
+    if (traces != null && (spec.routed() || spec.hasSparseFf())) {
       layers = new ArrayList<>();
       for (int i = 0; i < traces.size(); i++) {
         LayerTrace tr = traces.get(i);
@@ -95,7 +128,11 @@ public final class DecodeSession implements AutoCloseable {
                 tr.controllerChosen == null ? null : prefillController(tr, prompt.length)));
       }
     }
-    return new Records.Prefill(prompt.length, us, top(nextLogits), layers);
+    String[] texts = new String[prompt.length];
+    for (int i = 0; i < texts.length; i++) {
+      texts[i] = tokenizer.label(prompt[i]);
+    }
+    return new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), layers);
   }
 
   private Records.PrefillRouter prefillRouter(LayerTrace tr, int n) {
@@ -104,7 +141,7 @@ public final class DecodeSession implements AutoCloseable {
     if (options.telemetry() == TelemetryLevel.FULL) {
       probs = new float[n][];
       for (int t = 0; t < n; t++) {
-        probs[t] = Router.row(tr.routerProbs, t, config.numExperts());
+        probs[t] = Router.row(tr.routerProbs, t, tr.routing.load().length);
       }
     }
     return new Records.PrefillRouter(
@@ -120,17 +157,17 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   private Records.PrefillController prefillController(LayerTrace tr, int n) {
-    int blocks = config.blocks();
+    int blocks = tr.controllerChosen.length / n;
     int[][] chosen = new int[n][];
     for (int t = 0; t < n; t++) {
       chosen[t] = Arrays.copyOfRange(tr.controllerChosen, t * blocks, (t + 1) * blocks);
     }
-    return new Records.PrefillController(config.blockSize(), chosen);
+    return new Records.PrefillController(spec.sparseBlockSize(), chosen);
   }
 
   /** True while the context has room for another token and the prefill has run. */
   public boolean canStep() {
-    return nextLogits != null && cache.length() < cache.capacity();
+    return nextLogits != null && cache != null && cache.length() < cache.capacity();
   }
 
   /** Samples the next token from the last distribution, processes it and returns its record. */
@@ -141,11 +178,12 @@ public final class DecodeSession implements AutoCloseable {
   /**
    * Processes a given token instead of sampling one (teacher forcing: another model's choice).
    *
-   * @param token a byte value 0..255
+   * @param token a token id of the model's vocabulary
    */
   public Records.Token stepWith(int token) {
-    if (token < 0 || token >= config.vocabSize()) {
-      throw new IllegalArgumentException("token " + token + " is not a byte");
+    if (token < 0 || token >= spec.vocabSize()) {
+      throw new IllegalArgumentException(
+          "token " + token + " is outside the vocabulary 0.." + (spec.vocabSize() - 1));
     }
     return advance(token);
   }
@@ -156,8 +194,7 @@ public final class DecodeSession implements AutoCloseable {
       throw new IllegalStateException("run prefill before step");
     }
     if (!canStep()) {
-      throw new IllegalStateException(
-          "the context is full (" + config.contextLength() + " positions)");
+      throw new IllegalStateException("the context is full (" + cache.capacity() + " positions)");
     }
     long t0 = System.nanoTime();
     if (firstStepStart == 0) {
@@ -189,20 +226,21 @@ public final class DecodeSession implements AutoCloseable {
       LayerTrace tr = traces.get(i);
       Records.TokenRouter router = null;
       if (tr.routing != null) {
-        int e = config.numExperts();
+        int e = tr.routerProbs.length;
         router =
             new Records.TokenRouter(
                 full ? tr.routerProbs.clone() : null,
                 tr.routing.experts()[0],
                 tr.routing.gates()[0],
-                Router.entropy(tr.routerProbs, 0, e));
+                Router.entropy(tr.routerProbs, 0, e),
+                tr.sharedGate == null ? null : (double) tr.sharedGate[0]);
       }
       Records.Attention att = tr.attention == null ? null : new Records.Attention(tr.attention);
       Records.Controller controller =
           tr.controllerChosen == null
               ? null
               : new Records.Controller(
-                  config.blockSize(), tr.controllerChosen, tr.controllerConfidence);
+                  spec.sparseBlockSize(), tr.controllerChosen, tr.controllerConfidence);
       Records.Qkv qkv = tr.qkvModules == null ? null : new Records.Qkv(tr.qkvModules);
       Records.Timing timing =
           new Records.Timing(
@@ -222,7 +260,7 @@ public final class DecodeSession implements AutoCloseable {
     int[] order = Sampler.descending(p);
     List<Records.TopToken> top = new ArrayList<>(n);
     for (int i = 0; i < n && i < order.length; i++) {
-      top.add(new Records.TopToken(order[i], ByteText.label(order[i]), p[order[i]]));
+      top.add(new Records.TopToken(order[i], tokenizer.label(order[i]), p[order[i]]));
     }
     return top;
   }
@@ -251,11 +289,21 @@ public final class DecodeSession implements AutoCloseable {
    */
   public static Records.End run(
       TransformerModel model,
-      byte[] prompt,
+      String prompt,
       DecodeOptions options,
       Consumer<Records.Record> sink,
       BooleanSupplier cancelled) {
-    validatePrompt(prompt, model.config());
+    return run(model, encodePrompt(model, prompt), options, sink, cancelled);
+  }
+
+  /** {@link #run(TransformerModel, String, DecodeOptions, Consumer, BooleanSupplier)} from ids. */
+  public static Records.End run(
+      TransformerModel model,
+      int[] prompt,
+      DecodeOptions options,
+      Consumer<Records.Record> sink,
+      BooleanSupplier cancelled) {
+    validatePrompt(prompt, model.spec());
     try (DecodeSession s = new DecodeSession(model, options)) {
       sink.accept(s.prefill(prompt));
       String reason = "max_tokens";
@@ -285,6 +333,8 @@ public final class DecodeSession implements AutoCloseable {
 
   @Override
   public void close() {
-    cache.close();
+    if (cache != null) {
+      cache.close();
+    }
   }
 }

@@ -19,12 +19,30 @@ public final class Records {
   /** One entry of a next-token distribution. */
   public record TopToken(int token, String text, double p) {}
 
-  /** The prompt's forward pass. */
+  /**
+   * The prompt's forward pass.
+   *
+   * @param tokens number of prompt tokens
+   * @param ids the prompt's token ids
+   * @param texts each prompt token's display text
+   */
   public record Prefill(
-      String type, int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers)
+      String type,
+      int tokens,
+      int[] ids,
+      String[] texts,
+      double latencyUs,
+      List<TopToken> top,
+      List<PrefillLayer> layers)
       implements Record {
-    public Prefill(int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers) {
-      this("prefill", tokens, latencyUs, top, layers);
+    public Prefill(
+        int tokens,
+        int[] ids,
+        String[] texts,
+        double latencyUs,
+        List<TopToken> top,
+        List<PrefillLayer> layers) {
+      this("prefill", tokens, ids, texts, latencyUs, top, layers);
     }
   }
 
@@ -118,8 +136,15 @@ public final class Records {
    * @param experts chosen experts, most probable first
    * @param weights their gate weights
    * @param entropy entropy of the router distribution, nats
+   * @param sharedGate the shared expert's gate sigmoid(x . w_g), where the layer has one
    */
-  public record TokenRouter(float[] probs, int[] experts, float[] weights, double entropy) {}
+  public record TokenRouter(
+      float[] probs, int[] experts, float[] weights, double entropy, Double sharedGate) {
+    /** Routing without a shared expert. */
+    public TokenRouter(float[] probs, int[] experts, float[] weights, double entropy) {
+      this(probs, experts, weights, entropy, null);
+    }
+  }
 
   /**
    * Wall time of a layer's components in microseconds: router only for MoE, controller only for

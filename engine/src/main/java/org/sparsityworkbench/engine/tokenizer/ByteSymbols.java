@@ -4,8 +4,9 @@ package org.sparsityworkbench.engine.tokenizer;
  * GPT-2's byte-level alphabet: every byte as one printable character (printable Latin-1 stand for
  * themselves, the other 68 bytes for U+0100 upwards in order), used by byte-level BPE vocabularies.
  */
-final class ByteSymbols {
+public final class ByteSymbols {
   private static final int[] BYTE_OF = new int[512];
+  private static final int[] SYMBOL_OF = new int[256];
 
   static {
     java.util.Arrays.fill(BYTE_OF, -1);
@@ -14,10 +15,16 @@ final class ByteSymbols {
       boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
       int cp = printable ? b : next++;
       BYTE_OF[cp] = b;
+      SYMBOL_OF[b] = cp;
     }
   }
 
   private ByteSymbols() {}
+
+  /** The symbol that stands for a byte. */
+  public static String symbolOf(int b) {
+    return new String(Character.toChars(SYMBOL_OF[b & 0xff]));
+  }
 
   /** The byte a symbol stands for, or the code point's low byte when it is none. */
   static int byteOf(int codePoint) {

@@ -36,6 +36,11 @@ public final class ByteTokenizer implements Tokenizer {
   }
 
   @Override
+  public String vocabularyId() {
+    return "bytes";
+  }
+
+  @Override
   public int vocabularySize() {
     return 256;
   }

@@ -164,6 +164,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
   }
 
   @Override
+  public String vocabularyId() {
+    return "hf:" + pieces.length + ":" + Arrays.hashCode(pieces);
+  }
+
+  @Override
   public int vocabularySize() {
     return pieces.length;
   }

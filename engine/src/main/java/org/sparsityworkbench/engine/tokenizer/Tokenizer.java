@@ -21,6 +21,12 @@ public interface Tokenizer extends AutoCloseable {
   /** Number of ids: every id is in 0..size-1. */
   int vocabularySize();
 
+  /**
+   * Names the vocabulary: two tokenizers with the same id read text the same way (compare and
+   * teacher forcing need that).
+   */
+  String vocabularyId();
+
   /** A decoder of one generated stream, correct across tokens that split a UTF-8 character. */
   Stream newStream();
 

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +42,7 @@ class DecodeSessionTest {
 
   private static List<Records.Record> decode(TransformerModel m, String prompt, DecodeOptions o) {
     List<Records.Record> out = new ArrayList<>();
-    DecodeSession.run(m, prompt.getBytes(StandardCharsets.UTF_8), o, out::add, () -> false);
+    DecodeSession.run(m, prompt, o, out::add, () -> false);
     return out;
   }
 
@@ -158,7 +157,7 @@ class DecodeSessionTest {
       Records.End end =
           DecodeSession.run(
               m,
-              "go".getBytes(StandardCharsets.UTF_8),
+              "go",
               options(50, SamplingOptions.greedy(), TelemetryLevel.OFF),
               r -> {
                 if (r instanceof Records.Token) {
@@ -187,7 +186,7 @@ class DecodeSessionTest {
       for (int run = 0; run < 2; run++) {
         DecodeOptions o = options(n, new SamplingOptions(1, 0, 1, 3 + run), TelemetryLevel.FULL);
         try (DecodeSession s = new DecodeSession(m, o)) {
-          s.prefill("memory".getBytes(StandardCharsets.UTF_8));
+          s.prefill("memory");
           int withCache = m.manager().getManagedArrays().size();
           for (int i = 0; i < n; i++) {
             s.step();

@@ -1,0 +1,41 @@
+package org.sparsityworkbench.engine;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.sparsityworkbench.engine.config.ModelFormatException;
+import org.sparsityworkbench.engine.hf.HfLoader;
+import org.sparsityworkbench.engine.io.LoadProgress;
+import org.sparsityworkbench.engine.model.TransformerModel;
+
+/**
+ * Opens a model directory of either kind, told apart by its {@code config.json}: the workbench's
+ * own ({@code family}) or a Hugging Face checkpoint ({@code model_type}).
+ */
+public final class Models {
+  private Models() {}
+
+  /** Opens a model directory without progress reports. */
+  public static TransformerModel load(Path dir, NDManager parent) throws ModelFormatException {
+    return load(dir, parent, LoadProgress.NONE);
+  }
+
+  /**
+   * Opens a model directory.
+   *
+   * @throws ModelFormatException naming the file, and the field or tensor at fault
+   */
+  public static TransformerModel load(Path dir, NDManager parent, LoadProgress progress)
+      throws ModelFormatException {
+    if (!Files.isDirectory(dir)) {
+      throw new ModelFormatException(dir + ": not a directory");
+    }
+    Path config = dir.resolve(TransformerModel.CONFIG_FILE);
+    if (!Files.isRegularFile(config)) {
+      throw new ModelFormatException(config + ": missing (every model directory needs one)");
+    }
+    return HfLoader.isHuggingFace(dir)
+        ? HfLoader.load(dir, parent, progress)
+        : TransformerModel.load(dir, parent);
+  }
+}
