@@ -23,6 +23,12 @@ public final class Mlp implements FeedForward {
     this.out = out;
   }
 
+  /** SwiGLU's transposed views, made once (imported models are inference only). */
+  private NDArray gateT;
+
+  private NDArray inT;
+  private NDArray outT;
+
   /** relu(h W1^T) W2; W1, W2 (f, d). */
   public static Mlp relu(NDArray w1, NDArray w2) {
     return new Mlp(null, w1, w2);
@@ -30,7 +36,11 @@ public final class Mlp implements FeedForward {
 
   /** (silu(h G^T) * h U^T) D^T; G, U (f, d), D (d, f). */
   public static Mlp swiglu(NDArray gate, NDArray up, NDArray down) {
-    return new Mlp(gate, up, down);
+    Mlp m = new Mlp(gate, up, down);
+    m.gateT = gate.transpose();
+    m.inT = up.transpose();
+    m.outT = down.transpose();
+    return m;
   }
 
   @Override
@@ -43,8 +53,8 @@ public final class Mlp implements FeedForward {
     if (gate == null) {
       return relu(h, in, out);
     }
-    NDArray g = Ops.silu(h.matMul(gate.transpose())); // (.., f)
-    return g.mul(h.matMul(in.transpose())).matMul(out.transpose()); // (.., f) -> (.., d)
+    NDArray g = Ops.silu(h.matMul(gateT)); // (.., f)
+    return g.mul(h.matMul(inT)).matMul(outT); // (.., f) -> (.., d)
   }
 
   /** relu(h W1^T) W2 for W1, W2 (f, d). */
