@@ -214,7 +214,11 @@ public final class Cli implements Runnable {
                       out.println(TelemetryJson.toJson(r));
                     }
                   } else if (r instanceof Records.Token t) {
-                    out.write(t.token());
+                    if (loaded.isNative()) {
+                      out.write(t.token()); // a byte token: the terminal completes characters
+                    } else {
+                      out.print(t.text()); // the tokenizer's text, whole characters only
+                    }
                     out.flush();
                   }
                 },

@@ -69,6 +69,14 @@ public final class HfLoader {
 
   /** The spec a config describes (no weights read). */
   public static ModelSpec spec(HfConfig c, Path dir) throws ModelFormatException {
+    try {
+      return buildSpec(c, dir);
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException(c.file() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ModelSpec buildSpec(HfConfig c, Path dir) throws ModelFormatException {
     HfArchitecture a = HfArchitecture.of(c);
     if (c.has("hidden_act") && !c.string("hidden_act").equals("silu")) {
       throw c.error("hidden_act", "'" + c.string("hidden_act") + "' is not supported (silu is)");
@@ -89,7 +97,8 @@ public final class HfLoader {
     if (!c.has("head_dim") && hidden % heads != 0) {
       throw c.error("num_attention_heads", heads + " does not divide hidden_size " + hidden);
     }
-    int headDim = c.integer("head_dim", hidden / heads);
+    // Qwen3's configuration class defaults head_dim to 128; the others derive it.
+    int headDim = c.integer("head_dim", a.modelType().equals("qwen3") ? 128 : hidden / heads);
     if (headDim % 2 != 0) {
       throw c.error("head_dim", headDim + " must be even for rotary positions");
     }
@@ -105,8 +114,7 @@ public final class HfLoader {
     if (Double.isNaN(eps)) {
       throw c.error("rms_norm_eps", "is missing");
     }
-    double scale =
-        a.granite() ? requireNumber(c, "attention_multiplier") : 1.0 / Math.sqrt(headDim);
+    double scale = a.granite() ? c.number("attention_multiplier", 1.0) : 1.0 / Math.sqrt(headDim);
     AttentionSpec.MultiHead attention =
         new AttentionSpec.MultiHead(
             heads, kvHeads, headDim, scale, a.qkvBias().of(c), a.outBias().of(c), a.qkNorm());
@@ -160,14 +168,6 @@ public final class HfLoader {
         new TokenizerSpec.HuggingFace(dir.resolve(TOKENIZER_FILE)));
   }
 
-  private static double requireNumber(HfConfig c, String key) throws ModelFormatException {
-    double v = c.number(key, Double.NaN);
-    if (Double.isNaN(v)) {
-      throw c.error(key, "is missing");
-    }
-    return v;
-  }
-
   /**
    * Loads a directory.
    *
@@ -202,6 +202,9 @@ public final class HfLoader {
       TransformerModel.Parts parts = b.bind(spec, arch);
       List<String> extra = tensors.unexpected(b.used);
       extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq"));
+      if (spec.head().tied()) {
+        extra.remove("lm_head.weight"); // some tied checkpoints store the copy; it is not read
+      }
       if (!extra.isEmpty()) {
         throw new ModelFormatException(
             dir
@@ -406,6 +409,9 @@ public final class HfLoader {
                 create(gu.asSlice((2L * x + 1) * block, block), w, d),
                 create(dn.asSlice(x * block, block), d, w)));
       }
+      // The whole tensors too (views of the same memory), so that params() holds every weight.
+      params.put(in, create(gu, e, 2 * w, d));
+      params.put(out, create(dn, e, d, w));
       for (String name : new String[] {in, out}) {
         used.add(name);
         bytes += t.info(name).bytes();
