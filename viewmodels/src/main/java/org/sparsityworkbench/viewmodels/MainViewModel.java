@@ -288,10 +288,21 @@ public final class MainViewModel {
     }
   }
 
-  /** Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). */
+  /**
+   * Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). Token
+   * records carry their attention rows while the token is in the window ({@link #HISTORY} most
+   * recent tokens); older ones were not kept and have no "attention" field.
+   */
   public void exportJsonl(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();
+    int firstInWindow =
+        routingHistory.isEmpty() ? Integer.MAX_VALUE : routingHistory.getFirst().step();
     for (Records.Record r : session) {
+      if (r instanceof Records.Token t
+          && t.step() >= firstInWindow
+          && t.step() - firstInWindow < routingHistory.size()) {
+        r = routingHistory.get(t.step() - firstInWindow).fullRecord();
+      }
       lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
     }
     java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
@@ -334,6 +345,44 @@ public final class MainViewModel {
       }
     }
     java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * How many attention weights this view model holds (distinct arrays reachable from the token
+   * lists, the window and the session's records): what grows with the square of the length if kept
+   * for every token. For tests and benchmarks.
+   */
+  public long retainedAttentionFloats() {
+    java.util.Set<float[]> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<TokenSnapshot> all = new java.util.ArrayList<>(tokens);
+    all.addAll(routingHistory);
+    if (inspected.get() != null) {
+      all.add(inspected.get());
+    }
+    List<Records.Record> records = new java.util.ArrayList<>(session);
+    for (TokenSnapshot t : all) {
+      records.add(t.record());
+      if (t.attention() != null) {
+        for (float[][] layer : t.attention()) {
+          seen.addAll(java.util.Arrays.asList(layer));
+        }
+      }
+    }
+    for (Records.Record r : records) {
+      if (r instanceof Records.Token t && t.layers() != null) {
+        for (Records.TokenLayer l : t.layers()) {
+          if (l.attention() != null) {
+            seen.addAll(java.util.Arrays.asList(l.attention().heads()));
+          }
+        }
+      }
+    }
+    long n = 0;
+    for (float[] a : seen) {
+      n += a.length;
+    }
+    return n;
   }
 
   /** The user has seen the error. */
@@ -443,7 +492,9 @@ public final class MainViewModel {
           status.set(f.what());
         }
         case Telemetry t -> {
-          session.add(t.record());
+          if (!(t.record() instanceof Records.Token)) {
+            session.add(t.record()); // tokens: below, their rows apart (TokenSnapshot.Rows)
+          }
           switch (t.record()) {
             case Records.Prefill p -> {
               status.set(
@@ -463,6 +514,7 @@ public final class MainViewModel {
               tokenCount.set(tokenCount.get() + 1);
               TokenSnapshot snapshot = TokenSnapshot.of(tok);
               fresh.add(snapshot);
+              session.add(snapshot.record()); // its attention rows are in the snapshot
             }
             case Records.End end -> {
               lastWallTokensPerSecond = end.wallTokensPerS();
@@ -490,6 +542,13 @@ public final class MainViewModel {
             routingHistory.subList(
                 Math.min(overflow, routingHistory.size()), routingHistory.size()));
         window.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
+        // What leaves the window keeps what the other views draw, not its attention rows.
+        routingHistory
+            .subList(0, Math.min(overflow, routingHistory.size()))
+            .forEach(TokenSnapshot::releaseAttention);
+        fresh
+            .subList(0, Math.max(0, fresh.size() - HISTORY))
+            .forEach(TokenSnapshot::releaseAttention);
         routingHistory.setAll(window);
       } else {
         routingHistory.addAll(fresh);
@@ -717,7 +776,10 @@ public final class MainViewModel {
 
   // --- properties ---------------------------------------------------------------------------
 
-  /** Every token of the current decode, oldest first; updated once per frame. */
+  /**
+   * Every token of the current decode, oldest first; updated once per frame. Only the tokens in the
+   * window ({@link #routingHistory()}) keep their attention rows.
+   */
   public ObservableList<TokenSnapshot> tokens() {
     return tokensView;
   }

@@ -302,4 +302,51 @@ class MainViewModelTest {
     assertEquals(1, wakes.get(), "awake: no more rings");
     assertEquals(20, vm.tokenCountProperty().get());
   }
+
+  @Test
+  void attentionIsKeptOnlyForTheWindowSoRetainedDataPerTokenIsBounded() throws Exception {
+    Path m = model(dir, "dense-1k", ModelConfig.dense(16, 2, 2, 32, 1024));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.promptProperty().set("Hi");
+    int n = MainViewModel.HISTORY + 100;
+    vm.maxTokensProperty().set(n);
+    long[] retainedAt = new long[2];
+    vm.generate();
+    await(
+        vm,
+        () -> {
+          if (vm.tokenCountProperty().get() >= n / 2 && retainedAt[0] == 0) {
+            retainedAt[0] = vm.retainedAttentionFloats();
+          }
+          return !vm.runningProperty().get();
+        });
+    assertEquals(n, vm.tokens().size());
+    retainedAt[1] = vm.retainedAttentionFloats();
+    // What the attention views draw: the rows of the window's tokens, nothing older.
+    long window = 0;
+    for (TokenSnapshot t : vm.routingHistory()) {
+      assertNotNull(t.attention(), "window tokens keep their rows");
+      for (float[][] layer : t.attention()) {
+        for (float[] head : layer) {
+          window += head.length;
+        }
+      }
+    }
+    assertEquals(window, retainedAt[1], "only the window's attention rows are retained");
+    // At most layers x heads x context floats per window token, however long the decode.
+    assertTrue(retainedAt[1] <= (long) MainViewModel.HISTORY * 2 * 2 * 1024, "" + retainedAt[1]);
+    assertNull(vm.tokens().getFirst().attention(), "a token that left the window has no rows");
+    assertNull(
+        vm.tokens().getFirst().record().layers().getFirst().attention(), "nor does its record");
+    assertSame(vm.routingHistory().getLast(), vm.tokenAt(vm.contextLength() - 1));
+    // The export writes attention where it is kept, and says so.
+    Path jsonl = dir.resolve("long.jsonl");
+    vm.exportJsonl(jsonl);
+    List<String> lines = Files.readAllLines(jsonl);
+    assertEquals(n + 2, lines.size());
+    assertFalse(lines.get(1).contains("\"attention\":{\"heads\""), "step 0 left the window");
+    assertTrue(
+        lines.get(n).contains("\"attention\":{\"heads\""), "the newest token is in the window");
+  }
 }
