@@ -229,6 +229,8 @@ public final class Cli implements Runnable {
       try (NDManager m = rootManager();
           TransformerModel loaded = TransformerModel.load(model, m)) {
         byte[] bytes = prompt.getBytes(StandardCharsets.UTF_8);
+        Records.Session session =
+            options.session(model.toString(), loaded.config().family().id(), prompt, null);
         Records.End end =
             DecodeSession.run(
                 loaded,
@@ -236,7 +238,9 @@ public final class Cli implements Runnable {
                 options,
                 r -> {
                   if (jsonl) {
-                    if (!(r instanceof Records.End)) {
+                    if (r instanceof Records.Prefill p) {
+                      out.println(TelemetryJson.toJson(p.withSession(session)));
+                    } else if (!(r instanceof Records.End)) {
                       out.println(TelemetryJson.toJson(r));
                     }
                   } else if (r instanceof Records.Token t) {

@@ -111,6 +111,17 @@ class CliTest {
     assertEquals("prefill", prefill.get("type").getAsString());
     assertEquals(5, prefill.get("tokens").getAsInt());
     assertTrue(prefill.has("latency_us") && prefill.has("top"));
+    JsonObject run = prefill.getAsJsonObject("session");
+    assertEquals(model.toString(), run.get("model").getAsString());
+    assertEquals(family, run.get("family").getAsString());
+    assertEquals("Hello", run.get("prompt").getAsString());
+    assertEquals(3, run.get("seed").getAsLong());
+    assertEquals(0.8, run.get("temperature").getAsDouble());
+    assertEquals(0, run.get("top_k").getAsInt());
+    assertEquals(1.0, run.get("top_p").getAsDouble());
+    assertEquals(20, run.get("max_tokens").getAsInt());
+    assertEquals("full", run.get("telemetry").getAsString());
+    assertFalse(run.has("attention_window"), "the CLI writes every token's attention");
     boolean moe = family.equals("switch") || family.equals("topk");
     boolean sparseFf = family.equals("sparse-ff") || family.equals("sparse-ffqkv");
     boolean sparseQkv = family.equals("sparse-qkv") || family.equals("sparse-ffqkv");
