@@ -12,19 +12,19 @@ final class ArchitectureOptions {
       description = "dense, switch, topk, sparse-ff, sparse-qkv or sparse-ffqkv.")
   String family;
 
-  @Option(names = "--d-model", defaultValue = "128")
+  @Option(names = "--d-model", defaultValue = "128", description = "Model width.")
   int dModel;
 
-  @Option(names = "--layers", defaultValue = "4")
+  @Option(names = "--layers", defaultValue = "4", description = "Transformer blocks.")
   int layers;
 
-  @Option(names = "--heads", defaultValue = "4")
+  @Option(names = "--heads", defaultValue = "4", description = "Attention heads.")
   int heads;
 
-  @Option(names = "--d-ff", defaultValue = "512")
+  @Option(names = "--d-ff", defaultValue = "512", description = "Feed-forward units.")
   int dFf;
 
-  @Option(names = "--context", defaultValue = "256")
+  @Option(names = "--context", defaultValue = "256", description = "Context length (positions).")
   int context;
 
   @Option(names = "--experts", defaultValue = "8", description = "MoE: experts per layer.")
@@ -33,7 +33,10 @@ final class ArchitectureOptions {
   @Option(names = "--top-k", description = "MoE: experts per token (switch: 1, topk: default 2).")
   Integer topK;
 
-  @Option(names = "--capacity-factor", defaultValue = "1.25")
+  @Option(
+      names = "--capacity-factor",
+      defaultValue = "1.25",
+      description = "MoE: capacity per expert = factor x tokens x k / experts.")
   double capacityFactor;
 
   @Option(names = "--block-size", defaultValue = "16", description = "Sparse FF: units per block.")
@@ -57,6 +60,9 @@ final class ArchitectureOptions {
    */
   ModelConfig toConfig() {
     Family f = Family.parse(family);
+    if (blockSize < 1) {
+      throw new IllegalArgumentException("--block-size = " + blockSize + ": must be at least 1");
+    }
     if (f.isMoe()) {
       int k = topK != null ? topK : f == Family.TOPK ? 2 : 1;
       return ModelConfig.moe(f, dModel, layers, heads, dFf, context, experts, k, capacityFactor);

@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
       Cli.CutContext.class,
       InitHf.class,
       Train.class,
-      Bench.class
+      Bench.class,
+      GuiCommands.Screenshot.class,
+      GuiCommands.BenchGui.class
     })
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -79,7 +81,32 @@ public final class Cli implements Runnable {
         && t.getCause() != null) {
       t = t.getCause();
     }
+    if (t instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+      // Their message is often the bare path: say what is wrong with it.
+      String why =
+          f.getReason() != null
+              ? f.getReason()
+              : switch (f) {
+                case java.nio.file.NoSuchFileException n -> "no such file or directory";
+                case java.nio.file.FileAlreadyExistsException x -> "already exists";
+                case java.nio.file.AccessDeniedException d -> "permission denied";
+                case java.nio.file.NotDirectoryException d -> "not a directory";
+                case java.nio.file.DirectoryNotEmptyException d -> "directory not empty";
+                default -> f.getClass().getSimpleName();
+              };
+      return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + why;
+    }
     return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /**
+   * Checks that an output folder option names a folder or nothing yet (it is created), not a file.
+   */
+  static void checkOutputDir(String option, Path dir) throws IOException {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IOException(
+          option + " " + dir + " is a file; give a folder (it is created if missing)");
+    }
   }
 
   static Path checkedModelDir(Path dir) throws ModelFormatException {
@@ -203,6 +230,8 @@ public final class Cli implements Runnable {
       PrintStream out = parent.rawOut;
       try (NDManager m = rootManager();
           TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
+        Records.Session session =
+            options.session(model.toString(), loaded.spec().family(), prompt, null);
         Records.End end =
             DecodeSession.run(
                 loaded,
@@ -210,7 +239,9 @@ public final class Cli implements Runnable {
                 options,
                 r -> {
                   if (jsonl) {
-                    if (!(r instanceof Records.End)) {
+                    if (r instanceof Records.Prefill p) {
+                      out.println(TelemetryJson.toJson(p.withSession(session)));
+                    } else if (!(r instanceof Records.End)) {
                       out.println(TelemetryJson.toJson(r));
                     }
                   } else if (r instanceof Records.Token t) {
@@ -242,6 +273,7 @@ public final class Cli implements Runnable {
   @Command(
       name = "init-model",
       mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description =
           "Write a randomly initialised model directory (config.json, model.safetensors).")
   static final class InitModel implements Callable<Integer> {
@@ -250,7 +282,7 @@ public final class Cli implements Runnable {
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "0")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights.")
     long seed;
 
     @Option(names = "--force", description = "Replace an existing model in --out.")
@@ -266,6 +298,7 @@ public final class Cli implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
+      checkOutputDir("--out", out);
       if (Files.exists(out.resolve(TransformerModel.WEIGHTS_FILE))
           || Files.exists(out.resolve(TransformerModel.CONFIG_FILE))) {
         if (!force) {

@@ -44,7 +44,7 @@ final class GuiBench {
   /** GUI decodes before the measured rounds: at least this long, and at least {@link #WARMUPS}. */
   static final long WARMUP_NANOS = 20_000_000_000L;
 
-  static final int WARMUPS = 3;
+  static final int WARMUPS = 1;
 
   /** The --tab value that shows every view at once (the "All views" grid). */
   static final String ALL_VIEWS = "all";
@@ -194,7 +194,25 @@ final class GuiBench {
       long updates,
       Cpu cpu,
       Cpu baseCpu,
-      double longestGapMs) {}
+      double longestGapMs,
+      double rssMb) {}
+
+  /**
+   * A memory figure of this process from /proc/self/status in MB ("VmRSS": resident now, "VmHWM":
+   * the peak), NaN where unreadable.
+   */
+  static double statusMb(String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // not Linux: no figure
+    }
+    return Double.NaN;
+  }
 
   static void run(
       MainViewModel vm,
@@ -275,7 +293,7 @@ final class GuiBench {
         Locale.ROOT,
         "tokens %d, tab shown: %s, %d GUI warm-up decodes in %.1f s, then %d rounds%n"
             + "round  headless-off  headless-full  GUI    overhead  telemetry  fps   updates/s"
-            + "  cores: engine  rest  X server | rest during headless%n",
+            + "  cores: engine  rest  X server | rest during headless | gap ms  RSS MB%n",
         tokens,
         shown,
         warmups,
@@ -309,6 +327,7 @@ final class GuiBench {
             return null;
           });
       long updates = onFx(vm::updateCount) - updates0;
+      double rss = statusMb("VmRSS"); // with the GUI decode's views still on screen
       Round round =
           new Round(
               base,
@@ -319,11 +338,13 @@ final class GuiBench {
               updates,
               cpu,
               baseCpu,
-              probe.longestGap / 1e6);
+              probe.longestGap / 1e6,
+              rss);
       done.add(round);
       System.out.printf(
           Locale.ROOT,
-          "%5d  %12.1f  %13.1f  %5.1f  %7.1f%%  %8.1f%%  %4.1f  %9.1f  %13.2f  %4.2f  %8.2f | %.2f%n",
+          "%5d  %12.1f  %13.1f  %5.1f  %7.1f%%  %8.1f%%  %4.1f  %9.1f  %13.2f  %4.2f  %8.2f | %.2f"
+              + " | %6.1f  %6.0f%n",
           r + 1,
           base,
           full,
@@ -335,7 +356,9 @@ final class GuiBench {
           cpu.engine(),
           cpu.rest(),
           cpu.x(),
-          baseCpu.rest());
+          baseCpu.rest(),
+          round.longestGapMs(),
+          rss);
     }
     double[] overheads = done.stream().mapToDouble(d -> 1 - d.gui() / d.base()).sorted().toArray();
     double[] telemetry = done.stream().mapToDouble(d -> 1 - d.full() / d.base()).sorted().toArray();
@@ -345,7 +368,9 @@ final class GuiBench {
         Locale.ROOT,
         "overhead: median %.1f%% (min %.1f%%, max %.1f%%); of the means %.1f%% (%.1f vs %.1f"
             + " tokens/s); telemetry alone: median %.1f%%%n"
-            + "frames: min %.1f fps, longest gap %.1f ms; view updates: min %.1f per s%n",
+            + "frames: min %.1f fps, longest gap %.1f ms; view updates: min %.1f per s%n"
+            + "resident memory after the GUI decodes: median %.0f MB, max %.0f MB; peak of the"
+            + " process (VmHWM) %.0f MB%n",
         100 * median(overheads),
         100 * overheads[0],
         100 * overheads[overheads.length - 1],
@@ -355,7 +380,10 @@ final class GuiBench {
         100 * median(telemetry),
         done.stream().mapToDouble(d -> d.frames() / d.seconds()).min().orElse(0),
         done.stream().mapToDouble(Round::longestGapMs).max().orElse(0),
-        done.stream().mapToDouble(d -> d.updates() / d.seconds()).min().orElse(0));
+        done.stream().mapToDouble(d -> d.updates() / d.seconds()).min().orElse(0),
+        median(done.stream().mapToDouble(Round::rssMb).sorted().toArray()),
+        done.stream().mapToDouble(Round::rssMb).max().orElse(0),
+        statusMb("VmHWM"));
     Map<String, Double> threads = new HashMap<>();
     for (Round d : done) {
       d.cpu().threads().forEach((k, v) -> threads.merge(k, v / done.size(), Double::sum));

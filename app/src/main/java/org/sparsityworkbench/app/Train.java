@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
+    showDefaultValues = true,
     description = "Train a model on a byte corpus, with checkpoints, resume and training.csv.")
 final class Train implements Callable<Integer> {
   @CommandLine.Mixin ArchitectureOptions arch;
@@ -34,37 +35,52 @@ final class Train implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Run directory (model, checkpoint, csv).")
   Path out;
 
-  @Option(names = "--steps", required = true)
+  @Option(names = "--steps", required = true, description = "Optimiser steps of the run.")
   int steps;
 
-  @Option(names = "--batch", defaultValue = "16")
+  @Option(names = "--batch", defaultValue = "16", description = "Sequences per step.")
   int batch;
 
-  @Option(names = "--seq-len", defaultValue = "128")
-  int seqLen;
+  @Option(
+      names = "--seq-len",
+      description =
+          "Bytes per training sequence (default: the model's --context, so every position"
+              + " is trained).")
+  Integer seqLen;
 
-  @Option(names = "--lr", defaultValue = "3e-3")
+  @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (AdamW).")
   double lr;
 
-  @Option(names = "--warmup", defaultValue = "100")
-  int warmup;
+  @Option(
+      names = "--warmup",
+      description = "Linear warm-up steps (default: 100, or a tenth of --steps if that is less).")
+  Integer warmup;
 
-  @Option(names = "--weight-decay", defaultValue = "0.01")
+  @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay.")
   double weightDecay;
 
-  @Option(names = "--clip", defaultValue = "1.0")
+  @Option(names = "--clip", defaultValue = "1.0", description = "Gradient norm clip.")
   double clip;
 
-  @Option(names = "--seed", defaultValue = "0")
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of weights and batches.")
   long seed;
 
-  @Option(names = "--eval-every", defaultValue = "100")
+  @Option(
+      names = "--eval-every",
+      defaultValue = "100",
+      description = "Steps between held-out evaluations.")
   int evalEvery;
 
-  @Option(names = "--checkpoint-every", defaultValue = "200")
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "200",
+      description = "Steps between checkpoints.")
   int checkpointEvery;
 
-  @Option(names = "--val-batches", defaultValue = "8")
+  @Option(
+      names = "--val-batches",
+      defaultValue = "8",
+      description = "Held-out batches per evaluation.")
   int valBatches;
 
   @Option(names = "--resume", description = "Continue the run in --out from its checkpoint.")
@@ -81,6 +97,8 @@ final class Train implements Callable<Integer> {
     TrainOptions o;
     try {
       c = arch.toConfig();
+      int seqLen = this.seqLen != null ? this.seqLen : c.contextLength();
+      int warmup = this.warmup != null ? this.warmup : Math.min(100, steps / 10);
       o =
           new TrainOptions(
               steps,
@@ -97,6 +115,8 @@ final class Train implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
+    Cli.checkOutputDir("--out", out);
+    int seqLen = o.sequenceLength();
     if (seqLen < c.contextLength()) {
       spec.commandLine()
           .getErr()
@@ -112,6 +132,14 @@ final class Train implements Callable<Integer> {
               c.contextLength(),
               out,
               seqLen);
+    }
+    if (o.warmup() >= o.steps()) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "warning: --warmup %d is not shorter than the run (--steps %d): the learning rate"
+                  + " never reaches --lr %s and there is no decay. Use --warmup %d or less.%n",
+              o.warmup(), o.steps(), lr, Math.max(0, o.steps() / 10));
     }
     Corpus data = Corpus.read(corpus, seqLen);
     PrintWriter err = spec.commandLine().getErr();

@@ -111,6 +111,17 @@ class CliTest {
     assertEquals("prefill", prefill.get("type").getAsString());
     assertEquals(5, prefill.get("tokens").getAsInt());
     assertTrue(prefill.has("latency_us") && prefill.has("top"));
+    JsonObject run = prefill.getAsJsonObject("session");
+    assertEquals(model.toString(), run.get("model").getAsString());
+    assertEquals(family, run.get("family").getAsString());
+    assertEquals("Hello", run.get("prompt").getAsString());
+    assertEquals(3, run.get("seed").getAsLong());
+    assertEquals(0.8, run.get("temperature").getAsDouble());
+    assertEquals(0, run.get("top_k").getAsInt());
+    assertEquals(1.0, run.get("top_p").getAsDouble());
+    assertEquals(20, run.get("max_tokens").getAsInt());
+    assertEquals("full", run.get("telemetry").getAsString());
+    assertFalse(run.has("attention_window"), "the CLI writes every token's attention");
     boolean moe = family.equals("switch") || family.equals("topk");
     boolean sparseFf = family.equals("sparse-ff") || family.equals("sparse-ffqkv");
     boolean sparseQkv = family.equals("sparse-qkv") || family.equals("sparse-ffqkv");
@@ -220,5 +231,132 @@ class CliTest {
     assertEquals(1, again.code());
     assertTrue(again.err().contains("--force"), again.err());
     assertFalse(again.err().contains("Exception"), again.err());
+  }
+
+  @Test
+  void zeroBlockSizeIsAUsageErrorNotADivisionByZero() {
+    Result r =
+        run(
+            "init-model",
+            "--family",
+            "sparse-ff",
+            "--out",
+            dir.resolve("z").toString(),
+            "--block-size",
+            "0");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--block-size"), r.err());
+    assertFalse(r.err().contains("by zero"), r.err());
+    assertTrue(r.err().contains("Usage:"), "usage follows a usage error: " + r.err());
+  }
+
+  @Test
+  void outNamingAFileSaysWhatIsWrong() throws Exception {
+    Path file = dir.resolve("a-file");
+    Files.writeString(file, "not a directory");
+    Result r = run("init-model", "--family", "dense", "--out", file.toString());
+    assertEquals(1, r.code(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("error: "), r.err());
+    assertTrue(r.err().contains("is a file"), r.err());
+    assertTrue(r.err().strip().length() > ("error: " + file).length(), r.err());
+  }
+
+  @Test
+  void unknownTelemetryLevelNamesTheChoices() {
+    Path model = init("dense");
+    Result r =
+        run(
+            "decode",
+            "--model",
+            model.toString(),
+            "--prompt",
+            "x",
+            "--max-tokens",
+            "1",
+            "--telemetry",
+            "bogus");
+    assertEquals(2, r.code(), r.err());
+    assertFalse(r.err().contains("No enum constant"), r.err());
+    assertTrue(r.err().contains("off, summary or full"), r.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"screenshot", "bench-gui"})
+  void guiCommandsHaveHelpAndAreListed(String command) {
+    Result help = run(command, "--help");
+    assertEquals(0, help.code(), help.err());
+    assertTrue(help.out().contains("Usage: workbench " + command), help.out());
+    Result all = run("--help");
+    assertEquals(0, all.code(), all.err());
+    assertTrue(all.out().contains("  " + command + " "), all.out());
+    Result bad = run(command, "--bogus");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("Usage: workbench " + command), bad.err());
+  }
+
+  @Test
+  void initModelAndTrainHelpShowDefaults() {
+    String init = run("init-model", "--help").out();
+    assertTrue(init.matches("(?s).*--d-model=<dModel>[^\\n]*\\n?[^\\n]*Default: 128.*"), init);
+    assertTrue(init.matches("(?s).*--context=<context>[^\\n]*\\n?[^\\n]*Default: 256.*"), init);
+    assertTrue(init.matches("(?s).*--seed=<seed>[^\\n]*\\n?[^\\n]*Default: 0.*"), init);
+    String train = run("train", "--help").out();
+    assertTrue(train.matches("(?s).*--batch=<batch>[^\\n]*\\n?[^\\n]*Default: 16.*"), train);
+    assertTrue(train.matches("(?s).*--lr=<lr>[^\\n]*\\n?[^\\n]*Default: 3e-3.*"), train);
+    assertTrue(train.matches("(?s).*--seq-len=<seqLen>[^\\n]*\\n?[^\\n]*context.*"), train);
+  }
+
+  Result trainTiny(String... extra) throws Exception {
+    Path corpus = dir.resolve("corpus.txt");
+    Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "train",
+                "--family",
+                "dense",
+                "--corpus",
+                corpus.toString(),
+                "--out",
+                dir.resolve("run").toString(),
+                "--d-model",
+                "16",
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--d-ff",
+                "32",
+                "--batch",
+                "2",
+                "--val-batches",
+                "1"));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
+  @Test
+  void trainsDefaultsPrintNoWarning() throws Exception {
+    Result r = trainTiny("--steps", "2");
+    assertEquals(0, r.code(), r.err());
+    assertFalse(r.err().contains("warning"), r.err());
+  }
+
+  @Test
+  void warmUpLongerThanTheRunIsWarnedAbout() throws Exception {
+    Result r = trainTiny("--steps", "2", "--warmup", "5");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("warning: --warmup 5"), r.err());
+  }
+
+  @Test
+  void modelFilesGetTheUsualPermissions() throws Exception {
+    Path model = init("dense");
+    Path reference = Files.createFile(dir.resolve("reference"));
+    var usual = Files.getPosixFilePermissions(reference);
+    for (String f : List.of("config.json", "model.safetensors", "MODEL_CARD.md")) {
+      assertEquals(usual, Files.getPosixFilePermissions(model.resolve(f)), f);
+    }
   }
 }

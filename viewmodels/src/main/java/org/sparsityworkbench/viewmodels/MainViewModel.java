@@ -93,6 +93,10 @@ public final class MainViewModel {
   public static final int HISTORY = 512;
 
   private DecodeService.Job job;
+
+  /** The directory the loaded model came from. */
+  private Path loadedDir;
+
   private long updates;
   private long detailsShown;
 
@@ -229,10 +233,23 @@ public final class MainViewModel {
               new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
               TelemetryLevel.FULL,
               true);
+      // What the records are of: the head of an exported file (see docs/architecture.md).
+      Records.Session run =
+          options.session(
+              loadedDir == null ? "" : loadedDir.toString(),
+              model.get().spec().family(),
+              prompt.get(),
+              HISTORY);
       // Start first: a prompt the engine refuses leaves the previous decode on screen.
       job =
           service.decode(
-              model.get(), prompt.get(), options, r -> inbox.offer(new Telemetry(r)), held);
+              model.get(),
+              prompt.get(),
+              options,
+              r ->
+                  inbox.offer(
+                      new Telemetry(r instanceof Records.Prefill p ? p.withSession(run) : r)),
+              held);
       clearDecode(prompt.get());
     } catch (IllegalArgumentException e) {
       error.set(e.getMessage());
@@ -288,51 +305,182 @@ public final class MainViewModel {
     }
   }
 
-  /** Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). */
+  /**
+   * Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). Token
+   * records carry their attention rows while the token is in the window ({@link #HISTORY} most
+   * recent tokens); older ones were not kept and have no "attention" field.
+   */
   public void exportJsonl(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();
+    int firstInWindow =
+        routingHistory.isEmpty() ? Integer.MAX_VALUE : routingHistory.getFirst().step();
     for (Records.Record r : session) {
+      if (r instanceof Records.Token t
+          && t.step() >= firstInWindow
+          && t.step() - firstInWindow < routingHistory.size()) {
+        r = routingHistory.get(t.step() - firstInWindow).fullRecord();
+      }
       lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
     }
     java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
   }
 
+  /** The CSV export's columns, in order. */
+  static final List<String> CSV_COLUMNS =
+      List.of(
+          "step",
+          "position",
+          "token",
+          "text",
+          "latency_us",
+          "layer",
+          "experts",
+          "gates",
+          "attention_us",
+          "ffn_us",
+          "router_us",
+          "controller_us",
+          "router_probs",
+          "entropy",
+          "controller_units",
+          "controller_confidence",
+          "qkv_modules",
+          "model",
+          "family",
+          "prompt",
+          "seed",
+          "temperature",
+          "top_k",
+          "top_p",
+          "max_tokens");
+
   /**
-   * Writes one CSV row per decoded token: step, position, token, text, latency, and per layer the
-   * chosen experts (MoE) or the time of attention and feed-forward.
+   * Writes one CSV row per decoded token and layer: step, position, token, text, latency; the
+   * layer's chosen experts and gates, router probabilities and entropy (MoE), controller units and
+   * their confidence (sparse FF), QKV module activity (sparse QKV), component times; and on every
+   * row what was decoded: model, family, prompt, seed and sampling options (so files of several
+   * runs can be concatenated). Lists are comma-separated inside one quoted field; a field the
+   * family does not have is empty. The columns are documented in docs/architecture.md.
    */
   public void exportCsv(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();
-    lines.add("step,position,token,text,latency_us,layer,experts,gates,attention_us,ffn_us");
+    lines.add(String.join(",", CSV_COLUMNS));
+    Records.Session run = null;
+    for (Records.Record r : session) {
+      if (r instanceof Records.Prefill p) {
+        run = p.session();
+      }
+    }
+    String runFields =
+        run == null
+            ? ",,,,,,,"
+            : String.join(
+                ",",
+                csvText(run.model()),
+                csvText(run.family()),
+                csvText(run.prompt()),
+                Long.toString(run.seed()),
+                Double.toString(run.temperature()),
+                Integer.toString(run.topK()),
+                Double.toString(run.topP()),
+                Integer.toString(run.maxTokens()));
     for (Records.Record r : session) {
       if (r instanceof Records.Token t) {
         int layers = t.layers() == null ? 0 : t.layers().size();
         for (int l = 0; l < Math.max(1, layers); l++) {
           Records.TokenLayer tl = layers == 0 ? null : t.layers().get(l);
-          String experts = "";
-          String gates = "";
-          if (tl != null && tl.router() != null) {
-            experts = java.util.Arrays.toString(tl.router().experts()).replaceAll("[\\[\\] ]", "");
-            gates = java.util.Arrays.toString(tl.router().weights()).replaceAll("[\\[\\] ]", "");
-          }
-          lines.add(
-              String.format(
-                  Locale.ROOT,
-                  "%d,%d,%d,\"%s\",%.1f,%s,\"%s\",\"%s\",%s,%s",
-                  t.step(),
-                  t.position(),
-                  t.token(),
-                  tokenizer().label(t.token()).replace("\"", "\"\""),
-                  t.latencyUs(),
-                  tl == null ? "" : Integer.toString(l),
-                  experts,
-                  gates,
-                  tl == null ? "" : String.format(Locale.ROOT, "%.1f", tl.timingUs().attention()),
-                  tl == null ? "" : String.format(Locale.ROOT, "%.1f", tl.timingUs().ffn())));
+          Records.TokenRouter router = tl == null ? null : tl.router();
+          Records.Controller controller = tl == null ? null : tl.controller();
+          Records.Qkv qkv = tl == null ? null : tl.qkv();
+          Records.Timing timing = tl == null ? null : tl.timingUs();
+          List<String> row = new java.util.ArrayList<>(CSV_COLUMNS.size());
+          row.add(Integer.toString(t.step()));
+          row.add(Integer.toString(t.position()));
+          row.add(Integer.toString(t.token()));
+          row.add(csvText(tokenizer().label(t.token())));
+          row.add(String.format(Locale.ROOT, "%.1f", t.latencyUs()));
+          row.add(tl == null ? "" : Integer.toString(l));
+          row.add(router == null ? "\"\"" : csvList(router.experts()));
+          row.add(router == null ? "\"\"" : csvList(router.weights()));
+          row.add(timing == null ? "" : String.format(Locale.ROOT, "%.1f", timing.attention()));
+          row.add(timing == null ? "" : String.format(Locale.ROOT, "%.1f", timing.ffn()));
+          row.add(
+              timing == null || timing.router() == null
+                  ? ""
+                  : String.format(Locale.ROOT, "%.1f", timing.router()));
+          row.add(
+              timing == null || timing.controller() == null
+                  ? ""
+                  : String.format(Locale.ROOT, "%.1f", timing.controller()));
+          row.add(router == null || router.probs() == null ? "" : csvList(router.probs()));
+          row.add(router == null ? "" : Double.toString(router.entropy()));
+          row.add(controller == null ? "" : csvList(controller.chosen()));
+          row.add(controller == null ? "" : csvList(controller.confidence()));
+          row.add(qkv == null ? "" : csvList(qkv.modules()));
+          lines.add(String.join(",", row) + "," + runFields);
         }
       }
     }
     java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A text field of the CSV export: quoted, quotes doubled (RFC 4180). */
+  private static String csvText(String s) {
+    return "\"" + s.replace("\"", "\"\"") + "\"";
+  }
+
+  private static String csvList(int[] v) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < v.length; i++) {
+      b.append(i == 0 ? "" : ",").append(v[i]);
+    }
+    return b.append('"').toString();
+  }
+
+  private static String csvList(float[] v) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < v.length; i++) {
+      b.append(i == 0 ? "" : ",").append(v[i]);
+    }
+    return b.append('"').toString();
+  }
+
+  /**
+   * How many attention weights this view model holds (distinct arrays reachable from the token
+   * lists, the window and the session's records): what grows with the square of the length if kept
+   * for every token. For tests and benchmarks.
+   */
+  public long retainedAttentionFloats() {
+    java.util.Set<float[]> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<TokenSnapshot> all = new java.util.ArrayList<>(tokens);
+    all.addAll(routingHistory);
+    if (inspected.get() != null) {
+      all.add(inspected.get());
+    }
+    List<Records.Record> records = new java.util.ArrayList<>(session);
+    for (TokenSnapshot t : all) {
+      records.add(t.record());
+      if (t.attention() != null) {
+        for (float[][] layer : t.attention()) {
+          seen.addAll(java.util.Arrays.asList(layer));
+        }
+      }
+    }
+    for (Records.Record r : records) {
+      if (r instanceof Records.Token t && t.layers() != null) {
+        for (Records.TokenLayer l : t.layers()) {
+          if (l.attention() != null) {
+            seen.addAll(java.util.Arrays.asList(l.attention().heads()));
+          }
+        }
+      }
+    }
+    long n = 0;
+    for (float[] a : seen) {
+      n += a.length;
+    }
+    return n;
   }
 
   /** The user has seen the error. */
@@ -386,6 +534,7 @@ public final class MainViewModel {
         }
         case Loaded l -> {
           TransformerModel old = model.get();
+          loadedDir = l.dir();
           clearDecode(""); // what is shown always belongs to the loaded model
           model.set(l.model());
           layerCount.set(l.model().spec().layers());
@@ -439,7 +588,9 @@ public final class MainViewModel {
           status.set(f.what());
         }
         case Telemetry t -> {
-          session.add(t.record());
+          if (!(t.record() instanceof Records.Token)) {
+            session.add(t.record()); // tokens: below, their rows apart (TokenSnapshot.Rows)
+          }
           switch (t.record()) {
             case Records.Prefill p -> {
               status.set(
@@ -459,6 +610,7 @@ public final class MainViewModel {
               tokenCount.set(tokenCount.get() + 1);
               TokenSnapshot snapshot = TokenSnapshot.of(tok, tokenizer());
               fresh.add(snapshot);
+              session.add(snapshot.record()); // its attention rows are in the snapshot
             }
             case Records.End end -> {
               lastWallTokensPerSecond = end.wallTokensPerS();
@@ -486,6 +638,13 @@ public final class MainViewModel {
             routingHistory.subList(
                 Math.min(overflow, routingHistory.size()), routingHistory.size()));
         window.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
+        // What leaves the window keeps what the other views draw, not its attention rows.
+        routingHistory
+            .subList(0, Math.min(overflow, routingHistory.size()))
+            .forEach(TokenSnapshot::releaseAttention);
+        fresh
+            .subList(0, Math.max(0, fresh.size() - HISTORY))
+            .forEach(TokenSnapshot::releaseAttention);
         routingHistory.setAll(window);
       } else {
         routingHistory.addAll(fresh);
@@ -719,7 +878,10 @@ public final class MainViewModel {
 
   // --- properties ---------------------------------------------------------------------------
 
-  /** Every token of the current decode, oldest first; updated once per frame. */
+  /**
+   * Every token of the current decode, oldest first; updated once per frame. Only the tokens in the
+   * window ({@link #routingHistory()}) keep their attention rows.
+   */
   public ObservableList<TokenSnapshot> tokens() {
     return tokensView;
   }

@@ -9,7 +9,8 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * choices and module activity, its attention and its latency. Copied out of a telemetry record
  * once, on the UI thread; arrays are shared, never modified.
  *
- * @param record the telemetry record itself (top next-token probabilities, everything)
+ * @param record the telemetry record (top next-token probabilities, everything) without its
+ *     attention rows, which are in {@code rows} ({@link #fullRecord()} puts them back)
  * @param label the token as shown on its own (printable byte or {@code <0xNN>})
  * @param probs [layer][expert] router probabilities (MoE, full telemetry), else null
  * @param experts [layer][k] chosen experts (MoE), else null
@@ -19,7 +20,8 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * @param chosen [layer][block] chosen unit of every block (sparse FF), else null
  * @param confidence [layer][block] probability of the chosen unit within its block, else null
  * @param qkv [layer][module] sparse QKV module activity (RMS of each module's output), else null
- * @param attention [layer][head][position] attention of the token (full telemetry), else null
+ * @param attention [layer][head][position] attention of the token (full telemetry), else null; the
+ *     view model keeps it only while the token is in its window (see {@link #withoutAttention()})
  * @param latencyUs wall time of the step
  * @param componentUs time summed over layers: attention, router, feed-forward, controller
  */
@@ -34,7 +36,7 @@ public record TokenSnapshot(
     int[][] chosen,
     float[][] confidence,
     float[][] qkv,
-    float[][][] attention,
+    Rows rows,
     double latencyUs,
     double[] componentUs) {
 
@@ -72,6 +74,7 @@ public record TokenSnapshot(
     float[][] confidence = ff ? new float[n][] : null;
     float[][] qkv = qkvOn ? new float[n][] : null;
     float[][][] attention = att ? new float[n][][] : null;
+    List<Records.TokenLayer> bare = att ? new java.util.ArrayList<>(n) : layers;
     for (int i = 0; i < n; i++) {
       Records.TokenLayer l = layers.get(i);
       if (moe) {
@@ -91,6 +94,7 @@ public record TokenSnapshot(
       }
       if (att) {
         attention[i] = l.attention().heads();
+        bare.add(withAttention(l, null));
       }
       Records.Timing timing = l.timingUs();
       parts[0] += timing.attention();
@@ -99,7 +103,7 @@ public record TokenSnapshot(
       parts[3] += timing.controller() == null ? 0 : timing.controller();
     }
     return new TokenSnapshot(
-        t,
+        att ? withLayers(t, bare) : t,
         label,
         probs,
         experts,
@@ -109,9 +113,73 @@ public record TokenSnapshot(
         chosen,
         confidence,
         qkv,
-        attention,
+        att ? new Rows(attention) : null,
         t.latencyUs(),
         parts);
+  }
+
+  /**
+   * The attention rows of a token, [layer][head][position], held until {@link #release()}: the view
+   * model keeps them only while the token is in the window that the attention views draw (a row has
+   * position+1 weights per head and layer, so keeping every token's rows grows with the square of
+   * the length). Touched on the UI thread only.
+   */
+  public static final class Rows {
+    private float[][][] rows;
+
+    Rows(float[][][] rows) {
+      this.rows = rows;
+    }
+
+    /** The rows, or null once released. */
+    public float[][][] get() {
+      return rows;
+    }
+
+    /** Lets the rows go. */
+    void release() {
+      rows = null;
+    }
+  }
+
+  /**
+   * Attention of the token: [layer][head][position] (full telemetry), null without it or after the
+   * token has left the view model's window (see {@link Rows}).
+   */
+  public float[][][] attention() {
+    return rows == null ? null : rows.get();
+  }
+
+  /** Lets the attention rows go (the token has left the window). */
+  void releaseAttention() {
+    if (rows != null) {
+      rows.release();
+    }
+  }
+
+  /**
+   * The telemetry record as the engine sent it: {@link #record()} with the attention rows, while
+   * they are kept.
+   */
+  public Records.Token fullRecord() {
+    float[][][] a = attention();
+    if (a == null) {
+      return record;
+    }
+    List<Records.TokenLayer> layers = new java.util.ArrayList<>(record.layers().size());
+    for (Records.TokenLayer l : record.layers()) {
+      layers.add(withAttention(l, new Records.Attention(a[l.index()])));
+    }
+    return withLayers(record, layers);
+  }
+
+  private static Records.TokenLayer withAttention(Records.TokenLayer l, Records.Attention a) {
+    return new Records.TokenLayer(l.index(), a, l.router(), l.controller(), l.qkv(), l.timingUs());
+  }
+
+  private static Records.Token withLayers(Records.Token t, List<Records.TokenLayer> layers) {
+    return new Records.Token(
+        t.type(), t.step(), t.position(), t.token(), t.text(), t.top(), t.latencyUs(), layers);
   }
 
   /** The decode step that produced the token (0 for the first generated token). */

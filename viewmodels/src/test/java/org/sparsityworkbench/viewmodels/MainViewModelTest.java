@@ -302,4 +302,160 @@ class MainViewModelTest {
     assertEquals(1, wakes.get(), "awake: no more rings");
     assertEquals(20, vm.tokenCountProperty().get());
   }
+
+  @Test
+  void attentionIsKeptOnlyForTheWindowSoRetainedDataPerTokenIsBounded() throws Exception {
+    Path m = model(dir, "dense-1k", ModelConfig.dense(16, 2, 2, 32, 1024));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.promptProperty().set("Hi");
+    int n = MainViewModel.HISTORY + 100;
+    vm.maxTokensProperty().set(n);
+    long[] retainedAt = new long[2];
+    vm.generate();
+    await(
+        vm,
+        () -> {
+          if (vm.tokenCountProperty().get() >= n / 2 && retainedAt[0] == 0) {
+            retainedAt[0] = vm.retainedAttentionFloats();
+          }
+          return !vm.runningProperty().get();
+        });
+    assertEquals(n, vm.tokens().size());
+    retainedAt[1] = vm.retainedAttentionFloats();
+    // What the attention views draw: the rows of the window's tokens, nothing older.
+    long window = 0;
+    for (TokenSnapshot t : vm.routingHistory()) {
+      assertNotNull(t.attention(), "window tokens keep their rows");
+      for (float[][] layer : t.attention()) {
+        for (float[] head : layer) {
+          window += head.length;
+        }
+      }
+    }
+    assertEquals(window, retainedAt[1], "only the window's attention rows are retained");
+    // At most layers x heads x context floats per window token, however long the decode.
+    assertTrue(retainedAt[1] <= (long) MainViewModel.HISTORY * 2 * 2 * 1024, "" + retainedAt[1]);
+    assertNull(vm.tokens().getFirst().attention(), "a token that left the window has no rows");
+    assertNull(
+        vm.tokens().getFirst().record().layers().getFirst().attention(), "nor does its record");
+    assertSame(vm.routingHistory().getLast(), vm.tokenAt(vm.contextLength() - 1));
+    // The export writes attention where it is kept, and says so.
+    Path jsonl = dir.resolve("long.jsonl");
+    vm.exportJsonl(jsonl);
+    List<String> lines = Files.readAllLines(jsonl);
+    assertEquals(n + 2, lines.size());
+    assertFalse(lines.get(1).contains("\"attention\":{\"heads\""), "step 0 left the window");
+    assertTrue(
+        lines.get(n).contains("\"attention\":{\"heads\""), "the newest token is in the window");
+  }
+
+  static List<String> csvFields(String line) {
+    List<String> out = new java.util.ArrayList<>();
+    StringBuilder b = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quoted && c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+        b.append('"');
+        i++;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        out.add(b.toString());
+        b.setLength(0);
+      } else {
+        b.append(c);
+      }
+    }
+    out.add(b.toString());
+    return out;
+  }
+
+  Map<String, String> exportedRow(MainViewModel vm, int row) throws Exception {
+    Path csv = dir.resolve("row.csv");
+    vm.exportCsv(csv);
+    // Records, not lines: a quoted field may hold a newline (RFC 4180).
+    List<String> rows = new java.util.ArrayList<>();
+    StringBuilder record = new StringBuilder();
+    for (String line : Files.readAllLines(csv)) {
+      record.append(record.isEmpty() ? "" : "\n").append(line);
+      if (record.chars().filter(c -> c == '"').count() % 2 == 0) {
+        rows.add(record.toString());
+        record.setLength(0);
+      }
+    }
+    List<String> header = csvFields(rows.getFirst());
+    List<String> values = csvFields(rows.get(row));
+    assertEquals(header.size(), values.size(), rows.get(row));
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < header.size(); i++) {
+      m.put(header.get(i), values.get(i));
+    }
+    return m;
+  }
+
+  MainViewModel decoded(Path model, String prompt) throws Exception {
+    MainViewModel vm = new MainViewModel(service, List.of(model));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.promptProperty().set(prompt);
+    vm.maxTokensProperty().set(6);
+    vm.seedProperty().set(7);
+    vm.temperatureProperty().set(0.5);
+    vm.generate();
+    await(vm, () -> !vm.runningProperty().get());
+    return vm;
+  }
+
+  @Test
+  void csvCarriesControllerUnitsQkvModulesProbabilitiesEntropyAndTheRun() throws Exception {
+    Path sparse =
+        model(dir, "ffqkv", ModelConfig.sparse(Family.SPARSE_FFQKV, 32, 2, 4, 64, 64, 8, 8, 4, 3));
+    MainViewModel vm = decoded(sparse, "say \"hi\", then\nstop");
+    Map<String, String> row = exportedRow(vm, 1);
+    assertEquals("0", row.get("step"));
+    assertEquals(8, row.get("controller_units").split(",").length, row.toString());
+    assertEquals(8, row.get("controller_confidence").split(",").length, row.toString());
+    assertEquals(4, row.get("qkv_modules").split(",").length, row.toString());
+    assertFalse(row.get("controller_us").isEmpty(), row.toString());
+    assertEquals(sparse.toString(), row.get("model"));
+    assertEquals("sparse-ffqkv", row.get("family"));
+    assertEquals("say \"hi\", then\nstop", row.get("prompt"));
+    assertEquals("7", row.get("seed"));
+    assertEquals("0.5", row.get("temperature"));
+    assertEquals("0", row.get("top_k"));
+    assertEquals("1.0", row.get("top_p"));
+
+    Path sw = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 64, 4, 1, 1.25));
+    MainViewModel moe = decoded(sw, "Hello");
+    Map<String, String> r = exportedRow(moe, 2);
+    assertEquals(4, r.get("router_probs").split(",").length, r.toString());
+    double entropy = Double.parseDouble(r.get("entropy"));
+    assertTrue(entropy >= 0 && entropy <= Math.log(4) + 1e-6, r.toString());
+    assertEquals("", r.get("controller_units"));
+  }
+
+  @Test
+  void jsonlCarriesTheModelPromptSeedAndSamplingInThePrefill() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
+    MainViewModel vm = decoded(m, "Hi");
+    Path jsonl = dir.resolve("s.jsonl");
+    vm.exportJsonl(jsonl);
+    com.google.gson.JsonObject prefill =
+        com.google.gson.JsonParser.parseString(Files.readAllLines(jsonl).getFirst())
+            .getAsJsonObject();
+    assertEquals("prefill", prefill.get("type").getAsString());
+    com.google.gson.JsonObject run = prefill.getAsJsonObject("session");
+    assertNotNull(run, prefill.toString());
+    assertEquals(m.toString(), run.get("model").getAsString());
+    assertEquals("dense", run.get("family").getAsString());
+    assertEquals("Hi", run.get("prompt").getAsString());
+    assertEquals(7, run.get("seed").getAsLong());
+    assertEquals(0.5, run.get("temperature").getAsDouble());
+    assertEquals(0, run.get("top_k").getAsInt());
+    assertEquals(1.0, run.get("top_p").getAsDouble());
+    assertEquals(6, run.get("max_tokens").getAsInt());
+    assertEquals("full", run.get("telemetry").getAsString());
+    assertEquals(MainViewModel.HISTORY, run.get("attention_window").getAsInt());
+  }
 }

@@ -21,4 +21,25 @@ public record DecodeOptions(
       throw new IllegalArgumentException("sampling and telemetry are required");
     }
   }
+
+  /**
+   * The record of what a decode with these options runs, for the head of its telemetry.
+   *
+   * @param attentionWindow null, or how many of the last token records keep their attention
+   */
+  public org.sparsityworkbench.engine.telemetry.Records.Session session(
+      String model, String family, String prompt, Integer attentionWindow) {
+    return new org.sparsityworkbench.engine.telemetry.Records.Session(
+        model,
+        family,
+        prompt,
+        maxTokens,
+        sampling.temperature(),
+        sampling.topK(),
+        sampling.topP(),
+        sampling.seed(),
+        telemetry.name().toLowerCase(java.util.Locale.ROOT),
+        enforceCapacity,
+        attentionWindow);
+  }
 }

@@ -370,7 +370,7 @@ public final class TransformerModel implements AutoCloseable {
     SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, metadata);
     String json =
         new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(config.toMap());
-    Path tmp = Files.createTempFile(dir, CONFIG_FILE, ".tmp");
+    Path tmp = org.sparsityworkbench.engine.io.TempFiles.create(dir, CONFIG_FILE);
     Files.writeString(tmp, json + "\n", StandardCharsets.UTF_8);
     Files.move(
         tmp,

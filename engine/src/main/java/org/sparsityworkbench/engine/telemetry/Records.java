@@ -25,6 +25,8 @@ public final class Records {
    * @param tokens number of prompt tokens
    * @param ids the prompt's token ids
    * @param texts each prompt token's display text
+   * @param session what was decoded and how (model, prompt, seed, sampling), written by the program
+   *     that ran the decode (CLI, GUI export); null when none said
    */
   public record Prefill(
       String type,
@@ -33,7 +35,8 @@ public final class Records {
       String[] texts,
       double latencyUs,
       List<TopToken> top,
-      List<PrefillLayer> layers)
+      List<PrefillLayer> layers,
+      Session session)
       implements Record {
     public Prefill(
         int tokens,
@@ -42,9 +45,49 @@ public final class Records {
         double latencyUs,
         List<TopToken> top,
         List<PrefillLayer> layers) {
-      this("prefill", tokens, ids, texts, latencyUs, top, layers);
+      this("prefill", tokens, ids, texts, latencyUs, top, layers, null);
+    }
+
+    /** A prefill without the prompt's ids and texts (tests that build records by hand). */
+    public Prefill(int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers) {
+      this("prefill", tokens, null, null, latencyUs, top, layers, null);
+    }
+
+    /** This record with what was decoded and how. */
+    public Prefill withSession(Session s) {
+      return new Prefill(type, tokens, ids, texts, latencyUs, top, layers, s);
     }
   }
+
+  /**
+   * What a decode ran: the first record of a stream says it, so a file of records names its model,
+   * prompt, seed and sampling options.
+   *
+   * @param model the model directory as given
+   * @param family the model's family ("switch", ...)
+   * @param prompt the prompt text
+   * @param maxTokens tokens asked for
+   * @param temperature sampling temperature (0: greedy)
+   * @param topK top-k filter (0: off)
+   * @param topP nucleus filter (1: off)
+   * @param seed sampler seed
+   * @param telemetry "off", "summary" or "full"
+   * @param capacity whether the experts' capacity applied to the prompt
+   * @param attentionWindow when not null, only the last this many token records carry their
+   *     attention rows (the GUI keeps no more); null when every record does
+   */
+  public record Session(
+      String model,
+      String family,
+      String prompt,
+      int maxTokens,
+      double temperature,
+      int topK,
+      double topP,
+      long seed,
+      String telemetry,
+      boolean capacity,
+      Integer attentionWindow) {}
 
   /** One layer of the prefill: routing or controller choices of every prompt token. */
   public record PrefillLayer(int index, PrefillRouter router, PrefillController controller) {}

@@ -11,8 +11,17 @@ public enum TelemetryLevel {
   /** Adds attention weights of every head, full router probabilities and the top-10 next tokens. */
   FULL;
 
-  /** Parses off / summary / full. */
+  /**
+   * Parses off / summary / full.
+   *
+   * @throws IllegalArgumentException naming the choices for any other text
+   */
   public static TelemetryLevel parse(String s) {
-    return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+    for (TelemetryLevel l : values()) {
+      if (l.name().equalsIgnoreCase(s.trim())) {
+        return l;
+      }
+    }
+    throw new IllegalArgumentException("telemetry = " + s + ": must be off, summary or full");
   }
 }
