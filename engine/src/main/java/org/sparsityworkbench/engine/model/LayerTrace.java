@@ -8,6 +8,12 @@ public final class LayerTrace {
   /** Attention weights of the last query position, [heads][keys]; null unless collected. */
   public float[][] attention;
 
+  /**
+   * True when the pass starts at position 0 (a prompt's prefill): the router then reports its
+   * z-loss even for a one-token prompt. Decode steps (one token later in the sequence) skip it.
+   */
+  public boolean firstPass;
+
   /** Router probabilities, row-major [tokens][experts]; null for dense layers. */
   public float[] routerProbs;
 

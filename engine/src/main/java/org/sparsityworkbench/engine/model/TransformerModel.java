@@ -383,6 +383,9 @@ public final class TransformerModel implements AutoCloseable {
     NDArray mask = t > 1 ? causalMask(x.getManager(), t, start) : null; // (T, S)
     for (int i = 0; i < config.nLayers(); i++) {
       LayerTrace trace = traces == null ? null : new LayerTrace();
+      if (trace != null) {
+        trace.firstPass = start == 0;
+      }
       long t0 = System.nanoTime();
       x =
           x.add(
@@ -712,7 +715,13 @@ public final class TransformerModel implements AutoCloseable {
     boolean renorm = config.family() == org.sparsityworkbench.engine.config.Family.TOPK;
     Router.Routing routing =
         Router.route(
-            p, trace == null || n == 1 ? null : Floats.of(logits), n, e, k, renorm, capacity);
+            p,
+            trace == null || (n == 1 && !trace.firstPass) ? null : Floats.of(logits),
+            n,
+            e,
+            k,
+            renorm,
+            capacity);
     if (opt.training() && opt.auxLosses() != null) {
       opt.auxLosses().add(routerLoss(probs, logits, routing, n, e));
     }
