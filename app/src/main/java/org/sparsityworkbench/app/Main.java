@@ -48,6 +48,7 @@ public final class Main {
         System.exit(2);
       }
       System.setProperty(WorkbenchApp.SCREENSHOT_PROPERTY, args[2]);
+      WorkbenchApp.useHeadlessPlatform(); // the same pictures with or without a display
       WorkbenchApp.launchGui(new String[0]);
       return;
     }

@@ -105,7 +105,9 @@ final class MarkdownView extends VBox {
       for (int j = 0; j < c.length; j++) {
         c[j] = plain(c[j].strip());
       }
-      cells.add(c);
+      if (!String.join("", c).isBlank()) {
+        cells.add(c); // an empty header row adds nothing
+      }
     }
     int cols = cells.stream().mapToInt(c -> c.length).max().orElse(0);
     int[] width = new int[cols];
@@ -120,10 +122,14 @@ final class MarkdownView extends VBox {
     for (String[] c : cells) {
       b.append(b.isEmpty() ? "" : "\n");
       for (int j = 0; j < cols; j++) {
-        String v = isRule(c) ? "-".repeat(width[j]) : j < c.length ? c[j] : "";
+        boolean last = j == cols - 1; // not padded: long last cells wrap as text
+        String v =
+            isRule(c)
+                ? "-".repeat(last ? Math.min(3, width[j]) : width[j])
+                : j < c.length ? c[j] : "";
         b.append(j == 0 ? "" : isRule(c) ? "-+-" : " | ")
             .append(v)
-            .append(isRule(c) ? "" : " ".repeat(width[j] - v.length()));
+            .append(isRule(c) || last ? "" : " ".repeat(width[j] - v.length()));
       }
     }
     return b.toString();
