@@ -35,6 +35,7 @@ final class GuiCommands {
         System.setProperty(WorkbenchApp.FIRST_MODEL_PROPERTY, model);
       }
       System.setProperty(WorkbenchApp.SCREENSHOT_PROPERTY, out.toString());
+      WorkbenchApp.useHeadlessPlatform(); // the same pictures with or without a display
       WorkbenchApp.launchGui(new String[0]);
       return 0;
     }

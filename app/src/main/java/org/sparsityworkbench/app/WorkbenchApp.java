@@ -36,8 +36,37 @@ public final class WorkbenchApp extends Application {
 
   private DecodeService service;
 
+  /** What {@code ./workbench} says, in one line, when there is no display to open a window on. */
+  static final String NO_DISPLAY =
+      "workbench: the GUI needs a display, and none was found (DISPLAY is not set or cannot be"
+          + " opened); run it under a virtual one: xvfb-run -a -s \"-screen 0 1600x1000x24\""
+          + " ./workbench (Debian: apt-get install xvfb libgtk-3-0), or render the views to PNG"
+          + " with ./workbench screenshot --out DIR, which needs no display";
+
   static void launchGui(String[] args) {
-    Application.launch(WorkbenchApp.class, args);
+    try {
+      Application.launch(WorkbenchApp.class, args);
+    } catch (UnsupportedOperationException e) {
+      if (e.getMessage() == null || !e.getMessage().contains("DISPLAY")) {
+        throw e;
+      }
+      System.err.println(NO_DISPLAY);
+      System.exit(1);
+    }
+  }
+
+  /**
+   * Renders with Monocle's headless platform and JavaFX's software pipeline instead of a window
+   * system: the views are drawn and snapshot exactly as on screen, with no display at all (for
+   * {@code screenshot}, in docs and CI). Call before the toolkit starts.
+   */
+  static void useHeadlessPlatform() {
+    System.setProperty("glass.platform", "Monocle");
+    System.setProperty("monocle.platform", "Headless");
+    System.setProperty("prism.order", "sw");
+    System.setProperty("java.awt.headless", "true");
+    // Monocle's headless screen is 1280x800 unless told: the window (1400x860) must fit.
+    System.setProperty("headless.geometry", "1600x1000-32");
   }
 
   @Override

@@ -8,6 +8,8 @@ import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleObjectProperty;
@@ -53,6 +55,19 @@ public final class CompareViewModel {
   private double usA;
   private double usB;
 
+  /**
+   * Counts results: each comparison, and each change of model A or B, starts a new one. Events of
+   * an older one are dropped, so what is shown always belongs to the models it names.
+   */
+  private int generation;
+
+  private DecodeService.Job job;
+  private final ReadOnlyObjectWrapper<Path> resultA = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyObjectWrapper<Path> resultB = new ReadOnlyObjectWrapper<>();
+
+  /** An event of comparison number {@code generation}. */
+  private record Tagged(int generation, Object event) {}
+
   private record LoadedB(Path path, TransformerModel model) {}
 
   private record Failed(String message) {}
@@ -71,6 +86,9 @@ public final class CompareViewModel {
                 modelB.set(partner(main.models(), a));
               }
             });
+    // A result belongs to the models it was computed with: another A or B clears it.
+    main.loadedModelProperty().subscribe(this::clearResult);
+    modelB.subscribe(this::clearResult);
     canCompare =
         Bindings.createBooleanBinding(
             () -> modelB.get() != null && main.modelProperty().get() != null && !running.get(),
@@ -123,25 +141,47 @@ public final class CompareViewModel {
     }
   }
 
-  /** Loads model B (if needed) and runs the comparison. */
-  public void compare() {
-    if (!canCompare.get()) {
-      return;
+  /** Forgets the shown result (and stops one being computed): model A or B has changed. */
+  private void clearResult() {
+    if (job != null) {
+      job.cancel();
+      job = null;
     }
-    running.set(true);
-    summary.set("Comparing…");
+    generation++;
+    running.set(false);
+    resultA.set(null);
+    resultB.set(null);
+    clearFigures();
+    summary.set("");
+  }
+
+  private void clearFigures() {
     a.setLength(0);
     b.setLength(0);
     textA.set("");
     textB.set("");
-    kl.clear();
     latencyA.clear();
     latencyB.clear();
+    kl.clear(); // last: its listeners draw, and read the latencies
     steps = 0;
     agreements = 0;
     klSum = 0;
     usA = 0;
     usB = 0;
+  }
+
+  /** Loads model B (if needed) and runs the comparison. */
+  public void compare() {
+    if (!canCompare.get()) {
+      return;
+    }
+    generation++;
+    clearFigures();
+    running.set(true);
+    summary.set("Comparing…");
+    resultA.set(main.loadedModelProperty().get());
+    resultB.set(modelB.get());
+    int g = generation;
     Path path = modelB.get();
     if (path.equals(loadedPath)) {
       start(loadedB);
@@ -152,9 +192,11 @@ public final class CompareViewModel {
         .whenComplete(
             (m, e) ->
                 inbox.offer(
-                    e == null
-                        ? new LoadedB(path, m)
-                        : new Failed("Cannot load " + path + ": " + MainViewModel.rootMessage(e))));
+                    new Tagged(
+                        g,
+                        e == null
+                            ? new LoadedB(path, m)
+                            : new Failed("Cannot load B: " + MainViewModel.rootMessage(e)))));
   }
 
   private void start(TransformerModel modelB) {
@@ -167,12 +209,16 @@ public final class CompareViewModel {
                   main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get()),
               TelemetryLevel.OFF,
               true);
-      service
-          .compare(modelA, modelB, main.promptProperty().get(), o, inbox::offer)
-          .done()
+      int g = generation;
+      job =
+          service.compare(
+              modelA, modelB, main.promptProperty().get(), o, s -> inbox.offer(new Tagged(g, s)));
+      job.done()
           .whenComplete(
               (v, e) ->
-                  inbox.offer(e == null ? new Done() : new Failed(MainViewModel.rootMessage(e))));
+                  inbox.offer(
+                      new Tagged(
+                          g, e == null ? new Done() : new Failed(MainViewModel.rootMessage(e)))));
     } catch (IllegalArgumentException e) {
       running.set(false);
       summary.set(e.getMessage());
@@ -192,14 +238,18 @@ public final class CompareViewModel {
     List<Double> freshKl = new java.util.ArrayList<>();
     List<Double> freshA = new java.util.ArrayList<>();
     List<Double> freshB = new java.util.ArrayList<>();
-    for (Object ev : events) {
+    for (Object tagged : events) {
+      Tagged t = (Tagged) tagged;
+      Object ev = t.event();
+      if (t.generation() != generation) {
+        if (ev instanceof LoadedB l) {
+          keepB(l); // a model B loaded for a comparison since cleared: keep it for the next one
+        }
+        continue; // a result for models no longer shown
+      }
       switch (ev) {
         case LoadedB l -> {
-          if (loadedB != null) {
-            service.release(loadedB);
-          }
-          loadedB = l.model();
-          loadedPath = l.path();
+          keepB(l);
           start(loadedB);
         }
         case Comparison.Step s -> {
@@ -214,14 +264,26 @@ public final class CompareViewModel {
           freshA.add(s.a().latencyUs());
           freshB.add(s.b().latencyUs());
         }
-        case Done d -> running.set(false);
+        case Done d -> {
+          running.set(false);
+          job = null;
+        }
         case Failed f -> {
           running.set(false);
+          job = null;
+          clearFigures();
           summary.set(f.message());
-          return;
+          resultA.set(null);
+          resultB.set(null);
+          break;
         }
         default -> throw new IllegalStateException("unexpected event " + ev);
       }
+    }
+    if (!running.get() && resultA.get() == null) {
+      textA.set("");
+      textB.set("");
+      return; // failed: nothing to show but the message
     }
     textA.set(a.toString());
     textB.set(b.toString());
@@ -240,6 +302,27 @@ public final class CompareViewModel {
               usB / usA,
               running.get() ? "" : " · done"));
     }
+  }
+
+  private void keepB(LoadedB l) {
+    if (l.model() == loadedB) {
+      return;
+    }
+    if (loadedB != null) {
+      service.release(loadedB);
+    }
+    loadedB = l.model();
+    loadedPath = l.path();
+  }
+
+  /** Model A of the result shown (null when none is shown). */
+  public ReadOnlyObjectProperty<Path> resultAProperty() {
+    return resultA.getReadOnlyProperty();
+  }
+
+  /** Model B of the result shown (null when none is shown). */
+  public ReadOnlyObjectProperty<Path> resultBProperty() {
+    return resultB.getReadOnlyProperty();
   }
 
   public ObjectProperty<Path> modelBProperty() {

@@ -69,6 +69,9 @@ public final class MainViewModel {
   private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
   private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
   private final ReadOnlyObjectWrapper<TransformerModel> model = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
+  private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
   private final StringBuilder text = new StringBuilder();
@@ -94,11 +97,11 @@ public final class MainViewModel {
 
   private DecodeService.Job job;
 
-  /** The directory the loaded model came from. */
-  private Path loadedDir;
-
   private long updates;
   private long detailsShown;
+
+  /** True when the newest token's details lag behind the tokens shown (a throttled update). */
+  private boolean detailsStale;
 
   /** The newest token's details change at most this often while decoding. */
   static final long DETAILS_PERIOD_NANOS = 250_000_000L;
@@ -109,6 +112,8 @@ public final class MainViewModel {
   private sealed interface Event {}
 
   private record Loaded(Path dir, TransformerModel model, String card) implements Event {}
+
+  private record LoadFailed(Path dir, Throwable cause) implements Event {}
 
   private record Failed(String what, Throwable cause) implements Event {}
 
@@ -138,6 +143,7 @@ public final class MainViewModel {
             loading,
             prompt);
     inspected.subscribe(t -> showDetails());
+    inspectedPrompt.subscribe(p -> showDetails());
     service
         .describeEngine()
         .whenComplete(
@@ -153,6 +159,28 @@ public final class MainViewModel {
     if (dir == null || loading.get() || running.get()) {
       return; // the model of a running decode stays until it ends (the picker is disabled)
     }
+    if (dir.equals(loadedDir.get()) && model.get() != null) {
+      return; // loaded already
+    }
+    load(dir);
+  }
+
+  /**
+   * Loads a model directory the user chose (Open…): listed and selected once it has loaded; a
+   * directory that fails to load is reported and neither listed nor selected.
+   */
+  public void open(Path dir) {
+    if (dir == null || loading.get() || running.get()) {
+      return;
+    }
+    if (dir.equals(loadedDir.get()) && model.get() != null) {
+      selectedModel.set(dir);
+      return;
+    }
+    load(dir);
+  }
+
+  private void load(Path dir) {
     loading.set(true);
     status.set("Loading " + dir.getFileName() + "…");
     service
@@ -160,9 +188,7 @@ public final class MainViewModel {
         .whenComplete(
             (m, e) ->
                 inbox.offer(
-                    e == null
-                        ? new Loaded(dir, m, readCard(dir))
-                        : new Failed("Cannot load " + dir, e)));
+                    e == null ? new Loaded(dir, m, readCard(dir)) : new LoadFailed(dir, e)));
   }
 
   /** The model card, read on the engine thread with the model; empty when there is none. */
@@ -236,7 +262,7 @@ public final class MainViewModel {
       // What the records are of: the head of an exported file (see docs/architecture.md).
       Records.Session run =
           options.session(
-              loadedDir == null ? "" : loadedDir.toString(),
+              loadedDir.get() == null ? "" : loadedDir.get().toString(),
               model.get().spec().family(),
               prompt.get(),
               HISTORY);
@@ -293,8 +319,11 @@ public final class MainViewModel {
     prefillRouting.set("");
     routing.set("");
     inspected.set(null);
+    inspectedPrompt.set(-1);
     routingHistory.clear();
     tokens.clear();
+    tokensPerSecond.set(0);
+    detailsStale = false;
     showDetails();
   }
 
@@ -507,7 +536,7 @@ public final class MainViewModel {
 
   /** True if the engine has news that {@link #refresh()} would apply (any thread). */
   public boolean hasNews() {
-    return !inbox.isEmpty() || !compare.inboxEmpty();
+    return !inbox.isEmpty() || !compare.inboxEmpty() || detailsStale;
   }
 
   /**
@@ -518,6 +547,11 @@ public final class MainViewModel {
     compare.refresh();
     List<Event> events = inbox.drain();
     if (events.isEmpty()) {
+      if (detailsStale && System.nanoTime() - detailsShown >= DETAILS_PERIOD_NANOS) {
+        detailsShown = System.nanoTime(); // the last tokens before a pause or a quiet spell
+        detailsStale = false;
+        showDetails();
+      }
       return;
     }
     Records.Token lastToken = null;
@@ -534,8 +568,13 @@ public final class MainViewModel {
         }
         case Loaded l -> {
           TransformerModel old = model.get();
-          loadedDir = l.dir();
           clearDecode(""); // what is shown always belongs to the loaded model
+          if (!models.contains(l.dir())) {
+            models.add(l.dir()); // a directory opened with Open…, listed once it has loaded
+          }
+          loadedDir.set(l.dir());
+          selectedModel.set(l.dir());
+          modelCard.set(l.card());
           model.set(l.model());
           layerCount.set(l.model().spec().layers());
           family.set(l.model().spec().family());
@@ -574,12 +613,18 @@ public final class MainViewModel {
                   + s.flopsLast()
                   + " at the last position\n\nconfig.json\n"
                   + l.model().configJson()
-                  + "\n\n"
-                  + (l.card().isEmpty() ? "(no MODEL_CARD.md)" : l.card()));
+                  + (l.card().isEmpty() ? "\n\n(no MODEL_CARD.md)" : ""));
           status.set("Loaded " + l.dir().getFileName());
           if (old != null) {
             service.release(old);
           }
+        }
+        case LoadFailed f -> {
+          loading.set(false);
+          // The model still loaded stays, and so does its name in the picker.
+          selectedModel.set(loadedDir.get());
+          error.set(rootMessage(f.cause())); // worded as the command line words it
+          status.set("Cannot load " + f.dir().getFileName());
         }
         case Failed f -> {
           loading.set(false);
@@ -653,9 +698,14 @@ public final class MainViewModel {
       updates++;
       long now = System.nanoTime();
       // The newest token's record is text to read, not to watch flicker: a few times a second.
-      if (inspected.get() == null && (now - detailsShown >= DETAILS_PERIOD_NANOS || finished)) {
+      // Held (Pause, Step), every token is shown: nothing newer follows soon.
+      if (inspected.get() == null
+          && (now - detailsShown >= DETAILS_PERIOD_NANOS || finished || paused.get())) {
         detailsShown = now;
+        detailsStale = false;
         showDetails();
+      } else {
+        detailsStale = inspected.get() == null;
       }
     }
     if (decodeNanos > 0) {
@@ -668,6 +718,7 @@ public final class MainViewModel {
       running.set(false);
       paused.set(false);
       if (inspected.get() == null) {
+        detailsStale = false;
         showDetails();
       }
     }
@@ -759,8 +810,68 @@ public final class MainViewModel {
     return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
+  /**
+   * Points at a position of the context, as the mouse over the token stream does: a decoded token
+   * or a prompt token has its record shown in the details; -1 points at nothing.
+   */
+  public void inspectPosition(int position) {
+    TokenSnapshot t = tokenAt(position);
+    inspected.set(t);
+    inspectedPrompt.set(t == null && position >= 0 && position < promptLength() ? position : -1);
+  }
+
+  /** The prompt position pointed at, -1 for none. */
+  public ReadOnlyIntegerProperty inspectedPromptProperty() {
+    return ReadOnlyIntegerProperty.readOnlyIntegerProperty(inspectedPrompt);
+  }
+
+  /**
+   * A prompt token's record: its byte and position, and per layer its routing in the prompt's
+   * forward pass (experts and whether capacity kept them, or the controller's units).
+   */
+  private String promptDetails(int position) {
+    StringBuilder b = new StringBuilder("Prompt token · ");
+    b.append(
+        String.format(Locale.ROOT, "'%s' · position %d", promptLabels.get(position), position));
+    Records.Prefill p = prefill.get();
+    if (p == null) {
+      return b.append("\n(the prompt's pass has not reported yet)").toString();
+    }
+    if (p.layers() == null) {
+      return b.append("\ndense: no routing in any layer").toString();
+    }
+    for (Records.PrefillLayer l : p.layers()) {
+      b.append("\nL").append(l.index()).append(':');
+      Records.PrefillRouter r = l.router();
+      if (r != null && position < r.experts().length) {
+        int[] ex = r.experts()[position];
+        for (int j = 0; j < ex.length; j++) {
+          boolean kept = r.kept() == null || r.kept()[position][j];
+          b.append(j == 0 ? " " : " + ").append('e').append(ex[j]);
+          if (r.probs() != null) {
+            b.append(String.format(Locale.ROOT, " (p %.2f)", r.probs()[position][ex[j]]));
+          }
+          b.append(kept ? "" : " dropped (over capacity)");
+        }
+      }
+      if (l.controller() != null && position < l.controller().chosen().length) {
+        b.append(" units");
+        for (int u : l.controller().chosen()[position]) {
+          b.append(' ').append(u);
+        }
+        b.append(String.format(Locale.ROOT, " (of %d per block)", l.controller().blockSize()));
+      }
+    }
+    return b.toString();
+  }
+
   /** The details panel shows the inspected token, or the newest one when none is inspected. */
   private void showDetails() {
+    int promptPosition = inspectedPrompt.get();
+    if (inspected.get() == null && promptPosition >= 0 && promptPosition < promptLabels.size()) {
+      tokenDetails.set(promptDetails(promptPosition));
+      return;
+    }
     TokenSnapshot t =
         inspected.get() != null ? inspected.get() : tokens.isEmpty() ? null : tokens.getLast();
     tokenDetails.set(
@@ -1020,6 +1131,16 @@ public final class MainViewModel {
 
   public ReadOnlyObjectProperty<TransformerModel> modelProperty() {
     return model.getReadOnlyProperty();
+  }
+
+  /** The directory of the loaded model (null before one has loaded). */
+  public ReadOnlyObjectProperty<Path> loadedModelProperty() {
+    return loadedDir.getReadOnlyProperty();
+  }
+
+  /** The loaded model's MODEL_CARD.md as Markdown, "" when it has none. */
+  public ReadOnlyStringProperty modelCardProperty() {
+    return modelCard.getReadOnlyProperty();
   }
 
   /** True when Generate can run: a model is loaded, nothing is running, the prompt is not empty. */

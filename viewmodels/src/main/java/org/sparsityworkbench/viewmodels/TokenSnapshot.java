@@ -269,7 +269,7 @@ public record TokenSnapshot(
             .append(String.format(Locale.ROOT, " · mean confidence %.2f", meanConfidence));
       }
       if (qkv != null) {
-        b.append(" · QKV modules");
+        b.append(experts == null && chosen == null ? " QKV modules" : " · QKV modules");
         for (float m : qkv[l]) {
           b.append(String.format(Locale.ROOT, " %.2f", m));
         }
@@ -280,7 +280,7 @@ public record TokenSnapshot(
       b.append(
           String.format(
               Locale.ROOT,
-              " · attention %.0f us, feed-forward %.0f us%n",
+              " · attention %.0f µs, feed-forward %.0f µs%n",
               t.layers().get(l).timingUs().attention(),
               t.layers().get(l).timingUs().ffn()));
     }

@@ -162,12 +162,20 @@ public final class AttentionView extends BorderPane {
    * row's length are empty).
    */
   static void poolRow(float[] row, int from, int to, float[] out) {
+    poolRow(row, from, to, out, out.length);
+  }
+
+  /**
+   * Max-pools a row of weights over positions [from, to) into the first {@code bins} entries of out
+   * (a buffer that may be longer, kept from a wider panel).
+   */
+  static void poolRow(float[] row, int from, int to, float[] out, int bins) {
     int span = to - from;
     int end = Math.min(to, row.length);
     // bin = floor((p - from) * n / span), stepped instead of divided: acc = (p - from) * n and the
     // bin moves on each time acc passes the next multiple of span (a division per weight was the
     // view's largest cost).
-    long n = out.length;
+    long n = bins;
     long acc = 0;
     long next = span;
     int bin = 0;
@@ -293,7 +301,7 @@ public final class AttentionView extends BorderPane {
       if (t.attention() != null) {
         for (int head = 0; head < h; head++) {
           java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
-          poolRow(t.attention()[l][head], from, from + span[1], poolBuffer);
+          poolRow(t.attention()[l][head], from, from + span[1], poolBuffer, cols);
           for (int x = 0; x < cols; x++) {
             shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
           }

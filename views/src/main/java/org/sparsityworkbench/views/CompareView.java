@@ -44,8 +44,11 @@ public final class CompareView extends BorderPane {
     run.getStyleClass().add("accent");
     run.disableProperty().bind(vm.canCompareBinding().not());
     run.setOnAction(e -> vm.compare());
+    modelB.disableProperty().bind(vm.runningProperty()); // a comparison keeps its models
     Label a = new Label();
-    a.textProperty().bind(main.selectedModelProperty().map(p -> "A: " + p.getFileName()));
+    a.setId("compare-model-a");
+    a.textProperty()
+        .bind(main.loadedModelProperty().map(p -> "A: " + p.getFileName()).orElse("A: (none)"));
     Label summary = new Label();
     summary.setId("compare-summary");
     summary.setWrapText(true);
@@ -61,8 +64,9 @@ public final class CompareView extends BorderPane {
     TextArea textB = text("compare-b");
     textB.textProperty().bind(vm.textBProperty());
     GridPane grid = Widgets.grid(2, 0, 55, 0, 35);
-    grid.add(label("A: its own continuation", COLOUR_A, main.selectedModelProperty()), 0, 0);
-    grid.add(label("B: its own continuation", COLOUR_B, vm.modelBProperty()), 1, 0);
+    // Named by the result's models (a result that no longer fits its models is cleared).
+    grid.add(label("A: its own continuation", COLOUR_A, vm.resultAProperty()), 0, 0);
+    grid.add(label("B: its own continuation", COLOUR_B, vm.resultBProperty()), 1, 0);
     grid.add(textA, 0, 1);
     grid.add(textB, 1, 1);
     grid.add(Widgets.caption("Time per step (ms): A blue, B orange"), 0, 2);
@@ -77,19 +81,22 @@ public final class CompareView extends BorderPane {
                 + " next token, KL(p_A || p_B) = Σ p_A log2(p_A / p_B) in bits, and the ratio of"
                 + " their step times. Both run on the same engine thread, one step of A then one of"
                 + " B, so they share the machine equally."));
-    vm.klHistory()
-        .addListener(
-            (ListChangeListener<Double>)
-                c -> {
-                  kl.request();
-                  latency.request();
-                });
+    ListChangeListener<Double> redraw =
+        c -> {
+          kl.request();
+          latency.request();
+        };
+    vm.klHistory().addListener(redraw);
+    vm.latencyA().addListener(redraw);
+    vm.latencyB().addListener(redraw);
   }
 
   private static Label label(String text, int colour, javafx.beans.value.ObservableValue<Path> p) {
     Label l = new Label();
     l.textProperty()
-        .bind(p.map(x -> text.charAt(0) + " (" + x.getFileName() + ")" + text.substring(1)));
+        .bind(
+            p.map(x -> text.charAt(0) + " (" + x.getFileName() + ")" + text.substring(1))
+                .orElse(text));
     l.setTextFill(CanvasSketch.color(colour));
     return l;
   }
@@ -113,7 +120,7 @@ public final class CompareView extends BorderPane {
         List.of(vm.latencyA(), vm.latencyB()),
         new int[] {COLOUR_A, COLOUR_B},
         new String[] {
-          "A " + name(main.selectedModelProperty().get()), "B " + name(vm.modelBProperty().get())
+          "A " + name(vm.resultAProperty().get()), "B " + name(vm.resultBProperty().get())
         });
   }
 

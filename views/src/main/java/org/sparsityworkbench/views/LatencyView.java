@@ -199,7 +199,7 @@ public final class LatencyView extends BorderPane {
       s.text(
           String.format(
               Locale.ROOT,
-              "%s %.0f us (%.0f%%)",
+              "%s %.0f µs (%.0f%%)",
               TokenSnapshot.COMPONENTS.get(k),
               mean[k],
               100 * mean[k] / step),
@@ -212,7 +212,7 @@ public final class LatencyView extends BorderPane {
     double rest = Math.max(0, step - parts);
     s.outline(10, top, 40, scale * rest, Palette.grid(), 1);
     s.text(
-        String.format(Locale.ROOT, "other %.0f us · step %.0f us", rest, step),
+        String.format(Locale.ROOT, "other %.0f µs · step %.0f µs", rest, step),
         58,
         top + 12,
         11,

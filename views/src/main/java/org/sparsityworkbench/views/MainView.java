@@ -17,7 +17,6 @@ import javafx.scene.control.Spinner;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TextArea;
-import javafx.scene.control.TextField;
 import javafx.scene.control.ToolBar;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
@@ -147,32 +146,95 @@ public final class MainView extends BorderPane {
     vm.errorProperty().subscribe(this::showError);
     sceneProperty()
         .subscribe(
-            scene -> {
+            (old, scene) -> {
+              if (old != null) {
+                old.removeEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, shortcuts);
+                old.focusOwnerProperty().removeListener(focusGuard);
+              }
               if (scene != null) {
-                scene
-                    .getAccelerators()
-                    .put(
-                        new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN),
-                        vm::generate);
-                scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ESCAPE), vm::stop);
-                scene
-                    .getAccelerators()
-                    .put(
-                        new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN),
-                        vm::togglePause);
-                scene
-                    .getAccelerators()
-                    .put(
-                        new KeyCodeCombination(KeyCode.RIGHT, KeyCombination.SHORTCUT_DOWN),
-                        vm::step);
-                scene
-                    .getAccelerators()
-                    .put(
-                        new KeyCodeCombination(KeyCode.G, KeyCombination.SHORTCUT_DOWN),
-                        () -> allViews.setSelected(!allViews.isSelected()));
+                // A filter, not accelerators: the shortcuts work wherever the focus is, also in
+                // the prompt (whose own Ctrl+Right and Ctrl+Enter would take them first).
+                scene.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, shortcuts);
+                scene.focusOwnerProperty().addListener(focusGuard);
               }
             });
   }
+
+  /** The window's keyboard shortcuts: Ctrl+Enter, Ctrl+Right, Ctrl+P, Esc, Ctrl+G. */
+  private final javafx.event.EventHandler<javafx.scene.input.KeyEvent> shortcuts = this::shortcut;
+
+  private void shortcut(javafx.scene.input.KeyEvent e) {
+    Runnable action = null;
+    if (GENERATE.match(e)) {
+      action = vm::generate;
+    } else if (STEP.match(e)) {
+      action = vm::step;
+    } else if (PAUSE.match(e)) {
+      action = vm::togglePause;
+    } else if (STOP.match(e)) {
+      action = vm::stop;
+    } else if (ALL_VIEWS.match(e)) {
+      action = () -> allViews.setSelected(!allViews.isSelected());
+    }
+    if (action != null) {
+      action.run();
+      e.consume();
+    }
+  }
+
+  private static final KeyCombination GENERATE =
+      new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
+  private static final KeyCombination STEP =
+      new KeyCodeCombination(KeyCode.RIGHT, KeyCombination.SHORTCUT_DOWN);
+  private static final KeyCombination PAUSE =
+      new KeyCodeCombination(KeyCode.P, KeyCombination.SHORTCUT_DOWN);
+  private static final KeyCombination STOP = new KeyCodeCombination(KeyCode.ESCAPE);
+  private static final KeyCombination ALL_VIEWS =
+      new KeyCodeCombination(KeyCode.G, KeyCombination.SHORTCUT_DOWN);
+
+  /**
+   * Keeps the focus off the prompt when JavaFX moves it there on its own: a focused button that
+   * became disabled (Step while a model loads) or a focused view that left the scene (All views)
+   * hands the focus to the next control, the prompt, and one stray key would then edit it. The
+   * window itself takes the focus instead; the user still clicks or tabs into the prompt.
+   */
+  private final javafx.beans.value.ChangeListener<javafx.scene.Node> focusGuard =
+      (o, old, now) -> {
+        // JavaFX first drops the focus (null), then gives it to the next control.
+        javafx.scene.Node before = old != null ? old : this.lastFocused;
+        if (now == this.prompt
+            && before != null
+            && (before.isDisabled() || before.getScene() != getScene() || !Shown.shown(before))) {
+          javafx.application.Platform.runLater(this::requestFocus);
+        }
+        if (now != null) {
+          this.lastFocused = now;
+        }
+      };
+
+  /** The last node that had the focus (the focus owner is null in between). */
+  private javafx.scene.Node lastFocused;
+
+  /** The prompt: several lines (Enter is a new line, Ctrl+Enter generates). */
+  private TextArea prompt;
+
+  /**
+   * The spinners' values as objects, kept here: a bidirectional binding holds its two ends only
+   * weakly, so a wrapper made by {@code asObject()} and held by nothing else is collected, and the
+   * spinner and the view model stop talking.
+   */
+  private javafx.beans.property.ObjectProperty<Integer> maxTokensValue;
+
+  private javafx.beans.property.ObjectProperty<Double> temperatureValue;
+  private javafx.beans.property.ObjectProperty<Integer> seedValue;
+
+  /** Asks for a model directory; null when the user cancels (tests answer in its place). */
+  java.util.function.Function<javafx.stage.Window, File> chooseDirectory =
+      window -> {
+        DirectoryChooser chooser = new DirectoryChooser();
+        chooser.setTitle("Open a model directory (config.json + model.safetensors)");
+        return chooser.showDialog(window);
+      };
 
   private ToolBar toolBar() {
     ComboBox<Path> model = new ComboBox<>(vm.models());
@@ -190,20 +252,20 @@ public final class MainView extends BorderPane {
     open.disableProperty().bind(vm.runningProperty());
     open.setOnAction(
         e -> {
-          DirectoryChooser chooser = new DirectoryChooser();
-          chooser.setTitle("Open a model directory (config.json + model.safetensors)");
-          File dir = chooser.showDialog(getScene().getWindow());
+          File dir = chooseDirectory.apply(getScene().getWindow());
           if (dir != null) {
-            vm.addAndSelect(dir.toPath());
-            vm.loadSelected();
+            vm.open(dir.toPath()); // listed and selected once it has loaded
           }
         });
 
-    TextField prompt = new TextField();
+    prompt = new TextArea();
     prompt.setId("prompt");
-    prompt.setPromptText("Prompt");
+    prompt.setPromptText("Prompt (Ctrl+Enter generates)");
     prompt.textProperty().bindBidirectional(vm.promptProperty());
-    prompt.setOnAction(e -> vm.generate());
+    prompt.setWrapText(true);
+    prompt.setPrefRowCount(2);
+    prompt.setMaxHeight(Region.USE_PREF_SIZE);
+    prompt.setTooltip(new Tooltip("The prompt; several lines are fine (Ctrl+Enter generates)"));
     HBox.setHgrow(prompt, Priority.ALWAYS);
     prompt.setPrefColumnCount(14);
 
@@ -211,24 +273,24 @@ public final class MainView extends BorderPane {
     tokens.setId("max-tokens");
     tokens.setEditable(true);
     tokens.setPrefWidth(90);
-    tokens.getValueFactory().valueProperty().bindBidirectional(vm.maxTokensProperty().asObject());
+    maxTokensValue = vm.maxTokensProperty().asObject();
+    tokens.getValueFactory().valueProperty().bindBidirectional(maxTokensValue);
     tokens.setTooltip(new Tooltip("Tokens (bytes) to generate"));
 
     Spinner<Double> temperature = new Spinner<>(0.0, 5.0, vm.temperatureProperty().get(), 0.1);
     temperature.setId("temperature");
     temperature.setEditable(true);
     temperature.setPrefWidth(80);
-    temperature
-        .getValueFactory()
-        .valueProperty()
-        .bindBidirectional(vm.temperatureProperty().asObject());
+    temperatureValue = vm.temperatureProperty().asObject();
+    temperature.getValueFactory().valueProperty().bindBidirectional(temperatureValue);
     temperature.setTooltip(new Tooltip("Temperature; 0 is greedy"));
 
     Spinner<Integer> seed = new Spinner<>(0, Integer.MAX_VALUE, vm.seedProperty().get(), 1);
     seed.setId("seed");
     seed.setEditable(true);
     seed.setPrefWidth(90);
-    seed.getValueFactory().valueProperty().bindBidirectional(vm.seedProperty().asObject());
+    seedValue = vm.seedProperty().asObject();
+    seed.getValueFactory().valueProperty().bindBidirectional(seedValue);
     seed.setTooltip(new Tooltip("Sampler seed: the same seed gives the same text"));
 
     Button generate = new Button("Generate");
@@ -242,6 +304,14 @@ public final class MainView extends BorderPane {
     Button pause = new Button();
     pause.setId("pause");
     pause.textProperty().bind(vm.pausedProperty().map(p -> p ? "Resume" : "Pause"));
+    // Both words stacked, one shown: the button keeps the width of the longer one, so nothing
+    // after it moves when Pause becomes Resume.
+    Label pauseWord = new Label("Pause");
+    Label resumeWord = new Label("Resume");
+    pauseWord.visibleProperty().bind(vm.pausedProperty().not());
+    resumeWord.visibleProperty().bind(vm.pausedProperty());
+    pause.setGraphic(new javafx.scene.layout.StackPane(pauseWord, resumeWord));
+    pause.setContentDisplay(javafx.scene.control.ContentDisplay.GRAPHIC_ONLY);
     pause.disableProperty().bind(vm.runningProperty().not());
     pause.setOnAction(e -> vm.togglePause());
     pause.setTooltip(new Tooltip("Hold the decode / let it run on (Ctrl+P)"));
@@ -375,10 +445,23 @@ public final class MainView extends BorderPane {
             new Tab("Attention", padded(new AttentionView(vm))),
             new Tab("Latency", padded(new LatencyView(vm))),
             new Tab("Compare", padded(new CompareView(vm))),
-            new Tab("Model", padded(details)));
+            new Tab("Model", padded(modelPane(details))));
     tabs.setId("tabs");
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     return tabs;
+  }
+
+  /** The Model tab: architecture and config.json on the left, the model card rendered beside. */
+  private javafx.scene.Node modelPane(TextArea details) {
+    MarkdownView card = new MarkdownView();
+    card.setId("model-card");
+    vm.modelCardProperty().subscribe(card::setMarkdown);
+    javafx.scene.control.ScrollPane scroll = new javafx.scene.control.ScrollPane(card);
+    scroll.setFitToWidth(true);
+    scroll.getStyleClass().add("model-card");
+    javafx.scene.control.SplitPane split = new javafx.scene.control.SplitPane(details, scroll);
+    split.setDividerPositions(0.45);
+    return split;
   }
 
   private static BorderPane padded(javafx.scene.Node n) {
@@ -416,6 +499,11 @@ public final class MainView extends BorderPane {
     colourBy.setMinWidth(Region.USE_PREF_SIZE);
     javafx.scene.control.ComboBox<Integer> picker = Widgets.layerPicker(vm, "stream-layer");
     picker.setMinWidth(Region.USE_PREF_SIZE);
+    // Nothing to colour by without routing (dense, sparse QKV only): the picker says so.
+    javafx.beans.value.ObservableValue<Boolean> unrouted =
+        vm.familyProperty().map(f -> f.isEmpty() || f.equals("dense") || f.equals("sparse-qkv"));
+    picker.disableProperty().bind(unrouted);
+    colourBy.disableProperty().bind(unrouted);
     HBox top = new HBox(8, colourBy, picker, swatches, legend);
     top.setAlignment(Pos.CENTER_LEFT);
 

@@ -55,8 +55,8 @@ final class TokenStreamView extends Chart {
           javafx.scene.input.Clipboard.getSystemClipboard().setContent(text);
         });
     addMenuItem(copy);
-    canvas().setOnMouseMoved(e -> vm.inspectedProperty().set(hit(e.getX(), e.getY())));
-    canvas().setOnMouseExited(e -> vm.inspectedProperty().set(null));
+    canvas().setOnMouseMoved(e -> vm.inspectPosition(hitPosition(e.getX(), e.getY())));
+    canvas().setOnMouseExited(e -> vm.inspectPosition(-1));
   }
 
   /** The prompt and the decoded text, as shown. */
@@ -75,12 +75,17 @@ final class TokenStreamView extends Chart {
 
   /** The decoded token under a point; null over the prompt or empty space. */
   TokenSnapshot hit(double x, double y) {
+    return vm.tokenAt(hitPosition(x, y));
+  }
+
+  /** The position (prompt or decoded) under a point; -1 over empty space. */
+  int hitPosition(double x, double y) {
     for (int p = 0; p < laidOut; p++) {
       if (x >= boxX[p] && x < boxX[p] + boxW[p] && y >= boxY[p] && y < boxY[p] + LINE_H) {
-        return vm.tokenAt(p);
+        return p;
       }
     }
-    return null;
+    return -1;
   }
 
   /** The centre of a position's box as last painted (local coordinates), for tests. */
@@ -89,15 +94,53 @@ final class TokenStreamView extends Chart {
         boxX[position] + boxW[position] / 2, boxY[position] + LINE_H / 2);
   }
 
-  /** Where each position's box sits relative to the first line: x, line index, width. */
+  private double boxWidth(String t) {
+    return t.equals("\n") ? CHAR_W : t.isEmpty() ? 3 : Math.max(1, t.length()) * CHAR_W;
+  }
+
+  /** True for a token that belongs to a word: some text, no white space in it. */
+  private static boolean inWord(String t) {
+    if (t.isEmpty()) {
+      return true; // a byte inside a character
+    }
+    for (int i = 0; i < t.length(); i++) {
+      if (Character.isWhitespace(t.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Where each position's box sits relative to the first line: x, line index, width. Lines break
+   * between words: a word that does not fit on the rest of a line starts the next one (a word
+   * longer than a whole line breaks where the line ends).
+   */
   private int layout(double width, double[] xs, int[] lines, double[] ws) {
     int n = xs.length;
     double x = PAD;
     int line = 0;
+    boolean previousInWord = false;
     for (int p = 0; p < n; p++) {
       String t = vm.textAt(p);
       boolean newline = t.equals("\n");
-      double w = newline ? CHAR_W : t.isEmpty() ? 3 : Math.max(1, t.length()) * CHAR_W;
+      double w = boxWidth(t);
+      boolean word = !newline && inWord(t);
+      if (word && !previousInWord && x > PAD) {
+        double wordW = w;
+        for (int q = p + 1; q < n && x + wordW <= width - PAD; q++) {
+          String u = vm.textAt(q);
+          if (u.equals("\n") || !inWord(u)) {
+            break;
+          }
+          wordW += boxWidth(u);
+        }
+        if (x + wordW > width - PAD && wordW <= width - 2 * PAD) {
+          x = PAD; // the whole word on the next line
+          line++;
+        }
+      }
+      previousInWord = word;
       if (x + w > width - PAD && x > PAD) {
         x = PAD;
         line++;
@@ -126,6 +169,16 @@ final class TokenStreamView extends Chart {
   private int drawnScroll;
   private boolean drawnDark;
 
+  /** Where the last drawn position sat: a word that grew onto the next line moves it. */
+  private double drawnLastX;
+
+  private int drawnLastLine;
+
+  private void rememberLast(Layout l, int n) {
+    drawnLastX = n == 0 ? 0 : l.xs[n - 1];
+    drawnLastLine = n == 0 ? 0 : l.lines[n - 1];
+  }
+
   @Override
   boolean paintIncrement(Sketch s) {
     int n = vm.contextLength();
@@ -144,8 +197,12 @@ final class TokenStreamView extends Chart {
     if (l.firstLine != drawnFirstLine) {
       return false; // a new line scrolled the text: paint it whole
     }
+    if (l.xs[drawn - 1] != drawnLastX || l.lines[drawn - 1] != drawnLastLine) {
+      return false; // a growing word moved to the next line
+    }
     draw(s, l, drawn, n);
     drawn = n;
+    rememberLast(l, n);
     return true;
   }
 
@@ -178,6 +235,7 @@ final class TokenStreamView extends Chart {
     }
     if (s instanceof CanvasSketch) {
       drawn = n;
+      rememberLast(l, n);
       drawnFirstLine = l.firstLine;
       drawnLayer = vm.colourLayerProperty().get();
       drawnPromptRouted = vm.promptRoutedProperty().get();

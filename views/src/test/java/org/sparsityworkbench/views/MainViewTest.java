@@ -90,8 +90,8 @@ class MainViewTest {
     Thread.sleep(MainView.SLEEP_AFTER_NANOS / 1_000_000 + 500);
     assertFalse(WaitForAsyncUtils.asyncFx(view::isSampling).get(), "idle: not sampling");
     robot.interact(() -> vm.maxTokensProperty().set(40));
-    javafx.scene.control.TextField prompt =
-        robot.lookup("#prompt").queryAs(javafx.scene.control.TextField.class);
+    javafx.scene.control.TextInputControl prompt =
+        robot.lookup("#prompt").queryAs(javafx.scene.control.TextInputControl.class);
     robot.interact(() -> prompt.setText("Hello"));
     robot.interact(generate::fire);
     Label status = robot.lookup("#status").queryAs(Label.class);

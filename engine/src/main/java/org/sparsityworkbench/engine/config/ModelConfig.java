@@ -362,6 +362,26 @@ public record ModelConfig(
   }
 
   /**
+   * What the JSON parser found, in words: "the text ends too early, at line 1 column 19" rather
+   * than Gson's "java.io.EOFException: End of input at line 1 column 19 path $.family".
+   */
+  static String jsonProblem(Exception e) {
+    Throwable t = e;
+    while (t.getCause() != null && !(t instanceof java.io.EOFException)) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? e.getMessage() : t.getMessage();
+    m = m == null ? "" : m.replaceAll("^([a-z]+\\.)+[A-Za-z]*(Exception|Error): ", "");
+    m = m.replaceAll(" path \\$.*$", "");
+    if (t instanceof java.io.EOFException) {
+      java.util.regex.Matcher where =
+          java.util.regex.Pattern.compile("line \\d+ column \\d+").matcher(m);
+      return "the text ends too early" + (where.find() ? ", at " + where.group() : "");
+    }
+    return m;
+  }
+
+  /**
    * Parses and validates a configuration.
    *
    * @param source the name to use in error messages (usually the file path)
@@ -380,7 +400,7 @@ public record ModelConfig(
       }
       o = e.getAsJsonObject();
     } catch (JsonParseException | IllegalStateException | IOException e) {
-      throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+      throw new ModelFormatException(source + ": not valid JSON (" + jsonProblem(e) + ")", e);
     }
     Fields f = new Fields(o, source);
     Family family;

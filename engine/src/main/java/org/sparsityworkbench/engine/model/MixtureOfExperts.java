@@ -96,7 +96,15 @@ public final class MixtureOfExperts implements FeedForward {
     boolean renorm = spec.renormalise();
     Router.Routing routing =
         Router.route(
-            p, trace == null || n == 1 ? null : Floats.of(logits), n, e, k, renorm, capacity);
+            p,
+            // The z-loss needs the logits: every routed batch and a one-token prompt (position
+            // 0) report it; a decode step (one token later in the sequence) skips the copy.
+            trace == null || (n == 1 && pass.start() > 0) ? null : Floats.of(logits),
+            n,
+            e,
+            k,
+            renorm,
+            capacity);
     if (opt.training() && opt.auxLosses() != null) {
       opt.auxLosses().add(loss(probs, logits, routing, n, e));
     }
