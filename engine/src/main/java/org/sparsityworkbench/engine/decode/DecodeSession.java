@@ -257,7 +257,7 @@ public final class DecodeSession implements AutoCloseable {
   private List<Records.TopToken> top(float[] logits) {
     int n = options.telemetry() == TelemetryLevel.FULL ? 10 : 5;
     double[] p = Sampler.softmax(logits, 1.0);
-    int[] order = Sampler.descending(p);
+    int[] order = Sampler.top(p, n);
     List<Records.TopToken> top = new ArrayList<>(n);
     for (int i = 0; i < n && i < order.length; i++) {
       top.add(new Records.TopToken(order[i], tokenizer.label(order[i]), p[order[i]]));

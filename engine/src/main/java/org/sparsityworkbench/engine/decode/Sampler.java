@@ -24,8 +24,9 @@ public final class Sampler {
     }
     int v = logits.length;
     double[] p = softmax(logits, options.temperature());
-    int[] order = descending(p);
     int keep = options.topK() > 0 ? Math.min(options.topK(), v) : v;
+    // Only the first `keep` of the order are read: select them rather than sort a large vocabulary.
+    int[] order = keep < v ? top(p, keep) : descending(p);
     double mass = 0;
     int n = 0;
     while (n < keep) {
@@ -77,6 +78,29 @@ public final class Sampler {
       int[] t = a;
       a = b;
       b = t;
+    }
+    return a;
+  }
+
+  /**
+   * The first n of {@link #descending}: the n largest values' indices by decreasing value, lower
+   * index first on ties, by insertion into a sorted prefix (O(V n) at worst, about O(V) for the few
+   * entries a next-token list shows).
+   */
+  public static int[] top(double[] p, int n) {
+    n = Math.min(n, p.length);
+    int[] a = new int[n];
+    int size = 0;
+    for (int i = 0; i < p.length; i++) {
+      if (size == n && !(p[i] > p[a[n - 1]])) {
+        continue; // not strictly larger than the smallest kept: an earlier index wins the tie
+      }
+      int j = size < n ? size++ : n - 1;
+      while (j > 0 && p[i] > p[a[j - 1]]) {
+        a[j] = a[j - 1];
+        j--;
+      }
+      a[j] = i;
     }
     return a;
   }

@@ -29,10 +29,11 @@ public interface Attention {
     KvCache cache = pass.cache();
     if (cache != null) {
       int start = pass.start();
-      NDIndex fresh = new NDIndex(":, :, {}:{}, :", start, start + t);
+      // Indices built, not parsed from strings (parsing costs more than the copy at T = 1).
+      NDIndex fresh = new NDIndex().addAllDim(2).addSliceDim(start, start + t);
       cache.keys(layer).set(fresh, k);
       cache.values(layer).set(fresh, v);
-      NDIndex filled = new NDIndex(":, :, :{}, :", start + t);
+      NDIndex filled = new NDIndex().addAllDim(2).addSliceDim(0, start + t);
       k = cache.keys(layer).get(filled); // (1, G, S, h)
       v = cache.values(layer).get(filled);
     }

@@ -90,9 +90,9 @@ public final class MultiHeadAttention implements Attention {
     NDArray v;
     if (qkv != null) {
       NDArray y = qkv.apply(h); // (B, T, H h + 2 G h)
-      q = y.get(new NDIndex("..., :{}", qDim));
-      k = y.get(new NDIndex("..., {}:{}", qDim, qDim + kvDim));
-      v = y.get(new NDIndex("..., {}:", qDim + kvDim));
+      q = y.get(new NDIndex().addEllipseDim().addSliceDim(0, qDim));
+      k = y.get(new NDIndex().addEllipseDim().addSliceDim(qDim, qDim + kvDim));
+      v = y.get(new NDIndex().addEllipseDim().addSliceDim(qDim + kvDim, qDim + 2 * kvDim));
     } else {
       q = this.q.apply(h); // (B, T, H h)
       k = this.k.apply(h); // (B, T, G h)
@@ -112,8 +112,8 @@ public final class MultiHeadAttention implements Attention {
     k = k.transpose(0, 2, 1, 3); // (B, G, T, h)
     v = v.reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3); // (B, G, T, h)
     if (rotary) {
-      q = Rotary.apply(q, pass.rotary());
-      k = Rotary.apply(k, pass.rotary());
+      q = pass.rotary().rotary().apply(q, pass.rotary());
+      k = pass.rotary().rotary().apply(k, pass.rotary());
     }
     return out.apply(Attention.attend(layer, q, k, v, scale, pass, trace)); // (B, T, d)
   }

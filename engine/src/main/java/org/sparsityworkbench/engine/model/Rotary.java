@@ -14,6 +14,9 @@ import ai.djl.ndarray.types.Shape;
 public final class Rotary {
   private final int headDim;
   private final float[] invFreq;
+  // Built once: an index parsed from a string costs more than the slice itself.
+  private final NDIndex firstHalf;
+  private final NDIndex secondHalf;
 
   public Rotary(double theta, int headDim) {
     if (headDim % 2 != 0) {
@@ -21,13 +24,15 @@ public final class Rotary {
     }
     this.headDim = headDim;
     this.invFreq = new float[headDim / 2];
+    this.firstHalf = new NDIndex().addEllipseDim().addSliceDim(0, headDim / 2);
+    this.secondHalf = new NDIndex().addEllipseDim().addSliceDim(headDim / 2, headDim);
     for (int i = 0; i < invFreq.length; i++) {
       invFreq[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / headDim));
     }
   }
 
-  /** cos and sin (T, h) of positions start..start+T-1. */
-  public record Angles(NDArray cos, NDArray sin) {}
+  /** cos and sin (T, h) of positions start..start+T-1, and the rotary they came from. */
+  public record Angles(NDArray cos, NDArray sin, Rotary rotary) {}
 
   Angles angles(NDManager m, int start, int t) {
     float[] c = new float[t * headDim];
@@ -44,14 +49,13 @@ public final class Rotary {
         s[p * headDim + half + i] = sv;
       }
     }
-    return new Angles(m.create(c, new Shape(t, headDim)), m.create(s, new Shape(t, headDim)));
+    return new Angles(m.create(c, new Shape(t, headDim)), m.create(s, new Shape(t, headDim)), this);
   }
 
   /** Rotates x (B, heads, T, h) by the angles of its positions. */
-  static NDArray apply(NDArray x, Angles a) {
-    long h = x.getShape().get(3);
-    NDArray first = x.get(new NDIndex("..., :{}", h / 2));
-    NDArray second = x.get(new NDIndex("..., {}:", h / 2));
+  NDArray apply(NDArray x, Angles a) {
+    NDArray first = x.get(firstHalf);
+    NDArray second = x.get(secondHalf);
     NDArray rotated = second.neg().concat(first, -1);
     return x.mul(a.cos()).add(rotated.mul(a.sin()));
   }
