@@ -64,6 +64,9 @@ public final class MainViewModel {
   private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
+  private final javafx.beans.property.ReadOnlyDoubleWrapper loadFraction =
+      new javafx.beans.property.ReadOnlyDoubleWrapper(-1);
+  private volatile LoadTicket loadTicket;
   private final ReadOnlyBooleanWrapper paused = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
@@ -114,6 +117,39 @@ public final class MainViewModel {
   private record Loaded(Path dir, TransformerModel model, String card) implements Event {}
 
   private record LoadFailed(Path dir, Throwable cause) implements Event {}
+
+  /** Bytes and tensors read so far by the load in progress. */
+  private record LoadProgressed(Path dir, long bytes, long total, int tensors, int totalTensors)
+      implements Event {}
+
+  /**
+   * The engine's view of one load: it reports progress into the inbox at most every 100 ms (the UI
+   * applies the latest once per frame) and asks whether the user cancelled.
+   */
+  private final class LoadTicket implements org.sparsityworkbench.engine.io.LoadProgress {
+    private final Path dir;
+    private final java.util.concurrent.atomic.AtomicBoolean cancel =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    private long last;
+
+    LoadTicket(Path dir) {
+      this.dir = dir;
+    }
+
+    @Override
+    public void update(long bytes, long total, int tensors, int totalTensors) {
+      long now = System.nanoTime();
+      if (now - last >= 100_000_000L || tensors == totalTensors) {
+        last = now;
+        inbox.offer(new LoadProgressed(dir, bytes, total, tensors, totalTensors));
+      }
+    }
+
+    @Override
+    public boolean cancelled() {
+      return cancel.get();
+    }
+  }
 
   private record Failed(String what, Throwable cause) implements Event {}
 
@@ -180,15 +216,40 @@ public final class MainViewModel {
     load(dir);
   }
 
+  /** Stops the load in progress between two tensors; the model loaded before stays. */
+  public void cancelLoad() {
+    LoadTicket t = loadTicket;
+    if (t != null) {
+      t.cancel.set(true);
+    }
+  }
+
+  /** The load's progress, 0..1 of the bytes, or -1 while unknown (or no load runs). */
+  public javafx.beans.property.ReadOnlyDoubleProperty loadFractionProperty() {
+    return loadFraction.getReadOnlyProperty();
+  }
+
   private void load(Path dir) {
     loading.set(true);
+    loadFraction.set(-1);
     status.set("Loading " + dir.getFileName() + "…");
+    LoadTicket ticket = new LoadTicket(dir);
+    loadTicket = ticket;
     service
-        .load(dir)
+        .load(dir, ticket)
         .whenComplete(
             (m, e) ->
                 inbox.offer(
                     e == null ? new Loaded(dir, m, readCard(dir)) : new LoadFailed(dir, e)));
+  }
+
+  private static boolean isCancellation(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.util.concurrent.CancellationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The model card, read on the engine thread with the model; empty when there is none. */
@@ -567,6 +628,8 @@ public final class MainViewModel {
           }
         }
         case Loaded l -> {
+          loadTicket = null;
+          loadFraction.set(-1);
           TransformerModel old = model.get();
           clearDecode(""); // what is shown always belongs to the loaded model
           if (!models.contains(l.dir())) {
@@ -619,12 +682,32 @@ public final class MainViewModel {
             service.release(old);
           }
         }
+        case LoadProgressed p -> {
+          if (loading.get() && loadTicket != null && p.dir().equals(loadTicket.dir)) {
+            loadFraction.set(p.total() == 0 ? -1 : p.bytes() / (double) p.total());
+            status.set(
+                String.format(
+                    Locale.ROOT,
+                    "Loading %s: %,d / %,d MiB, %d / %d tensors",
+                    p.dir().getFileName(),
+                    p.bytes() >> 20,
+                    p.total() >> 20,
+                    p.tensors(),
+                    p.totalTensors()));
+          }
+        }
         case LoadFailed f -> {
           loading.set(false);
+          loadTicket = null;
+          loadFraction.set(-1);
           // The model still loaded stays, and so does its name in the picker.
           selectedModel.set(loadedDir.get());
-          error.set(rootMessage(f.cause())); // worded as the command line words it
-          status.set("Cannot load " + f.dir().getFileName());
+          if (isCancellation(f.cause())) {
+            status.set("Loading " + f.dir().getFileName() + " cancelled");
+          } else {
+            error.set(rootMessage(f.cause())); // worded as the command line words it
+            status.set("Cannot load " + f.dir().getFileName());
+          }
         }
         case Failed f -> {
           loading.set(false);
