@@ -280,10 +280,13 @@ final class Bench implements Runnable {
                 + " reached %.0f%%%n",
             r.bandwidth() / 1e9, r.limitTps(), 100 * r.medianDecode() / r.limitTps());
         out.printf(
-            "  resident memory %.0f MiB = %.2f x the float32 weights (%.0f MiB)%n",
+            "  resident memory %.0f MiB = %.2f x the float32 weights (%.0f MiB); %.0f MiB before"
+                + " the model loaded, so the model added %.2f x its weights%n",
             r.rss() / (double) (1 << 20),
             r.rss() / (r.params() * 4.0),
-            r.params() * 4.0 / (1 << 20));
+            r.params() * 4.0 / (1 << 20),
+            r.rssBefore() / (double) (1 << 20),
+            (r.rss() - r.rssBefore()) / (r.params() * 4.0));
       }
       return 0;
     }

@@ -32,6 +32,7 @@ public final class HfBench {
    *     embedding as one row)
    * @param bandwidth measured bytes/s of a float32 matrix-vector product over 512 MiB
    * @param rss resident memory after the decodes, bytes
+   * @param rssBefore resident memory with the engine started, before the model loaded
    */
   public record Result(
       String model,
@@ -43,7 +44,8 @@ public final class HfBench {
       double[] decodeTps,
       long bytesPerToken,
       double bandwidth,
-      long rss) {
+      long rss,
+      long rssBefore) {
     public double medianDecode() {
       double[] s = decodeTps.clone();
       Arrays.sort(s);
@@ -59,6 +61,7 @@ public final class HfBench {
       throws ModelFormatException {
     Engines.pytorch();
     try (NDManager root = NDManager.newBaseManager()) {
+      long before = rss();
       long t0 = System.nanoTime();
       try (TransformerModel m = Models.load(dir, root, LoadProgress.NONE)) {
         double load = (System.nanoTime() - t0) / 1e9;
@@ -100,7 +103,8 @@ public final class HfBench {
             decode,
             bytes,
             bandwidth(root),
-            rss);
+            rss,
+            before);
       }
     }
   }
