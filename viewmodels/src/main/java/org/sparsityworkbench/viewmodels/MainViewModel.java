@@ -690,6 +690,12 @@ public final class MainViewModel {
         : m.config().family().hasSparseFf() ? m.config().blockSize() : 0;
   }
 
+  /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
+  public int modelContext() {
+    TransformerModel m = model.get();
+    return m == null ? 0 : m.config().contextLength();
+  }
+
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
   public ReadOnlyStringProperty familyProperty() {
     return family.getReadOnlyProperty();

@@ -125,7 +125,8 @@ public final class AttentionView extends BorderPane {
     }
     float[][] rows = w.getLast().attention()[layer()];
     int positions = rows[0].length;
-    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     int from = span[0];
     double left = 26;
     int cols = (int) Math.max(1, Math.min(span[1], s.width() - left));
@@ -184,11 +185,23 @@ public final class AttentionView extends BorderPane {
 
   /**
    * The span of positions the head panels cover: all of them rounded up to a multiple of 256, or
-   * the last N plus a step of N/8. Rounding keeps the bins of a position fixed while tokens arrive,
-   * so each token's pooled rows are computed once and cached ({@link #pooledShades}).
+   * the last N plus a step of N/8, and never past the model's context (0: unknown). Rounding keeps
+   * the bins of a position fixed while tokens arrive, so each token's pooled rows are computed once
+   * and cached ({@link #pooledShades}).
    *
    * @return {from, span}
    */
+  static int[] panelSpan(int positions, int zoom, int context) {
+    int[] span = panelSpan(positions, zoom);
+    if (context > 0 && span[0] + span[1] > context) {
+      // The axis never runs past the last position the model has (half a panel of a 128-context
+      // model was empty when it was rounded up to 256).
+      span[1] = Math.max(context - span[0], positions - span[0]);
+    }
+    return span;
+  }
+
+  /** {@link #panelSpan(int, int, int)} for a context of unknown length. */
   static int[] panelSpan(int positions, int zoom) {
     if (zoom == 0) {
       return new int[] {0, Math.max(256, (positions + 255) / 256 * 256)};
@@ -240,7 +253,8 @@ public final class AttentionView extends BorderPane {
     int l = layer();
     int h = all.getLast().attention()[l].length;
     int positions = all.getLast().attention()[l][0].length;
-    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     int from = span[0];
     List<TokenSnapshot> w = panelRows(all, from);
     gridCols =

@@ -1,0 +1,139 @@
+package org.sparsityworkbench.views;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javafx.geometry.Point2D;
+import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.control.TabPane;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+/**
+ * Layout and reading of the views as a person meets them: window sizes, axes, hover readouts,
+ * exports, themes. Models of context 128 (as the bundled ones), a routed and a sparse one.
+ */
+@ExtendWith(ApplicationExtension.class)
+class ReadingTest {
+  static Path dir;
+  static Path topk;
+  static Path sparse;
+  static DecodeService service;
+
+  @BeforeAll
+  static void models() throws Exception {
+    dir = Files.createTempDirectory("workbench-reading-test");
+    Engines.pytorch();
+    topk = dir.resolve("topk");
+    sparse = dir.resolve("sparse-ffqkv");
+    try (NDManager m = NDManager.newBaseManager();
+        TransformerModel t =
+            TransformerModel.random(
+                ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, 128, 4, 2, 1.25), 1, m);
+        TransformerModel s =
+            TransformerModel.random(
+                ModelConfig.sparse(Family.SPARSE_FFQKV, 32, 2, 4, 64, 128, 8, 8, 4, 3), 2, m)) {
+      t.save(topk, Map.of());
+      s.save(sparse, Map.of());
+    }
+    service = new DecodeService();
+  }
+
+  @AfterAll
+  static void close() {
+    service.close();
+  }
+
+  MainViewModel vm;
+  MainView view;
+  Stage stage;
+
+  @Start
+  void start(Stage stage) {
+    this.stage = stage;
+    vm = new MainViewModel(service, List.of(topk, sparse));
+    view = new MainView(vm);
+    Scene scene = new Scene(view, 1400, 860);
+    Styles.apply(scene);
+    stage.setScene(scene);
+    stage.show();
+  }
+
+  private static void waitUntil(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
+  }
+
+  /** Types a prompt, generates n tokens with the loaded model and waits until the decode ends. */
+  private void decode(FxRobot robot, int n) throws Exception {
+    waitUntil(() -> vm.canGenerateBinding().get());
+    robot.interact(
+        () -> {
+          vm.maxTokensProperty().set(n);
+          vm.promptProperty().set("Hello");
+        });
+    robot.interact(vm::generate);
+    waitUntil(() -> vm.tokenCountProperty().get() == n && !vm.runningProperty().get());
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  private void selectTab(FxRobot robot, String name) {
+    TabPane tabs = robot.lookup("#tabs").queryAs(TabPane.class);
+    robot.interact(
+        () ->
+            tabs.getSelectionModel()
+                .select(
+                    tabs.getTabs().stream()
+                        .filter(t -> t.getText().equals(name))
+                        .findFirst()
+                        .get()));
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  /** Moves the mouse to a point of a chart's canvas (its local coordinates). */
+  private static void hover(FxRobot robot, Chart chart, double x, double y) {
+    Point2D p = chart.canvas().localToScreen(x, y);
+    robot.moveTo(p);
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  @Test
+  void attentionPanelsEndAtTheModelsContext(FxRobot robot) throws Exception {
+    decode(robot, 40);
+    selectTab(robot, "Attention");
+    Chart heads = robot.lookup("#attention-heads").queryAs(Chart.class);
+    Label readout = robot.lookup("#attention-hover").queryAs(Label.class);
+    // The rightmost pixel of head 0's panel, on its first row: the last position of the axis.
+    double panelRight = heads.canvas().getWidth() / 2 - 8 - 1;
+    for (double x = panelRight; x > 0; x -= 2) {
+      hover(robot, heads, x, 2);
+      if (readout.getText().startsWith("head 0")) {
+        break;
+      }
+    }
+    String text = readout.getText();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("cannot see position (\\d+)").matcher(text);
+    assertTrue(m.find(), text);
+    int last = Integer.parseInt(m.group(1));
+    assertTrue(last <= 127 && last >= 120, "the axis ends at the context (128): " + text);
+  }
+}
