@@ -79,12 +79,16 @@ public final class AttentionView extends BorderPane {
                 "One panel per head: recent tokens (rows, newest at the bottom) x positions"),
             heads,
             hover));
-    setBottom(
-        Widgets.explanation(
-            "Causal attention (Vaswani et al., arXiv 1706.03762): A = softmax(q K^T / sqrt(d_h))"
-                + " over positions 0..p, one distribution per head; darker is more weight (colour"
-                + " ∝ sqrt of the weight). A diagonal is a head attending to the previous tokens, a"
-                + " column a head that always looks at one position."));
+    Label explanation = Widgets.explanation("");
+    explanation
+        .textProperty()
+        .bind(
+            Palette.moreIs(
+                "Causal attention (Vaswani et al., arXiv 1706.03762): A = softmax(q K^T /"
+                    + " sqrt(d_h)) over positions 0..p, one distribution per head; %s is more"
+                    + " weight (colour ∝ sqrt of the weight). A diagonal is a head attending to the"
+                    + " previous tokens, a column a head that always looks at one position."));
+    setBottom(explanation);
     vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
     vm.colourLayerProperty().subscribe(l -> redrawAll());
     heads.canvas().setOnMouseMoved(e -> hoverAt(e.getX(), e.getY()));

@@ -41,7 +41,11 @@ public final class ControllerView extends BorderPane {
     grid.add(Widgets.caption("Tokens x blocks, colour = chosen unit, newest on the right"), 1, 0);
     grid.add(mask, 0, 1);
     grid.add(history, 1, 1);
-    grid.add(Widgets.caption("Unit usage in the window: units x blocks, darker = more"), 0, 2);
+    Label usageCaption = Widgets.caption("");
+    usageCaption
+        .textProperty()
+        .bind(Palette.moreIs("Unit usage in the window: units x blocks, %s = more"));
+    grid.add(usageCaption, 0, 2);
     grid.add(Widgets.caption("Sparse QKV: module activity (RMS), modules x tokens"), 1, 2);
     grid.add(usage, 0, 3);
     grid.add(modules, 1, 3);

@@ -16,9 +16,13 @@ final class Palette {
   private static int[] orangeRamp = ORANGE_LIGHT;
   private static boolean dark;
 
+  private static final javafx.beans.property.BooleanProperty DARK =
+      new javafx.beans.property.SimpleBooleanProperty();
+
   /** Switches every chart colour to the dark or the light theme (UI thread). */
   static void setDark(boolean on) {
     dark = on;
+    DARK.set(on);
     blueRamp = on ? BLUE_DARK : BLUE_LIGHT;
     purpleRamp = on ? PURPLE_DARK : PURPLE_LIGHT;
     orangeRamp = on ? ORANGE_DARK : ORANGE_LIGHT;
@@ -26,6 +30,14 @@ final class Palette {
 
   static boolean isDark() {
     return dark;
+  }
+
+  /**
+   * A text that says how the ramps read, in the current theme: on light paper more is darker, on
+   * dark paper more is brighter (the ramps start at the paper). {@code %s} stands for the word.
+   */
+  static javafx.beans.value.ObservableValue<String> moreIs(String text) {
+    return DARK.map(on -> String.format(java.util.Locale.ROOT, text, on ? "brighter" : "darker"));
   }
 
   /** Chart background. */

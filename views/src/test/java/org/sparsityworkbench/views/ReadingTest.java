@@ -136,4 +136,39 @@ class ReadingTest {
     int last = Integer.parseInt(m.group(1));
     assertTrue(last <= 127 && last >= 120, "the axis ends at the context (128): " + text);
   }
+
+  /** Whether more weight draws darker (OKLab lightness falls) in the current theme's ramps. */
+  private static boolean moreIsDarker() {
+    boolean blue = Palette.okLab(Palette.blue(1))[0] < Palette.okLab(Palette.blue(0.15))[0];
+    boolean purple = Palette.okLab(Palette.purple(1))[0] < Palette.okLab(Palette.purple(0.15))[0];
+    assertTrue(blue == purple, "both ramps run the same way");
+    return blue;
+  }
+
+  /** Every text of the window that tells how a ramp reads ("darker = more", "brighter is more"). */
+  private static List<String> rampTexts(FxRobot robot) {
+    return robot.lookup(".label").queryAllAs(Label.class).stream()
+        .map(Label::getText)
+        .filter(t -> t != null && (t.contains("darker") || t.contains("brighter")))
+        .toList();
+  }
+
+  @Test
+  void eachThemesTextsSayWhichWayItsRampsRun(FxRobot robot) {
+    for (boolean dark : new boolean[] {false, true, false}) {
+      javafx.scene.control.ToggleButton button =
+          robot.lookup("#dark-theme").queryAs(javafx.scene.control.ToggleButton.class);
+      if (button.isSelected() != dark) {
+        robot.clickOn(button);
+        WaitForAsyncUtils.waitForFxEvents();
+      }
+      String more = moreIsDarker() ? "darker" : "brighter";
+      String less = moreIsDarker() ? "brighter" : "darker";
+      List<String> texts = rampTexts(robot);
+      assertTrue(texts.size() >= 2, "the controller's usage and the attention: " + texts);
+      for (String t : texts) {
+        assertTrue(t.contains(more) && !t.contains(less), (dark ? "dark" : "light") + ": " + t);
+      }
+    }
+  }
 }
