@@ -165,16 +165,18 @@ class Chart extends Region {
         javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
   }
 
+  /** The save dialog of the right-click menu (it starts in the folder of the last export). */
+  FileChooser saveChooser(String kind) {
+    return MainView.saveChooser(
+        name + "." + kind, kind.toUpperCase(java.util.Locale.ROOT) + " image", "*." + kind);
+  }
+
   private void save(String kind) {
-    FileChooser chooser = new FileChooser();
-    chooser.setInitialFileName(name + "." + kind);
-    chooser
-        .getExtensionFilters()
-        .add(new FileChooser.ExtensionFilter(kind.toUpperCase() + " image", "*." + kind));
-    File file = chooser.showSaveDialog(getScene().getWindow());
+    File file = saveChooser(kind).showSaveDialog(getScene().getWindow());
     if (file == null) {
       return;
     }
+    Folders.SHARED.saved(file.toPath());
     try {
       if (kind.equals("svg")) {
         writeSvg(file.toPath());

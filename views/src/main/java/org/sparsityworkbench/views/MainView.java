@@ -190,10 +190,9 @@ public final class MainView extends BorderPane {
     open.disableProperty().bind(vm.runningProperty());
     open.setOnAction(
         e -> {
-          DirectoryChooser chooser = new DirectoryChooser();
-          chooser.setTitle("Open a model directory (config.json + model.safetensors)");
-          File dir = chooser.showDialog(getScene().getWindow());
+          File dir = openChooser().showDialog(getScene().getWindow());
           if (dir != null) {
+            Folders.SHARED.opened(dir.toPath());
             vm.addAndSelect(dir.toPath());
             vm.loadSelected();
           }
@@ -511,15 +510,30 @@ public final class MainView extends BorderPane {
     dark.setSelected(on);
   }
 
-  /** Writes a file chosen by the user; failures go to the error dialog. */
-  private void export(String name, String kind, String pattern, Writer writer) {
+  /** The dialog of Open...: it starts in the bundled models' folder, then in the last one. */
+  DirectoryChooser openChooser() {
+    DirectoryChooser chooser = new DirectoryChooser();
+    chooser.setTitle("Open a model directory (config.json + model.safetensors)");
+    chooser.setInitialDirectory(Folders.SHARED.openStart(vm.models()).toFile());
+    return chooser;
+  }
+
+  /** A save dialog for a file of one kind, starting in the folder of the last export. */
+  static FileChooser saveChooser(String name, String kind, String pattern) {
     FileChooser chooser = new FileChooser();
     chooser.setInitialFileName(name);
     chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter(kind, pattern));
-    File file = chooser.showSaveDialog(getScene().getWindow());
+    chooser.setInitialDirectory(Folders.SHARED.saveStart().toFile());
+    return chooser;
+  }
+
+  /** Writes a file chosen by the user; failures go to the error dialog. */
+  private void export(String name, String kind, String pattern, Writer writer) {
+    File file = saveChooser(name, kind, pattern).showSaveDialog(getScene().getWindow());
     if (file == null) {
       return;
     }
+    Folders.SHARED.saved(file.toPath());
     try {
       writer.write(file.toPath());
     } catch (java.io.IOException | RuntimeException ex) {

@@ -171,4 +171,24 @@ class ReadingTest {
       }
     }
   }
+
+  @Test
+  void openStartsInTheModelsFolderAndSavesInTheLastExportFolder(FxRobot robot) throws Exception {
+    javafx.stage.DirectoryChooser open = WaitForAsyncUtils.asyncFx(() -> view.openChooser()).get();
+    assertTrue(
+        dir.toFile().getCanonicalFile().equals(open.getInitialDirectory().getCanonicalFile()),
+        "Open... starts where the models are: " + open.getInitialDirectory());
+    Path figures = Files.createDirectories(dir.resolve("figures"));
+    Chart map = robot.lookup("#routing-map").queryAs(Chart.class);
+    // As a save does once the user has chosen a file there.
+    robot.interact(() -> Folders.SHARED.saved(figures.resolve("routing-map.svg")));
+    for (javafx.stage.FileChooser save :
+        List.of(
+            WaitForAsyncUtils.asyncFx(() -> map.saveChooser("svg")).get(),
+            WaitForAsyncUtils.asyncFx(() -> MainView.saveChooser("a.csv", "CSV", "*.csv")).get())) {
+      assertTrue(
+          figures.toFile().equals(save.getInitialDirectory()),
+          "a save starts in the last export folder: " + save.getInitialDirectory());
+    }
+  }
 }
