@@ -18,7 +18,6 @@ import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.TextField;
-import javafx.scene.control.ToolBar;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
@@ -55,6 +54,11 @@ public final class MainView extends BorderPane {
    * starts it again.
    */
   static final long SLEEP_AFTER_NANOS = 1_000_000_000L;
+
+  /** The smallest window: every control of the tool bar fits, in two rows, and the views read. */
+  static final double MIN_WIDTH = 800;
+
+  static final double MIN_HEIGHT = 600;
 
   private boolean windowShowing;
   private boolean sampling;
@@ -146,6 +150,16 @@ public final class MainView extends BorderPane {
                 }));
     vm.errorProperty().subscribe(this::showError);
     sceneProperty()
+        .flatMap(s -> s.windowProperty())
+        .subscribe(
+            w -> {
+              if (w instanceof javafx.stage.Stage stage) {
+                // Below this the tool bar would need a third row and the views too little room.
+                stage.setMinWidth(MIN_WIDTH);
+                stage.setMinHeight(MIN_HEIGHT);
+              }
+            });
+    sceneProperty()
         .subscribe(
             scene -> {
               if (scene != null) {
@@ -174,7 +188,7 @@ public final class MainView extends BorderPane {
             });
   }
 
-  private ToolBar toolBar() {
+  private Region toolBar() {
     ComboBox<Path> model = new ComboBox<>(vm.models());
     model.setId("model-picker");
     model.valueProperty().bindBidirectional(vm.selectedModelProperty());
@@ -290,24 +304,25 @@ public final class MainView extends BorderPane {
         new Tooltip("Every view at once in a grid, or one per tab (Ctrl+G); Model stays a tab"));
     allViews.selectedProperty().subscribe(this::showAll);
 
-    return new ToolBar(
-        new Label("Model"),
-        model,
-        open,
-        prompt,
-        new Label("Tokens"),
-        tokens,
-        new Label("T"),
-        temperature,
-        new Label("Seed"),
-        seed,
-        generate,
-        step,
-        pause,
-        stop,
-        exportMenu,
-        allViews,
-        dark);
+    // Groups that stay together; the bar wraps between them when the window is narrow.
+    HBox promptGroup = group(prompt);
+    HBox.setHgrow(promptGroup, Priority.ALWAYS);
+    HBox.setHgrow(prompt, Priority.ALWAYS);
+    promptGroup.setMaxWidth(Double.MAX_VALUE);
+    return new ToolRows(
+        group(new Label("Model"), model, open),
+        promptGroup,
+        group(new Label("Tokens"), tokens, new Label("T"), temperature, new Label("Seed"), seed),
+        group(generate, step, pause, stop),
+        group(exportMenu, allViews, dark));
+  }
+
+  /** Controls of the tool bar that wrap as one. */
+  private static HBox group(javafx.scene.Node... nodes) {
+    HBox box = new HBox(6, nodes);
+    box.setAlignment(Pos.CENTER_LEFT);
+    box.setMinWidth(Region.USE_PREF_SIZE);
+    return box;
   }
 
   /** The views that "All views" puts in its grid: every tab but the last (Model), in tab order. */

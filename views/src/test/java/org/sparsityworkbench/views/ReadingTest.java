@@ -83,7 +83,7 @@ class ReadingTest {
   }
 
   /** Types a prompt, generates n tokens with the loaded model and waits until the decode ends. */
-  private void decode(FxRobot robot, int n) throws Exception {
+  void decode(FxRobot robot, int n) throws Exception {
     waitUntil(() -> vm.canGenerateBinding().get());
     robot.interact(
         () -> {
@@ -190,5 +190,75 @@ class ReadingTest {
           figures.toFile().equals(save.getInitialDirectory()),
           "a save starts in the last export folder: " + save.getInitialDirectory());
     }
+  }
+
+  /** Resizes the window, as a person drags its corner. */
+  void resize(FxRobot robot, double w, double h) {
+    robot.interact(
+        () -> {
+          stage.setWidth(w);
+          stage.setHeight(h);
+        });
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  @Test
+  void everyToolBarControlIsOnScreenAndClickableInSmallWindows(FxRobot robot) throws Exception {
+    String[] ids = {
+      "#model-picker",
+      "#open-model",
+      "#prompt",
+      "#max-tokens",
+      "#temperature",
+      "#seed",
+      "#generate",
+      "#step",
+      "#pause",
+      "#stop",
+      "#export",
+      "#all-views",
+      "#dark-theme"
+    };
+    for (double[] size : new double[][] {{1024, 700}, {800, 600}}) {
+      resize(robot, size[0], size[1]);
+      String at = (int) size[0] + "x" + (int) size[1];
+      javafx.geometry.Bounds window =
+          new javafx.geometry.BoundingBox(
+              0, 0, stage.getScene().getWidth(), stage.getScene().getHeight());
+      List<javafx.geometry.Bounds> seen = new java.util.ArrayList<>();
+      for (String id : ids) {
+        javafx.scene.Node n = robot.lookup(id).query();
+        javafx.geometry.Bounds b = n.localToScene(n.getLayoutBounds());
+        assertTrue(
+            Shown.shown(n) && b.getWidth() >= 20 && window.contains(b),
+            id + " on screen at " + at + ": " + b);
+        for (javafx.geometry.Bounds other : seen) {
+          assertTrue(
+              !other.intersects(
+                  b.getMinX() + 1, b.getMinY() + 1, b.getWidth() - 2, b.getHeight() - 2),
+              id + " overlaps another control at " + at);
+        }
+        seen.add(b);
+      }
+      // The last two, as a person clicks them.
+      javafx.scene.control.ToggleButton dark =
+          robot.lookup("#dark-theme").queryAs(javafx.scene.control.ToggleButton.class);
+      javafx.scene.control.ToggleButton all =
+          robot.lookup("#all-views").queryAs(javafx.scene.control.ToggleButton.class);
+      robot.clickOn(dark);
+      robot.clickOn(all);
+      WaitForAsyncUtils.waitForFxEvents();
+      assertTrue(dark.isSelected() && all.isSelected(), "Dark and All views clicked at " + at);
+      robot.clickOn(dark);
+      robot.clickOn(all);
+      WaitForAsyncUtils.waitForFxEvents();
+      assertTrue(!dark.isSelected() && !all.isSelected(), "and clicked back at " + at);
+    }
+    assertTrue(
+        stage.getMinWidth() >= 780 && stage.getMinHeight() >= 560,
+        "a window too small for the tool bar cannot be made: "
+            + stage.getMinWidth()
+            + "x"
+            + stage.getMinHeight());
   }
 }
