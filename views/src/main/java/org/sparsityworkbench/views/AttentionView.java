@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.geometry.Pos;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
@@ -57,14 +56,12 @@ public final class AttentionView extends BorderPane {
     zoom.setButtonCell(new ZoomCell());
     zoom.valueProperty().subscribe(v -> redrawAll());
     HBox top =
-        new HBox(
-            8,
+        Widgets.topRow(
             new Label("Layer"),
             Widgets.layerPicker(vm, "attention-layer"),
             new Label("Positions"),
             zoom,
             info);
-    top.setAlignment(Pos.CENTER_LEFT);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
     current.setMinHeight(60);
@@ -73,10 +70,11 @@ public final class AttentionView extends BorderPane {
     setCenter(
         new VBox(
             4,
-            Widgets.caption("Newest token: one row per head over positions 0..p"),
+            Widgets.caption(current.title("Newest token: one row per head over positions 0..p")),
             current,
             Widgets.caption(
-                "One panel per head: recent tokens (rows, newest at the bottom) x positions"),
+                heads.title(
+                    "One panel per head: recent tokens (rows, newest at the bottom) x positions")),
             heads,
             hover));
     Label explanation = Widgets.explanation("");
@@ -91,8 +89,21 @@ public final class AttentionView extends BorderPane {
     setBottom(explanation);
     vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
     vm.colourLayerProperty().subscribe(l -> redrawAll());
-    heads.canvas().setOnMouseMoved(e -> hoverAt(e.getX(), e.getY()));
+    heads.reader(
+        (x, y) -> {
+          hoverAt(x, y);
+          if (hover.getText().isBlank() || panelW <= 0 || colsShown <= 0) {
+            return null;
+          }
+          // The pixel column under the mouse, within its panel.
+          int col = (int) (x / (panelW + 8));
+          double px = x - col * (panelW + 8);
+          double cw = panelW / colsShown;
+          double x0 = col * (panelW + 8) + Math.floor(px / cw) * cw;
+          return new Chart.Reading(hover.getText(), x0, x0 + Math.max(1, cw));
+        });
     heads.canvas().setOnMouseExited(e -> hover.setText(" "));
+    current.reader(this::readCurrent);
   }
 
   private void redrawAll() {
@@ -160,6 +171,42 @@ public final class AttentionView extends BorderPane {
             true);
       }
     }
+  }
+
+  /** The newest token's rows under the mouse: the head, the position and its weight. */
+  private Chart.Reading readCurrent(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null || x < 26) {
+      return null;
+    }
+    float[][] rows = w.getLast().attention()[layer()];
+    int positions = rows[0].length;
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+    double width = current.canvas().getWidth() - 26;
+    double colW = width / span[1];
+    boolean labels = colW >= 8;
+    double height = labels ? current.canvas().getHeight() - 13 : current.canvas().getHeight();
+    int head = Math.min(rows.length - 1, (int) (y / (height / rows.length)));
+    int p = span[0] + (int) ((x - 26) / colW);
+    String text =
+        p >= positions
+            ? String.format(
+                Locale.ROOT,
+                "head %d · position %d is not decoded yet (the newest is %d)",
+                head,
+                p,
+                positions - 1)
+            : String.format(
+                Locale.ROOT,
+                "head %d · newest token at %d → position %d '%s': %.3f",
+                head,
+                positions - 1,
+                p,
+                vm.labelAt(p),
+                rows[head][p]);
+    double x0 = 26 + (p - span[0]) * colW;
+    return new Chart.Reading(text, x0, x0 + Math.max(1, colW));
   }
 
   /**

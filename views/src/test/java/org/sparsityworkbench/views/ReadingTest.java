@@ -70,6 +70,8 @@ class ReadingTest {
   @Start
   void start(Stage stage) {
     this.stage = stage;
+    stage.setX(0);
+    stage.setY(0);
     vm = new MainViewModel(service, List.of(topk, sparse));
     view = new MainView(vm);
     Scene scene = new Scene(view, 1400, 860);
@@ -117,6 +119,7 @@ class ReadingTest {
 
   @Test
   void attentionPanelsEndAtTheModelsContext(FxRobot robot) throws Exception {
+    resize(robot, 1400, 860);
     decode(robot, 40);
     selectTab(robot, "Attention");
     Chart heads = robot.lookup("#attention-heads").queryAs(Chart.class);
@@ -196,6 +199,8 @@ class ReadingTest {
   void resize(FxRobot robot, double w, double h) {
     robot.interact(
         () -> {
+          stage.setX(0); // inside the headless screen (1600 x 1000)
+          stage.setY(0);
           stage.setWidth(w);
           stage.setHeight(h);
         });
@@ -260,5 +265,282 @@ class ReadingTest {
             + stage.getMinWidth()
             + "x"
             + stage.getMinHeight());
+  }
+
+  /** A text of an SVG chart as the box it covers (font metrics of the text's size). */
+  private static javafx.geometry.Rectangle2D box(org.w3c.dom.Element text) {
+    javafx.scene.text.Text t = new javafx.scene.text.Text(text.getTextContent());
+    t.setFont(
+        javafx.scene.text.Font.font(
+            text.getAttribute("font-family").startsWith("DejaVu Sans Mono")
+                ? "DejaVu Sans Mono"
+                : "DejaVu Sans",
+            Double.parseDouble(text.getAttribute("font-size"))));
+    javafx.geometry.Bounds b = t.getLayoutBounds(); // y from the baseline
+    double dy = 0; // inside the translated group of a titled chart
+    if (text.getParentNode() instanceof org.w3c.dom.Element g && g.hasAttribute("transform")) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("translate\\(([-\\d.]+),([-\\d.]+)\\)")
+              .matcher(g.getAttribute("transform"));
+      if (m.find()) {
+        dy = Double.parseDouble(m.group(2));
+      }
+    }
+    return new javafx.geometry.Rectangle2D(
+        Double.parseDouble(text.getAttribute("x")) + b.getMinX(),
+        Double.parseDouble(text.getAttribute("y")) + dy + b.getMinY(),
+        b.getWidth(),
+        b.getHeight() * 0.8); // the line's glyphs, without the space below the descenders
+  }
+
+  /** The texts of a chart's SVG that overlap another of its texts or run out of the chart. */
+  static List<String> crowdedTexts(Chart chart) throws Exception {
+    String svg = WaitForAsyncUtils.asyncFx(chart::svg).get();
+    org.w3c.dom.Document doc =
+        javax.xml.parsers.DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(
+                new java.io.ByteArrayInputStream(
+                    svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    double w = Double.parseDouble(doc.getDocumentElement().getAttribute("width"));
+    double h = Double.parseDouble(doc.getDocumentElement().getAttribute("height"));
+    org.w3c.dom.NodeList texts = doc.getElementsByTagName("text");
+    List<String> crowded = new java.util.ArrayList<>();
+    List<javafx.geometry.Rectangle2D> boxes = new java.util.ArrayList<>();
+    for (int i = 0; i < texts.getLength(); i++) {
+      org.w3c.dom.Element e = (org.w3c.dom.Element) texts.item(i);
+      javafx.geometry.Rectangle2D b = box(e);
+      if (b.getMinX() < -1 || b.getMaxX() > w + 1 || b.getMinY() < -1 || b.getMaxY() > h + 1) {
+        crowded.add("'" + e.getTextContent() + "' runs out of the chart");
+      }
+      for (int j = 0; j < boxes.size(); j++) {
+        if (boxes.get(j).intersects(b)) {
+          crowded.add(
+              "'" + e.getTextContent() + "' overlaps '" + texts.item(j).getTextContent() + "'");
+        }
+      }
+      boxes.add(b);
+    }
+    return crowded;
+  }
+
+  @Test
+  void allViewsFitsEveryViewInItsCellAt1400x860(FxRobot robot) throws Exception {
+    resize(robot, 1400, 860); // the window of ./workbench (the stage is shared by the tests)
+    decode(robot, 120);
+    robot.interact(() -> vm.compare().compare());
+    waitUntil(() -> !vm.compare().runningProperty().get() && !vm.compare().klHistory().isEmpty());
+    robot.clickOn("#all-views");
+    WaitForAsyncUtils.waitForFxEvents();
+    javafx.scene.layout.GridPane grid =
+        robot.lookup("#all-views-grid").queryAs(javafx.scene.layout.GridPane.class);
+    TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
+    javafx.scene.Node decodeCell = grid.getChildren().getFirst();
+    assertTrue(
+        stream.getWidth() >= 0.6 * decodeCell.getLayoutBounds().getWidth(),
+        "the decoded text has most of its cell: " + stream.getWidth());
+    for (javafx.scene.Node cell : grid.getChildren()) {
+      javafx.geometry.Bounds c = cell.localToScene(cell.getLayoutBounds());
+      for (javafx.scene.Node n : cell.lookupAll(".chart")) {
+        if (!Shown.shown(n)) {
+          continue;
+        }
+        javafx.geometry.Bounds b = n.localToScene(n.getLayoutBounds());
+        assertTrue(
+            b.getHeight() >= 50
+                && b.getMinY() >= c.getMinY() - 0.5
+                && b.getMaxY() <= c.getMaxY() + 0.5,
+            n.getId() + " fits its cell: " + b + " in " + c);
+      }
+      for (javafx.scene.Node n : cell.lookupAll(".label")) {
+        if (n instanceof Label l
+            && Shown.shown(l)
+            && l.getText() != null
+            && !l.getText().isBlank()) {
+          javafx.scene.text.Text shown = (javafx.scene.text.Text) l.lookup(".text");
+          assertTrue(
+              shown != null && shown.getText().equals(l.getText()),
+              "not cut short: '"
+                  + l.getText()
+                  + "' shows as '"
+                  + (shown == null ? null : shown.getText())
+                  + "'");
+          javafx.geometry.Bounds b = l.localToScene(l.getLayoutBounds());
+          assertTrue(b.getMaxY() <= c.getMaxY() + 0.5, "inside its cell: '" + l.getText() + "'");
+        }
+      }
+    }
+    for (String id : new String[] {"#latency-line", "#latency-components"}) {
+      List<String> crowded = crowdedTexts(robot.lookup(id).queryAs(Chart.class));
+      assertTrue(crowded.isEmpty(), id + ": " + crowded);
+    }
+    Path png = dir.resolve("all-views.png");
+    robot.interact(
+        () -> {
+          try {
+            view.writeTabPng(png);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+    assertTrue(
+        image.getWidth() >= grid.getWidth() - 1 && image.getHeight() >= grid.getHeight() - 1,
+        "the grid's PNG is the whole grid");
+  }
+
+  private static org.w3c.dom.Document parseSvg(String svg) throws Exception {
+    return javax.xml.parsers.DocumentBuilderFactory.newInstance()
+        .newDocumentBuilder()
+        .parse(
+            new java.io.ByteArrayInputStream(
+                svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  /** The texts of an SVG document. */
+  private static List<String> texts(org.w3c.dom.Document doc) {
+    org.w3c.dom.NodeList t = doc.getElementsByTagName("text");
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < t.getLength(); i++) {
+      out.add(t.item(i).getTextContent());
+    }
+    return out;
+  }
+
+  private static long numbers(List<String> texts) {
+    return texts.stream().filter(t -> t.matches("\\d+(\\.\\d+)?")).count();
+  }
+
+  @Test
+  void chartsSavedAloneAndTabFiguresSayWhatTheyShowWithScaledAxes(FxRobot robot) throws Exception {
+    resize(robot, 1400, 860);
+    decode(robot, 120);
+    selectTab(robot, "Latency");
+    Chart latency = robot.lookup("#latency-line").queryAs(Chart.class);
+    List<String> alone = texts(parseSvg(WaitForAsyncUtils.asyncFx(latency::svg).get()));
+    assertTrue(alone.contains("Time per token (ms), newest on the right"), "title: " + alone);
+    assertTrue(alone.contains("ms") && alone.contains("token"), "axis units: " + alone);
+    assertTrue(numbers(alone) >= 6, "ticks on both axes, not only max and 0: " + alone);
+    Path png = dir.resolve("latency-line.png");
+    robot.interact(
+        () -> {
+          try {
+            latency.writePng(png);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    assertTrue(
+        javax.imageio.ImageIO.read(png.toFile()).getHeight() > latency.canvas().getHeight() + 15,
+        "the PNG has its title above the chart");
+
+    selectTab(robot, "Routing");
+    List<String> entropy =
+        texts(
+            parseSvg(
+                WaitForAsyncUtils.asyncFx(
+                        robot.lookup("#routing-entropy").queryAs(Chart.class)::svg)
+                    .get()));
+    assertTrue(entropy.contains("nats") && entropy.contains("token"), "entropy axes: " + entropy);
+    assertTrue(numbers(entropy) >= 4, "entropy ticks: " + entropy);
+    List<String> load =
+        texts(
+            parseSvg(
+                WaitForAsyncUtils.asyncFx(robot.lookup("#routing-load").queryAs(Chart.class)::svg)
+                    .get()));
+    assertTrue(load.contains("tokens") && numbers(load) >= 3, "expert load's y scale: " + load);
+
+    // The tab's figure: the charts with their titles and the figures above them, from the top.
+    Path tab = dir.resolve("routing-tab.svg");
+    robot.interact(
+        () -> {
+          try {
+            view.writeTabSvg(tab);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    org.w3c.dom.Document figure = parseSvg(Files.readString(tab));
+    List<String> all = texts(figure);
+    assertTrue(
+        all.contains("Tokens x experts, newest on the right (hover a column)")
+            && all.contains("Expert load in the window"),
+        "chart titles: " + all);
+    assertTrue(
+        all.stream().anyMatch(t -> t.startsWith("120 tokens · load CV")), "header figures: " + all);
+    double top = Double.MAX_VALUE;
+    org.w3c.dom.NodeList t = figure.getElementsByTagName("text");
+    for (int i = 0; i < t.getLength(); i++) {
+      top = Math.min(top, Double.parseDouble(((org.w3c.dom.Element) t.item(i)).getAttribute("y")));
+    }
+    assertTrue(top < 24, "no blank band at the top: the first text at y = " + top);
+  }
+
+  /** Hovers a chart at a fraction of its size; returns its readout's text, null when hidden. */
+  private static String readAt(FxRobot robot, Chart chart, double fx, double fy) {
+    hover(robot, chart, chart.canvas().getWidth() * fx, chart.canvas().getHeight() * fy);
+    Label readout = robot.lookup("#" + chart.getId() + "-readout").queryAs(Label.class);
+    javafx.scene.shape.Rectangle band =
+        robot.lookup("#" + chart.getId() + "-column").queryAs(javafx.scene.shape.Rectangle.class);
+    if (!readout.isVisible()) {
+      return null;
+    }
+    assertTrue(
+        band.isVisible() && band.getWidth() >= 1, chart.getId() + ": the column highlighted");
+    return readout.getText();
+  }
+
+  @Test
+  void everyChartReadsOutWhatIsUnderTheMouse(FxRobot robot) throws Exception {
+    resize(robot, 1400, 860);
+    decode(robot, 60);
+    robot.interact(() -> vm.compare().compare());
+    waitUntil(() -> !vm.compare().runningProperty().get() && !vm.compare().klHistory().isEmpty());
+    robot.clickOn("#all-views");
+    WaitForAsyncUtils.waitForFxEvents();
+    Map<String, double[]> at = new java.util.LinkedHashMap<>();
+    at.put("route-legend", new double[] {0.01, 0.5});
+    at.put("routing-map", new double[] {0.9, 0.5});
+    at.put("routing-current", new double[] {0.5, 0.4});
+    at.put("routing-load", new double[] {0.5, 0.6});
+    at.put("routing-entropy", new double[] {0.6, 0.6});
+    at.put("attention-current", new double[] {0.5, 0.3});
+    at.put("attention-heads", new double[] {0.2, 0.2});
+    at.put("latency-line", new double[] {0.6, 0.6});
+    at.put("latency-components", new double[] {0.0, 0.85});
+    at.put("compare-latency", new double[] {0.6, 0.6});
+    at.put("compare-kl", new double[] {0.6, 0.6});
+    for (Map.Entry<String, double[]> e : at.entrySet()) {
+      Chart chart = robot.lookup("#" + e.getKey()).queryAs(Chart.class);
+      double fx =
+          switch (e.getKey()) {
+            case "latency-components" -> 30 / chart.canvas().getWidth(); // the bar
+            case "route-legend" -> 8 / chart.canvas().getWidth(); // the first swatch
+            default -> e.getValue()[0];
+          };
+      String text = readAt(robot, chart, fx, e.getValue()[1]);
+      assertTrue(
+          text != null && !text.isBlank(), e.getKey() + " reads out what is under the mouse");
+    }
+    String latency = readAt(robot, robot.lookup("#latency-line").queryAs(Chart.class), 0.6, 0.6);
+    assertTrue(latency.matches("token \\d+ .* ms .*"), latency);
+
+    // The controller's charts, on the sparse model.
+    robot.clickOn("#all-views");
+    robot.interact(
+        () -> {
+          vm.selectedModelProperty().set(sparse);
+          vm.loadSelected();
+        });
+    waitUntil(() -> "sparse-ffqkv".equals(vm.familyProperty().get()));
+    decode(robot, 60);
+    robot.clickOn("#all-views");
+    WaitForAsyncUtils.waitForFxEvents();
+    for (String id :
+        new String[] {"controller-mask", "controller-history", "controller-usage", "qkv-modules"}) {
+      String text = readAt(robot, robot.lookup("#" + id).queryAs(Chart.class), 0.7, 0.4);
+      assertTrue(text != null && !text.isBlank(), id + " reads out what is under the mouse");
+    }
+    robot.clickOn("#all-views");
   }
 }
