@@ -177,7 +177,10 @@ public final class Cli implements Runnable {
     @Option(names = "--prompt", required = true, description = "Prompt text (UTF-8).")
     String prompt;
 
-    @Option(names = "--max-tokens", required = true, description = "Tokens (bytes) to generate.")
+    @Option(
+        names = "--max-tokens",
+        required = true,
+        description = "Tokens to generate (bytes for the byte-level models).")
     int maxTokens;
 
     @Option(

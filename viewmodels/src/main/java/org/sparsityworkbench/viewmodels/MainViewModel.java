@@ -89,6 +89,7 @@ public final class MainViewModel {
   private final ReadOnlyBooleanWrapper promptRouted = new ReadOnlyBooleanWrapper(false);
   private final List<String> promptTexts = new java.util.ArrayList<>();
   private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
+  private final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
   private final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
   private final ObjectProperty<TokenSnapshot> inspected = new SimpleObjectProperty<>();
@@ -641,6 +642,7 @@ public final class MainViewModel {
           model.set(l.model());
           layerCount.set(l.model().spec().layers());
           family.set(l.model().spec().family());
+          routes.set(l.model().spec().routed() || l.model().spec().hasSparseFf());
           if (colourLayer.get() >= l.model().spec().layers()) {
             colourLayer.set(0);
           }
@@ -724,7 +726,7 @@ public final class MainViewModel {
               status.set(
                   String.format(
                       Locale.ROOT,
-                      "Prefill: %d bytes in %.1f ms",
+                      "Prefill: %d tokens in %.1f ms",
                       p.tokens(),
                       p.latencyUs() / 1e3));
               prefillRouting.set(describePrefill(p));
@@ -1037,12 +1039,26 @@ public final class MainViewModel {
     return m.spec().routed() ? m.spec().maxExperts() : m.spec().sparseBlockSize();
   }
 
+  /**
+   * True when the loaded model has something to colour tokens by: experts (any routed layer) or
+   * sparse FF units; false for dense and sparse-QKV-only models and before one is loaded.
+   */
+  public ReadOnlyBooleanProperty routesProperty() {
+    return routes.getReadOnlyProperty();
+  }
+
   /** The loaded model's tokenizer (bytes before one is loaded). */
   private org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
     TransformerModel m = model.get();
     return m == null
         ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
         : m.tokenizer();
+  }
+
+  /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
+  public int modelContext() {
+    TransformerModel m = model.get();
+    return m == null ? 0 : m.config().contextLength();
   }
 
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.geometry.Pos;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
@@ -57,14 +56,12 @@ public final class AttentionView extends BorderPane {
     zoom.setButtonCell(new ZoomCell());
     zoom.valueProperty().subscribe(v -> redrawAll());
     HBox top =
-        new HBox(
-            8,
+        Widgets.topRow(
             new Label("Layer"),
             Widgets.layerPicker(vm, "attention-layer"),
             new Label("Positions"),
             zoom,
             info);
-    top.setAlignment(Pos.CENTER_LEFT);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
     current.setMinHeight(60);
@@ -73,22 +70,40 @@ public final class AttentionView extends BorderPane {
     setCenter(
         new VBox(
             4,
-            Widgets.caption("Newest token: one row per head over positions 0..p"),
+            Widgets.caption(current.title("Newest token: one row per head over positions 0..p")),
             current,
             Widgets.caption(
-                "One panel per head: recent tokens (rows, newest at the bottom) x positions"),
+                heads.title(
+                    "One panel per head: recent tokens (rows, newest at the bottom) x positions")),
             heads,
             hover));
-    setBottom(
-        Widgets.explanation(
-            "Causal attention (Vaswani et al., arXiv 1706.03762): A = softmax(q K^T / sqrt(d_h))"
-                + " over positions 0..p, one distribution per head; darker is more weight (colour"
-                + " ∝ sqrt of the weight). A diagonal is a head attending to the previous tokens, a"
-                + " column a head that always looks at one position."));
+    Label explanation = Widgets.explanation("");
+    explanation
+        .textProperty()
+        .bind(
+            Palette.moreIs(
+                "Causal attention (Vaswani et al., arXiv 1706.03762): A = softmax(q K^T /"
+                    + " sqrt(d_h)) over positions 0..p, one distribution per head; %s is more"
+                    + " weight (colour ∝ sqrt of the weight). A diagonal is a head attending to the"
+                    + " previous tokens, a column a head that always looks at one position."));
+    setBottom(explanation);
     vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
     vm.colourLayerProperty().subscribe(l -> redrawAll());
-    heads.canvas().setOnMouseMoved(e -> hoverAt(e.getX(), e.getY()));
+    heads.reader(
+        (x, y) -> {
+          hoverAt(x, y);
+          if (hover.getText().isBlank() || panelW <= 0 || colsShown <= 0) {
+            return null;
+          }
+          // The pixel column under the mouse, within its panel.
+          int col = (int) (x / (panelW + 8));
+          double px = x - col * (panelW + 8);
+          double cw = panelW / colsShown;
+          double x0 = col * (panelW + 8) + Math.floor(px / cw) * cw;
+          return new Chart.Reading(hover.getText(), x0, x0 + Math.max(1, cw));
+        });
     heads.canvas().setOnMouseExited(e -> hover.setText(" "));
+    current.reader(this::readCurrent);
   }
 
   private void redrawAll() {
@@ -125,7 +140,8 @@ public final class AttentionView extends BorderPane {
     }
     float[][] rows = w.getLast().attention()[layer()];
     int positions = rows[0].length;
-    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     int from = span[0];
     double left = 26;
     int cols = (int) Math.max(1, Math.min(span[1], s.width() - left));
@@ -155,6 +171,42 @@ public final class AttentionView extends BorderPane {
             true);
       }
     }
+  }
+
+  /** The newest token's rows under the mouse: the head, the position and its weight. */
+  private Chart.Reading readCurrent(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null || x < 26) {
+      return null;
+    }
+    float[][] rows = w.getLast().attention()[layer()];
+    int positions = rows[0].length;
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+    double width = current.canvas().getWidth() - 26;
+    double colW = width / span[1];
+    boolean labels = colW >= 8;
+    double height = labels ? current.canvas().getHeight() - 13 : current.canvas().getHeight();
+    int head = Math.min(rows.length - 1, (int) (y / (height / rows.length)));
+    int p = span[0] + (int) ((x - 26) / colW);
+    String text =
+        p >= positions
+            ? String.format(
+                Locale.ROOT,
+                "head %d · position %d is not decoded yet (the newest is %d)",
+                head,
+                p,
+                positions - 1)
+            : String.format(
+                Locale.ROOT,
+                "head %d · newest token at %d → position %d '%s': %.3f",
+                head,
+                positions - 1,
+                p,
+                vm.labelAt(p),
+                rows[head][p]);
+    double x0 = 26 + (p - span[0]) * colW;
+    return new Chart.Reading(text, x0, x0 + Math.max(1, colW));
   }
 
   /**
@@ -192,11 +244,23 @@ public final class AttentionView extends BorderPane {
 
   /**
    * The span of positions the head panels cover: all of them rounded up to a multiple of 256, or
-   * the last N plus a step of N/8. Rounding keeps the bins of a position fixed while tokens arrive,
-   * so each token's pooled rows are computed once and cached ({@link #pooledShades}).
+   * the last N plus a step of N/8, and never past the model's context (0: unknown). Rounding keeps
+   * the bins of a position fixed while tokens arrive, so each token's pooled rows are computed once
+   * and cached ({@link #pooledShades}).
    *
    * @return {from, span}
    */
+  static int[] panelSpan(int positions, int zoom, int context) {
+    int[] span = panelSpan(positions, zoom);
+    if (context > 0 && span[0] + span[1] > context) {
+      // The axis never runs past the last position the model has (half a panel of a 128-context
+      // model was empty when it was rounded up to 256).
+      span[1] = Math.max(context - span[0], positions - span[0]);
+    }
+    return span;
+  }
+
+  /** {@link #panelSpan(int, int, int)} for a context of unknown length. */
   static int[] panelSpan(int positions, int zoom) {
     if (zoom == 0) {
       return new int[] {0, Math.max(256, (positions + 255) / 256 * 256)};
@@ -248,7 +312,8 @@ public final class AttentionView extends BorderPane {
     int l = layer();
     int h = all.getLast().attention()[l].length;
     int positions = all.getLast().attention()[l][0].length;
-    int[] span = panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue());
+    int[] span =
+        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     int from = span[0];
     List<TokenSnapshot> w = panelRows(all, from);
     gridCols =

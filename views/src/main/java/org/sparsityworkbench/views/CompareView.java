@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
@@ -53,8 +52,7 @@ public final class CompareView extends BorderPane {
     summary.setId("compare-summary");
     summary.setWrapText(true);
     summary.textProperty().bind(vm.summaryProperty());
-    HBox top = new HBox(8, a, new Label("B:"), modelB, run);
-    top.setAlignment(Pos.CENTER_LEFT);
+    HBox top = Widgets.topRow(a, new Label("B:"), modelB, run);
     VBox head = new VBox(4, top, summary);
     head.setPadding(new Insets(0, 0, 6, 0));
     setTop(head);
@@ -69,8 +67,10 @@ public final class CompareView extends BorderPane {
     grid.add(label("B: its own continuation", COLOUR_B, vm.resultBProperty()), 1, 0);
     grid.add(textA, 0, 1);
     grid.add(textB, 1, 1);
-    grid.add(Widgets.caption("Time per step (ms): A blue, B orange"), 0, 2);
-    grid.add(Widgets.caption("KL(p_A || p_B) per step, bits"), 1, 2);
+    grid.add(Widgets.caption(latency.title("Time per step (ms): A blue, B orange")), 0, 2);
+    grid.add(Widgets.caption(kl.title("KL(p_A || p_B) per step, bits")), 1, 2);
+    latency.reader(this::readLatency);
+    kl.reader(this::readKl);
     grid.add(latency, 0, 3);
     grid.add(kl, 1, 3);
     setCenter(grid);
@@ -98,6 +98,8 @@ public final class CompareView extends BorderPane {
             p.map(x -> text.charAt(0) + " (" + x.getFileName() + ")" + text.substring(1))
                 .orElse(text));
     l.setTextFill(CanvasSketch.color(colour));
+    l.setWrapText(true);
+    l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     return l;
   }
 
@@ -133,18 +135,59 @@ public final class CompareView extends BorderPane {
     if (v.size() < 2) {
       return;
     }
-    double max = v.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-    double top = 16;
-    double bottom = s.height() - 4;
+    double max = Math.max(1e-9, v.stream().mapToDouble(Double::doubleValue).max().orElse(1));
+    double top = 24;
+    double bottom = s.height() - 18;
+    double left = LatencyView.LEFT;
+    Chart.yAxis(s, left, top, bottom, max, "bits");
+    Chart.xAxis(s, left, s.width() - 4, bottom, v.size(), "step");
     double[] xs = new double[v.size()];
     double[] ys = new double[v.size()];
     for (int i = 0; i < v.size(); i++) {
-      xs[i] = s.width() * i / (v.size() - 1);
-      ys[i] = bottom - (bottom - top) * v.get(i) / Math.max(max, 1e-9);
+      xs[i] = LatencyView.stepX(s.width(), i, v.size());
+      ys[i] = bottom - (bottom - top) * v.get(i) / max;
     }
-    s.line(0, bottom, s.width(), bottom, Palette.grid(), 1);
     s.polyline(xs, ys, v.size(), COLOUR_B, 1.5);
-    s.text(String.format(Locale.ROOT, "max %.2f bits", max), 4, 12, 10, Palette.ink());
+    String head = String.format(Locale.ROOT, "max %.2f bits", max);
+    s.text(head, s.width() - 4 - Chart.textWidth(head, 10), 11, 10, Palette.ink());
+  }
+
+  /** Both step times at the step under the mouse. */
+  private Chart.Reading readLatency(double x, double y) {
+    List<Double> a = vm.latencyA();
+    List<Double> b = vm.latencyB();
+    int n = Math.max(a.size(), b.size());
+    int i = LatencyView.stepAt(latency.canvas().getWidth(), x, n);
+    if (i < 0) {
+      return null;
+    }
+    return LatencyView.column(
+        String.format(
+            Locale.ROOT,
+            "step %d: A %s ms · B %s ms",
+            i,
+            i < a.size() ? String.format(Locale.ROOT, "%.2f", a.get(i) / 1e3) : "–",
+            i < b.size() ? String.format(Locale.ROOT, "%.2f", b.get(i) / 1e3) : "–"),
+        latency.canvas().getWidth(),
+        i,
+        n);
+  }
+
+  /** The KL divergence at the step under the mouse. */
+  private Chart.Reading readKl(double x, double y) {
+    List<Double> v = vm.klHistory();
+    if (v.size() < 2) {
+      return null;
+    }
+    int i = LatencyView.stepAt(kl.canvas().getWidth(), x, v.size());
+    if (i < 0) {
+      return null;
+    }
+    return LatencyView.column(
+        String.format(Locale.ROOT, "step %d: KL(p_A || p_B) = %.3f bits", i, v.get(i)),
+        kl.canvas().getWidth(),
+        i,
+        v.size());
   }
 
   private static final class NameCell extends ListCell<Path> {

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Locale;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.geometry.Pos;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
@@ -32,17 +31,35 @@ public final class ControllerView extends BorderPane {
     setId("controller-view");
     summary.setId("controller-summary");
     HBox top =
-        new HBox(8, new Label("Layer"), Widgets.layerPicker(vm, "controller-layer"), summary);
-    top.setAlignment(Pos.CENTER_LEFT);
+        Widgets.topRow(new Label("Layer"), Widgets.layerPicker(vm, "controller-layer"), summary);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
     GridPane grid = Widgets.grid(2, 0, 45, 0, 45);
-    grid.add(Widgets.caption("Newest token: units (rows) x blocks, chosen unit marked"), 0, 0);
-    grid.add(Widgets.caption("Tokens x blocks, colour = chosen unit, newest on the right"), 1, 0);
+    grid.add(
+        Widgets.caption(mask.title("Newest token: units (rows) x blocks, chosen unit marked")),
+        0,
+        0);
+    grid.add(
+        Widgets.caption(
+            history.title("Tokens x blocks, colour = chosen unit, newest on the right")),
+        1,
+        0);
     grid.add(mask, 0, 1);
     grid.add(history, 1, 1);
-    grid.add(Widgets.caption("Unit usage in the window: units x blocks, darker = more"), 0, 2);
-    grid.add(Widgets.caption("Sparse QKV: module activity (RMS), modules x tokens"), 1, 2);
+    Label usageCaption = Widgets.caption("");
+    usageCaption
+        .textProperty()
+        .bind(Palette.moreIs("Unit usage in the window: units x blocks, %s = more"));
+    usageCaption.textProperty().subscribe((String t) -> usage.title(t));
+    grid.add(usageCaption, 0, 2);
+    grid.add(
+        Widgets.caption(modules.title("Sparse QKV: module activity (RMS), modules x tokens")),
+        1,
+        2);
+    mask.reader((x, y) -> readUnits(mask, x, y, false));
+    usage.reader((x, y) -> readUnits(usage, x, y, true));
+    history.reader((x, y) -> readTokens(history, x, y, false));
+    modules.reader((x, y) -> readTokens(modules, x, y, true));
     grid.add(usage, 0, 3);
     grid.add(modules, 1, 3);
     setCenter(grid);
@@ -127,6 +144,95 @@ public final class ControllerView extends BorderPane {
   private static void axes(Sketch s, double left, double bottom, int units, int blocks) {
     Chart.rowLabels(s, "u", units, 2, s.height() - bottom);
     Chart.columnLabels(s, "b", blocks, left, (s.width() - left) / blocks, 16);
+  }
+
+  /**
+   * The units x blocks maps under the mouse (mask: the newest token's choice; usage: counts over
+   * the window): the block and unit, with the block's column highlighted.
+   */
+  private Chart.Reading readUnits(Chart chart, double x, double y, boolean counts) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().chosen() == null || x < 26) {
+      return null;
+    }
+    TokenSnapshot t = w.getLast();
+    int l = layer();
+    int blocks = t.chosen()[l].length;
+    int n = t.blockSize();
+    double colW = (chart.canvas().getWidth() - 26) / blocks;
+    double h = chart.canvas().getHeight() - 14;
+    if (y >= h) {
+      return null;
+    }
+    int b = Math.min(blocks - 1, (int) ((x - 26) / colW));
+    int unit = Math.min(n - 1, (int) (y / (h / n)));
+    String text;
+    if (counts) {
+      WindowStats.Units u = WindowStats.units(w, l);
+      text =
+          String.format(
+              Locale.ROOT,
+              "block %d, unit %d: chosen by %d of %d tokens",
+              b,
+              unit,
+              u.counts()[b][unit],
+              w.size());
+    } else {
+      text =
+          String.format(
+              Locale.ROOT,
+              "'%s', layer %d, block %d: unit %d chosen (confidence %.2f)%s",
+              t.label(),
+              l,
+              b,
+              t.chosen()[l][b],
+              t.confidence()[l][b],
+              t.chosen()[l][b] == unit ? "" : String.format(Locale.ROOT, "; unit %d not", unit));
+    }
+    return new Chart.Reading(text, 26 + b * colW, 26 + (b + 1) * colW);
+  }
+
+  /**
+   * The tokens maps under the mouse (history: chosen units; modules: QKV activity): the token and
+   * the row's value, with the token's column highlighted.
+   */
+  private Chart.Reading readTokens(Chart chart, double x, double y, boolean qkv) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || (qkv ? w.getLast().qkv() == null : w.getLast().chosen() == null)) {
+      return null;
+    }
+    int l = layer();
+    int cols = w.size();
+    double width = Math.min(chart.canvas().getWidth() - 26, cols * 12.0);
+    double x0 = chart.canvas().getWidth() - width;
+    double h = chart.canvas().getHeight() - 14;
+    if (x < x0 || y >= h) {
+      return null;
+    }
+    double colW = width / cols;
+    int i = Math.min(cols - 1, (int) ((x - x0) / colW));
+    TokenSnapshot t = w.get(i);
+    int rows = qkv ? t.qkv()[l].length : t.chosen()[l].length;
+    int row = Math.min(rows - 1, (int) (y / (h / rows)));
+    String text =
+        qkv
+            ? String.format(
+                Locale.ROOT,
+                "'%s' at position %d, layer %d: module %d RMS %.3f",
+                t.label(),
+                t.position(),
+                l,
+                row,
+                t.qkv()[l][row])
+            : String.format(
+                Locale.ROOT,
+                "'%s' at position %d, layer %d: block %d chose unit %d",
+                t.label(),
+                t.position(),
+                l,
+                row,
+                t.chosen()[l][row]);
+    return new Chart.Reading(text, x0 + i * colW, x0 + (i + 1) * colW);
   }
 
   private void paintHistory(Sketch s) {

@@ -31,9 +31,13 @@ public final class LatencyView extends BorderPane {
     info.setPadding(new Insets(0, 0, 6, 0));
     info.setWrapText(true);
     setTop(info);
-    VBox left = new VBox(4, Widgets.caption("Time per token (ms), newest on the right"), line);
+    VBox left =
+        new VBox(4, Widgets.caption(line.title("Time per token (ms), newest on the right")), line);
     VBox.setVgrow(line, Priority.ALWAYS);
-    VBox right = new VBox(4, Widgets.caption("Mean per component, last 64 tokens"), stack);
+    VBox right =
+        new VBox(4, Widgets.caption(stack.title("Mean per component, last 64 tokens")), stack);
+    line.reader(this::readLine);
+    stack.reader(this::readStack);
     VBox.setVgrow(stack, Priority.ALWAYS);
     right.setPrefWidth(320);
     right.setMinWidth(260);
@@ -90,49 +94,80 @@ public final class LatencyView extends BorderPane {
         max = Math.max(max, x);
       }
     }
-    axes(s, max, n);
+    double top = names == null ? TOP : Chart.legend(s, LEFT, 11, names, colours) + 14;
+    axes(s, top, max, n);
     if (n < 1) {
       return;
     }
     for (int k = 0; k < series.size(); k++) {
-      line(s, series.get(k), max, n, colours[k], 1.4);
-      if (names != null) {
-        s.text(names[k], LEFT + 8 + 150 * k, TOP + 4, 11, colours[k]);
-      }
+      line(s, series.get(k), top, max, n, colours[k], 1.4);
     }
   }
 
-  private static final double LEFT = 48;
-  private static final double TOP = 14;
+  /** Where the plot of {@link #paintSeries} or the latency line starts, for readouts. */
+  static final double LEFT = 48;
+
+  private static final double TOP = 24;
 
   private static double bottom(Sketch s) {
-    return s.height() - 16;
+    return s.height() - 18;
   }
 
-  /** Axes in milliseconds from 0 to max (given in microseconds), n steps along x. */
-  private static void axes(Sketch s, double max, int n) {
+  /** Axes in milliseconds from 0 to max (given in microseconds) with ticks, and n steps along x. */
+  private static void axes(Sketch s, double top, double max, int n) {
     double bottom = bottom(s);
-    s.line(LEFT, bottom, s.width() - 4, bottom, Palette.grid(), 1);
-    s.line(LEFT, TOP, LEFT, bottom, Palette.grid(), 1);
-    s.text(String.format(Locale.ROOT, "%.2f ms", max / 1e3), 2, TOP + 4, 10, Palette.ink());
-    s.text("0", LEFT - 10, bottom, 10, Palette.ink());
-    s.text(n + " steps", s.width() - 60, s.height() - 3, 10, Palette.muted());
+    Chart.yAxis(s, LEFT, top, bottom, max / 1e3, "ms");
+    Chart.xAxis(s, LEFT, s.width() - 4, bottom, n, "token");
+  }
+
+  /** The x of step i of n on the plot of a chart width wide. */
+  static double stepX(double width, int i, int n) {
+    return LEFT + (width - 4 - LEFT) * i / Math.max(1, n - 1);
+  }
+
+  /** The step of n under x (the nearest), or -1 left of the plot. */
+  static int stepAt(double width, double x, int n) {
+    if (x < LEFT - 4 || n < 1) {
+      return -1;
+    }
+    double step = (width - 4 - LEFT) / Math.max(1, n - 1);
+    return (int) Math.max(0, Math.min(n - 1, Math.round((x - LEFT) / step)));
+  }
+
+  /** The column of step i of n, for the highlight: half a step on either side, at least 3 px. */
+  static Chart.Reading column(String text, double width, int i, int n) {
+    double step = (width - 4 - LEFT) / Math.max(1, n - 1);
+    double half = Math.max(1.5, step / 2);
+    double x = stepX(width, i, n);
+    return new Chart.Reading(text, x - half, x + half);
   }
 
   /** One series as a line over n steps. */
-  private static void line(Sketch s, List<Double> v, double max, int n, int colour, double width) {
+  private static void line(
+      Sketch s, List<Double> v, double top, double max, int n, int colour, double width) {
     double bottom = bottom(s);
     double[] xs = new double[v.size()];
     double[] ys = new double[v.size()];
     for (int i = 0; i < v.size(); i++) {
-      xs[i] = LEFT + (s.width() - 4 - LEFT) * i / Math.max(1, n - 1);
-      ys[i] = bottom - (bottom - TOP) * v.get(i) / max;
+      xs[i] = stepX(s.width(), i, n);
+      ys[i] = bottom - (bottom - top) * v.get(i) / max;
     }
     s.polyline(xs, ys, v.size(), colour, width);
   }
 
   /** Rows of the per-token bars: the height resolution of the latency chart. */
   private static final int BAR_ROWS = 160;
+
+  /** The running mean of the latencies (microseconds), weight 0.9 on the past. */
+  private static List<Double> runningMean(List<TokenSnapshot> tokens) {
+    List<Double> mean = new java.util.ArrayList<>(tokens.size());
+    double running = tokens.isEmpty() ? 0 : tokens.getFirst().latencyUs();
+    for (TokenSnapshot t : tokens) {
+      running = 0.9 * running + 0.1 * t.latencyUs();
+      mean.add(running);
+    }
+    return mean;
+  }
 
   private void paintLine(Sketch s) {
     List<TokenSnapshot> tokens = vm.routingHistory();
@@ -142,18 +177,23 @@ public final class LatencyView extends BorderPane {
     }
     int n = tokens.size();
     double max = 1e-9;
-    List<Double> mean = new java.util.ArrayList<>(n);
-    double running = tokens.getFirst().latencyUs();
     for (TokenSnapshot t : tokens) {
       max = Math.max(max, t.latencyUs());
-      running = 0.9 * running + 0.1 * t.latencyUs();
-      mean.add(running);
     }
-    axes(s, max, n);
+    List<Double> mean = runningMean(tokens);
+    int bar = Palette.soft(Palette.accent());
+    double top =
+        Chart.legend(
+                s,
+                LEFT,
+                11,
+                new String[] {"per token (bars)", "running mean (0.9)"},
+                new int[] {bar, Palette.accent()})
+            + 14;
+    axes(s, top, max, n);
     // Every token's time as a bar (one image: spikes stay readable), the running mean on top.
     int[] cells = new int[n * BAR_ROWS];
     java.util.Arrays.fill(cells, Palette.paper());
-    int bar = Palette.soft(Palette.accent());
     for (int x = 0; x < n; x++) {
       int h = (int) Math.round(BAR_ROWS * tokens.get(x).latencyUs() / max);
       for (int y = BAR_ROWS - h; y < BAR_ROWS; y++) {
@@ -163,14 +203,41 @@ public final class LatencyView extends BorderPane {
     double bottom = bottom(s);
     double step = (s.width() - 4 - LEFT) / Math.max(1, n - 1);
     s.cells(
-        cells, n, BAR_ROWS, LEFT + 1, TOP, Math.max(1, s.width() - 4 - LEFT + step), bottom - TOP);
-    line(s, mean, max, n, Palette.accent(), 1.6);
-    s.text("per token (bars)", LEFT + 70, TOP + 4, 11, bar);
-    s.text("running mean (0.9)", LEFT + 200, TOP + 4, 11, Palette.accent());
+        cells, n, BAR_ROWS, LEFT + 1, top, Math.max(1, s.width() - 4 - LEFT + step), bottom - top);
+    line(s, mean, top, max, n, Palette.accent(), 1.6);
   }
+
+  /** The latency line's readout: the token under the mouse, its time and the running mean. */
+  private Chart.Reading readLine(double x, double y) {
+    List<TokenSnapshot> tokens = vm.routingHistory();
+    int i = stepAt(line.canvas().getWidth(), x, tokens.size());
+    if (i < 0) {
+      return null;
+    }
+    TokenSnapshot t = tokens.get(i);
+    return column(
+        String.format(
+            Locale.ROOT,
+            "token %d '%s' (position %d): %.2f ms · running mean %.2f ms",
+            t.step(),
+            t.label(),
+            t.position(),
+            t.latencyUs() / 1e3,
+            runningMean(tokens).get(i) / 1e3),
+        line.canvas().getWidth(),
+        i,
+        tokens.size());
+  }
+
+  /** The parts of the stacked bar as last drawn: {bottom y, top y} per component, for readouts. */
+  private final double[][] stackParts = new double[TokenSnapshot.COMPONENTS.size() + 1][];
+
+  private final double[] stackMeans = new double[TokenSnapshot.COMPONENTS.size() + 1];
+  private double stackStep;
 
   private void paintStack(Sketch s) {
     List<TokenSnapshot> tokens = vm.routingHistory();
+    java.util.Arrays.fill(stackParts, null);
     if (tokens.isEmpty()) {
       return;
     }
@@ -189,6 +256,8 @@ public final class LatencyView extends BorderPane {
     double scale = (bottom - top) / Math.max(step, 1e-9);
     double y = bottom;
     double parts = 0;
+    // Labels at the middle of their part, pushed apart where parts are thin (13 px a line).
+    List<double[]> at = new java.util.ArrayList<>(); // {middle y, k}
     for (int k = 0; k < mean.length; k++) {
       if (mean[k] <= 0) {
         continue;
@@ -196,6 +265,33 @@ public final class LatencyView extends BorderPane {
       parts += mean[k];
       double hh = scale * mean[k];
       s.rect(10, y - hh, 40, hh, COLORS[k]);
+      stackParts[k] = new double[] {y, y - hh};
+      stackMeans[k] = mean[k];
+      at.add(new double[] {y - hh / 2 + 4, k});
+      y -= hh;
+    }
+    double rest = Math.max(0, step - parts);
+    s.outline(10, top, 40, scale * rest, Palette.grid(), 1);
+    stackParts[mean.length] = new double[] {top + scale * rest, top};
+    stackMeans[mean.length] = rest;
+    stackStep = step;
+    double lineH = 13;
+    double[] ys = new double[at.size()];
+    double limit = bottom + 4;
+    for (int i = 0; i < ys.length; i++) { // from the bottom part up
+      ys[i] = Math.min(at.get(i)[0], limit);
+      limit = ys[i] - lineH;
+    }
+    double floor = top + 12 + lineH; // below the "other" line at the top
+    for (int i = ys.length - 1; i >= 0; i--) { // and down again where the top ran out
+      ys[i] = Math.max(ys[i], floor);
+      floor = ys[i] + lineH;
+    }
+    for (int i = 0; i < ys.length; i++) {
+      int k = (int) at.get(i)[1];
+      if (Math.abs(ys[i] - at.get(i)[0]) > 2) {
+        s.line(51, at.get(i)[0] - 4, 56, ys[i] - 4, Palette.grid(), 1);
+      }
       s.text(
           String.format(
               Locale.ROOT,
@@ -204,18 +300,37 @@ public final class LatencyView extends BorderPane {
               mean[k],
               100 * mean[k] / step),
           58,
-          y - hh / 2 + 4,
+          ys[i],
           11,
           Palette.ink());
-      y -= hh;
     }
-    double rest = Math.max(0, step - parts);
-    s.outline(10, top, 40, scale * rest, Palette.grid(), 1);
     s.text(
         String.format(Locale.ROOT, "other %.0f µs · step %.0f µs", rest, step),
         58,
         top + 12,
         11,
         Palette.muted());
+  }
+
+  /** The stacked bar's readout: the component under the mouse, its mean time and share. */
+  private Chart.Reading readStack(double x, double y) {
+    for (int k = 0; k < stackParts.length; k++) {
+      double[] p = stackParts[k];
+      if (p != null && y <= p[0] && y >= p[1] && x <= 60) {
+        String name =
+            k < TokenSnapshot.COMPONENTS.size() ? TokenSnapshot.COMPONENTS.get(k) : "other";
+        return new Chart.Reading(
+            String.format(
+                Locale.ROOT,
+                "%s: %.0f µs of a %.0f µs step (%.0f%%), mean of the last 64 tokens",
+                name,
+                stackMeans[k],
+                stackStep,
+                100 * stackMeans[k] / Math.max(stackStep, 1e-9)),
+            10,
+            50);
+      }
+    }
+    return null;
   }
 }

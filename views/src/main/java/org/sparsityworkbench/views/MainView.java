@@ -17,7 +17,6 @@ import javafx.scene.control.Spinner;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TextArea;
-import javafx.scene.control.ToolBar;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
@@ -54,6 +53,11 @@ public final class MainView extends BorderPane {
    * starts it again.
    */
   static final long SLEEP_AFTER_NANOS = 1_000_000_000L;
+
+  /** The smallest window: every control of the tool bar fits, in two rows, and the views read. */
+  static final double MIN_WIDTH = 800;
+
+  static final double MIN_HEIGHT = 600;
 
   private boolean windowShowing;
   private boolean sampling;
@@ -108,6 +112,10 @@ public final class MainView extends BorderPane {
     tabPane = tabs();
     setCenter(tabPane);
     grid.setId("all-views-grid");
+    grid.setMinSize(GRID_MIN_WIDTH, GRID_MIN_HEIGHT);
+    gridScroll.setContent(grid);
+    gridScroll.setFitToWidth(true);
+    gridScroll.setFitToHeight(true);
     grid.setHgap(6);
     grid.setVgap(6);
     grid.setPadding(new Insets(6));
@@ -144,6 +152,16 @@ public final class MainView extends BorderPane {
                   }
                 }));
     vm.errorProperty().subscribe(this::showError);
+    sceneProperty()
+        .flatMap(s -> s.windowProperty())
+        .subscribe(
+            w -> {
+              if (w instanceof javafx.stage.Stage stage) {
+                // Below this the tool bar would need a third row and the views too little room.
+                stage.setMinWidth(MIN_WIDTH);
+                stage.setMinHeight(MIN_HEIGHT);
+              }
+            });
     sceneProperty()
         .subscribe(
             (old, scene) -> {
@@ -230,13 +248,9 @@ public final class MainView extends BorderPane {
 
   /** Asks for a model directory; null when the user cancels (tests answer in its place). */
   java.util.function.Function<javafx.stage.Window, File> chooseDirectory =
-      window -> {
-        DirectoryChooser chooser = new DirectoryChooser();
-        chooser.setTitle("Open a model directory (config.json + model.safetensors)");
-        return chooser.showDialog(window);
-      };
+      window -> openChooser().showDialog(window);
 
-  private ToolBar toolBar() {
+  private Region toolBar() {
     ComboBox<Path> model = new ComboBox<>(vm.models());
     model.setId("model-picker");
     model.valueProperty().bindBidirectional(vm.selectedModelProperty());
@@ -254,6 +268,7 @@ public final class MainView extends BorderPane {
         e -> {
           File dir = chooseDirectory.apply(getScene().getWindow());
           if (dir != null) {
+            Folders.SHARED.opened(dir.toPath());
             vm.open(dir.toPath()); // listed and selected once it has loaded
           }
         });
@@ -263,7 +278,7 @@ public final class MainView extends BorderPane {
     prompt.setPromptText("Prompt (Ctrl+Enter generates)");
     prompt.textProperty().bindBidirectional(vm.promptProperty());
     prompt.setWrapText(true);
-    prompt.setPrefRowCount(2);
+    prompt.setPrefRowCount(1); // grows no taller than a field: the tool bar keeps its height
     prompt.setMaxHeight(Region.USE_PREF_SIZE);
     prompt.setTooltip(new Tooltip("The prompt; several lines are fine (Ctrl+Enter generates)"));
     HBox.setHgrow(prompt, Priority.ALWAYS);
@@ -275,7 +290,7 @@ public final class MainView extends BorderPane {
     tokens.setPrefWidth(90);
     maxTokensValue = vm.maxTokensProperty().asObject();
     tokens.getValueFactory().valueProperty().bindBidirectional(maxTokensValue);
-    tokens.setTooltip(new Tooltip("Tokens (bytes) to generate"));
+    tokens.setTooltip(new Tooltip("Tokens to generate (bytes for the byte-level models)"));
 
     Spinner<Double> temperature = new Spinner<>(0.0, 5.0, vm.temperatureProperty().get(), 0.1);
     temperature.setId("temperature");
@@ -361,24 +376,25 @@ public final class MainView extends BorderPane {
         new Tooltip("Every view at once in a grid, or one per tab (Ctrl+G); Model stays a tab"));
     allViews.selectedProperty().subscribe(this::showAll);
 
-    return new ToolBar(
-        new Label("Model"),
-        model,
-        open,
-        prompt,
-        new Label("Tokens"),
-        tokens,
-        new Label("T"),
-        temperature,
-        new Label("Seed"),
-        seed,
-        generate,
-        step,
-        pause,
-        stop,
-        exportMenu,
-        allViews,
-        dark);
+    // Groups that stay together; the bar wraps between them when the window is narrow.
+    HBox promptGroup = group(prompt);
+    HBox.setHgrow(promptGroup, Priority.ALWAYS);
+    HBox.setHgrow(prompt, Priority.ALWAYS);
+    promptGroup.setMaxWidth(Double.MAX_VALUE);
+    return new ToolRows(
+        group(new Label("Model"), model, open),
+        promptGroup,
+        group(new Label("Tokens"), tokens, new Label("T"), temperature, new Label("Seed"), seed),
+        group(generate, step, pause, stop),
+        group(exportMenu, allViews, dark));
+  }
+
+  /** Controls of the tool bar that wrap as one. */
+  private static HBox group(javafx.scene.Node... nodes) {
+    HBox box = new HBox(6, nodes);
+    box.setAlignment(Pos.CENTER_LEFT);
+    box.setMinWidth(Region.USE_PREF_SIZE);
+    return box;
   }
 
   /** The views that "All views" puts in its grid: every tab but the last (Model), in tab order. */
@@ -387,12 +403,24 @@ public final class MainView extends BorderPane {
   private final javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane();
 
   /**
+   * The grid in a scroll pane: in a window too small for six readable views (below about 1200 x
+   * 760) the grid keeps that size and scrolls, instead of crushing every view.
+   */
+  private final javafx.scene.control.ScrollPane gridScroll = new javafx.scene.control.ScrollPane();
+
+  static final double GRID_MIN_WIDTH = 1200;
+  static final double GRID_MIN_HEIGHT = 740;
+
+  /** The explanations that "All views" hides while its grid is shown. */
+  private final java.util.List<javafx.scene.Node> hiddenInGrid = new java.util.ArrayList<>();
+
+  /**
    * Moves the views between their tabs and one grid of 3 x 2 cells, each under its tab's name. The
    * same view objects move (nothing is drawn twice); in the grid every one of them is shown, so
    * every one repaints while tokens stream in.
    */
   private void showAll(boolean on) {
-    if (on == (getCenter() == grid)) {
+    if (on == (getCenter() == gridScroll)) {
       return;
     }
     if (on) {
@@ -412,8 +440,16 @@ public final class MainView extends BorderPane {
         cell.setClip(clip); // a view taller than its cell must not draw over its neighbour
         cell.setUserData(tab);
         grid.add(cell, i % 3, i / 3);
+        // The teaching paragraphs stay in the tabs: in a cell they took the charts' room.
+        for (javafx.scene.Node p : content.lookupAll(".explanation")) {
+          if (p instanceof Widgets.Paragraph && p.isVisible()) {
+            p.setVisible(false);
+            p.setManaged(false);
+            hiddenInGrid.add(p);
+          }
+        }
       }
-      setCenter(grid);
+      setCenter(gridScroll);
     } else {
       for (javafx.scene.Node n : java.util.List.copyOf(grid.getChildren())) {
         javafx.scene.layout.VBox cell = (javafx.scene.layout.VBox) n;
@@ -422,13 +458,20 @@ public final class MainView extends BorderPane {
         ((Tab) cell.getUserData()).setContent(content);
       }
       grid.getChildren().clear();
+      for (javafx.scene.Node p : hiddenInGrid) {
+        p.setVisible(true);
+        p.setManaged(true);
+      }
+      hiddenInGrid.clear();
       setCenter(tabPane);
     }
   }
 
   /** What the Export menu's "this tab" means: the selected tab's view, or the whole grid. */
   private javafx.scene.Node shownContent() {
-    return getCenter() == grid ? grid : tabPane.getSelectionModel().getSelectedItem().getContent();
+    return getCenter() == gridScroll
+        ? grid
+        : tabPane.getSelectionModel().getSelectedItem().getContent();
   }
 
   private TabPane tabs() {
@@ -492,6 +535,21 @@ public final class MainView extends BorderPane {
                           default -> "Dense model: no routing to colour by.";
                         }));
     Chart swatches = new Chart("route-legend", this::paintSwatches);
+    swatches.title("Route colours");
+    swatches.reader(
+        (x, y) -> {
+          boolean units = vm.familyProperty().get().startsWith("sparse");
+          double at = 2;
+          for (int i = 0; i < vm.routeKeyCount(); i++) {
+            double w = 23 + 7 * ((units ? "u" : "e") + i).length();
+            if (x >= at && x < at + w) {
+              return new Chart.Reading(
+                  units ? "unit " + i + " of block 0" : "expert " + i, at, at + 16);
+            }
+            at += w;
+          }
+          return null;
+        });
     swatches.setPrefSize(640, 22);
     swatches.setMinSize(120, 22);
     vm.familyProperty().subscribe(f -> swatches.request());
@@ -500,12 +558,15 @@ public final class MainView extends BorderPane {
     javafx.scene.control.ComboBox<Integer> picker = Widgets.layerPicker(vm, "stream-layer");
     picker.setMinWidth(Region.USE_PREF_SIZE);
     // Nothing to colour by without routing (dense, sparse QKV only): the picker says so.
-    javafx.beans.value.ObservableValue<Boolean> unrouted =
-        vm.familyProperty().map(f -> f.isEmpty() || f.equals("dense") || f.equals("sparse-qkv"));
+    javafx.beans.value.ObservableValue<Boolean> unrouted = vm.routesProperty().not();
     picker.disableProperty().bind(unrouted);
     colourBy.disableProperty().bind(unrouted);
     HBox top = new HBox(8, colourBy, picker, swatches, legend);
     top.setAlignment(Pos.CENTER_LEFT);
+    legend.setWrapText(true); // a narrow cell of "All views": wrapped, never cut short
+    legend.setMinWidth(80);
+    legend.setMinHeight(Region.USE_PREF_SIZE);
+    HBox.setHgrow(legend, Priority.ALWAYS);
 
     TextArea details = new TextArea();
     details.setId("token-details");
@@ -513,7 +574,7 @@ public final class MainView extends BorderPane {
     details.setWrapText(true);
     details.getStyleClass().add("details");
     details.textProperty().bind(vm.tokenDetailsProperty());
-    details.setPrefWidth(380);
+    details.setPrefWidth(DETAILS_WIDTH);
 
     Label routing = new Label();
     routing.setId("routing");
@@ -531,12 +592,37 @@ public final class MainView extends BorderPane {
     pane.setTop(top);
     pane.setRight(details);
     pane.setBottom(routing);
+    // Narrow (a cell of "All views", a small window): the details go under the text, which keeps
+    // the width (beside it, they left the text three characters in a grid cell).
+    javafx.scene.layout.VBox under = new javafx.scene.layout.VBox(6);
+    pane.widthProperty()
+        .subscribe(
+            w -> {
+              boolean narrow = w.doubleValue() < 2.2 * DETAILS_WIDTH;
+              if (narrow == (pane.getRight() == null)) {
+                return;
+              }
+              if (narrow) {
+                pane.setRight(null);
+                details.setPrefHeight(DETAILS_WIDTH / 3);
+                under.getChildren().setAll(routing, details);
+                pane.setBottom(under);
+              } else {
+                under.getChildren().clear();
+                details.setPrefHeight(Region.USE_COMPUTED_SIZE);
+                pane.setRight(details);
+                pane.setBottom(routing);
+              }
+            });
     BorderPane.setMargin(top, new Insets(0, 0, 6, 0));
     BorderPane.setMargin(details, new Insets(0, 0, 0, 8));
     BorderPane.setMargin(routing, new Insets(6, 0, 0, 0));
     pane.setPadding(new Insets(8));
     return pane;
   }
+
+  /** The width of the token details beside the decoded text. */
+  private static final double DETAILS_WIDTH = 380;
 
   /** Which colour is which expert (e0, e1, ...) or unit of block 0 (u0, u1, ...). */
   private void paintSwatches(Sketch s) {
@@ -605,15 +691,30 @@ public final class MainView extends BorderPane {
     dark.setSelected(on);
   }
 
-  /** Writes a file chosen by the user; failures go to the error dialog. */
-  private void export(String name, String kind, String pattern, Writer writer) {
+  /** The dialog of Open...: it starts in the bundled models' folder, then in the last one. */
+  DirectoryChooser openChooser() {
+    DirectoryChooser chooser = new DirectoryChooser();
+    chooser.setTitle("Open a model directory (config.json + model.safetensors)");
+    chooser.setInitialDirectory(Folders.SHARED.openStart(vm.models()).toFile());
+    return chooser;
+  }
+
+  /** A save dialog for a file of one kind, starting in the folder of the last export. */
+  static FileChooser saveChooser(String name, String kind, String pattern) {
     FileChooser chooser = new FileChooser();
     chooser.setInitialFileName(name);
     chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter(kind, pattern));
-    File file = chooser.showSaveDialog(getScene().getWindow());
+    chooser.setInitialDirectory(Folders.SHARED.saveStart().toFile());
+    return chooser;
+  }
+
+  /** Writes a file chosen by the user; failures go to the error dialog. */
+  private void export(String name, String kind, String pattern, Writer writer) {
+    File file = saveChooser(name, kind, pattern).showSaveDialog(getScene().getWindow());
     if (file == null) {
       return;
     }
+    Folders.SHARED.saved(file.toPath());
     try {
       writer.write(file.toPath());
     } catch (java.io.IOException | RuntimeException ex) {
@@ -650,6 +751,34 @@ public final class MainView extends BorderPane {
     if (body.isEmpty()) {
       throw new java.io.IOException("this tab has no charts; use PNG");
     }
+    // The tab's words where they sit: chart titles, the figures above the charts, legends.
+    SvgSketch words = new SvgSketch(w, h);
+    for (javafx.scene.Node n : content.lookupAll(".label")) {
+      if (n instanceof Label l
+          && Shown.shown(l)
+          && l.getText() != null
+          && !l.getText().isBlank()
+          && l.lookup(".text") instanceof javafx.scene.text.Text t) {
+        int argb =
+            t.getFill() instanceof javafx.scene.paint.Color c
+                ? (int) Math.round(c.getOpacity() * 255) << 24
+                    | (int) Math.round(c.getRed() * 255) << 16
+                    | (int) Math.round(c.getGreen() * 255) << 8
+                    | (int) Math.round(c.getBlue() * 255)
+                : Palette.ink();
+        double size = t.getFont().getSize();
+        for (javafx.scene.text.TextLineInfo line : t.getLayoutInfo().getTextLines(false)) {
+          javafx.geometry.Point2D at =
+              content.sceneToLocal(
+                  t.localToScene(line.bounds().getMinX(), line.bounds().getMinY()));
+          String text = t.getText().substring(line.start(), line.end()).stripTrailing();
+          words.text(text, at.getX(), at.getY() + 0.93 * size, size, argb);
+          w = Math.max(w, at.getX() + line.bounds().getWidth());
+          h = Math.max(h, at.getY() + line.bounds().getHeight());
+        }
+      }
+    }
+    body.append(words.body());
     java.nio.file.Files.writeString(
         file, SvgSketch.document(w, h, body.toString()), java.nio.charset.StandardCharsets.UTF_8);
   }

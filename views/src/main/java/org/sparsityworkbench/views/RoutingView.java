@@ -40,18 +40,25 @@ public final class RoutingView extends BorderPane {
     prefill.setId("prefill-routing");
     prefill.getStyleClass().add("routing");
     prefill.textProperty().bind(vm.prefillRoutingProperty());
-    HBox top = new HBox(8, new Label("Layer"), Widgets.layerPicker(vm, "routing-layer"), summary);
-    top.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+    prefill.setWrapText(true);
+    prefill.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+    HBox top =
+        Widgets.topRow(new Label("Layer"), Widgets.layerPicker(vm, "routing-layer"), summary);
     setTop(new VBox(4, top, prefill));
     BorderPane.setMargin(getTop(), new Insets(0, 0, 6, 0));
 
     GridPane grid = Widgets.grid(3, 0, 55, 0, 0, 30);
-    grid.add(Widgets.caption("Tokens x experts, newest on the right (hover a column)"), 0, 0, 3, 1);
+    grid.add(
+        Widgets.caption(map.title("Tokens x experts, newest on the right (hover a column)")),
+        0,
+        0,
+        3,
+        1);
     grid.add(map, 0, 1, 3, 1);
     grid.add(hover, 0, 2, 3, 1);
-    grid.add(Widgets.caption("Newest token: layers x experts"), 0, 3);
-    grid.add(Widgets.caption("Expert load in the window"), 1, 3);
-    grid.add(Widgets.caption("Router entropy per layer (nats)"), 2, 3);
+    grid.add(Widgets.caption(current.title("Newest token: layers x experts")), 0, 3);
+    grid.add(Widgets.caption(load.title("Expert load in the window")), 1, 3);
+    grid.add(Widgets.caption(entropy.title("Router entropy per layer (nats)")), 2, 3);
     grid.add(current, 0, 4);
     grid.add(load, 1, 4);
     grid.add(entropy, 2, 4);
@@ -66,8 +73,18 @@ public final class RoutingView extends BorderPane {
                 + " (max ln E): low means a peaked, confident router."));
     vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
     vm.colourLayerProperty().subscribe(l -> redrawAll());
-    map.canvas().setOnMouseMoved(e -> hoverAt(e.getX()));
+    map.reader(
+        (x, y) -> {
+          hoverAt(x);
+          int i = cellW <= 0 ? -1 : (int) ((x - mapX) / cellW);
+          return hover.getText().isBlank() || x < mapX
+              ? null
+              : new Chart.Reading(hover.getText(), mapX + i * cellW, mapX + (i + 1) * cellW);
+        });
     map.canvas().setOnMouseExited(e -> hover.setText(" "));
+    current.reader(this::readCurrent);
+    load.reader(this::readLoad);
+    entropy.reader(this::readEntropy);
   }
 
   private void redrawAll() {
@@ -203,6 +220,7 @@ public final class RoutingView extends BorderPane {
     double left = 28;
     double bottom = 14;
     double h = s.height() - bottom;
+    currentH = h;
     s.cells(cells, e, layers, left, 0, s.width() - left, h);
     double rowH = h / layers;
     for (int l = 0; l < layers; l++) {
@@ -231,22 +249,95 @@ public final class RoutingView extends BorderPane {
       mean += (double) v / e;
     }
     double bottom = s.height() - 14;
-    double top = 14;
-    double barW = (s.width() - 8) / e;
+    double top = 28;
+    double left = LOAD_LEFT;
+    double barW = (s.width() - 4 - left) / e;
+    Chart.yAxis(s, left, top, bottom, max, "tokens");
     for (int x = 0; x < e; x++) {
       double hh = (bottom - top) * r.load()[x] / max;
       int colour = r.load()[x] == 0 ? 0xffd64545 : Palette.orange(0.7);
-      s.rect(4 + x * barW + 1, bottom - hh, Math.max(1, barW - 2), hh, colour);
+      s.rect(left + x * barW + 1, bottom - hh, Math.max(1, barW - 2), hh, colour);
     }
-    Chart.columnLabels(s, "e", e, 4, barW, 14);
+    Chart.columnLabels(s, "e", e, left, barW, 14);
     double meanY = bottom - (bottom - top) * mean / max;
-    s.line(4, meanY, s.width() - 4, meanY, Palette.muted(), 1);
-    s.text(
-        String.format(Locale.ROOT, "max %d · mean %.1f (line) · layer %d", max, mean, layer()),
-        6,
-        11,
-        10,
-        Palette.ink());
+    s.line(left, meanY, s.width() - 4, meanY, Palette.muted(), 1);
+    String head =
+        String.format(Locale.ROOT, "max %d · mean %.1f (line) · layer %d", max, mean, layer());
+    s.text(head, Math.max(34, s.width() - 4 - Chart.textWidth(head, 10)), 11, 10, Palette.ink());
+  }
+
+  private static final double LOAD_LEFT = 30;
+
+  private double currentH;
+
+  /** The newest token's layers x experts under the mouse: the layer, expert and probability. */
+  private Chart.Reading readCurrent(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().experts() == null || x < 28 || y >= currentH) {
+      return null;
+    }
+    TokenSnapshot t = w.getLast();
+    int e = vm.routeKeyCount();
+    double colW = (current.canvas().getWidth() - 28) / e;
+    int expert = Math.min(e - 1, (int) ((x - 28) / colW));
+    int l = Math.min(t.layers() - 1, (int) (y / (currentH / t.layers())));
+    return new Chart.Reading(
+        String.format(
+            Locale.ROOT,
+            "'%s' in layer %d: e%d p = %s%s",
+            t.label(),
+            l,
+            expert,
+            t.probs() == null ? "n/a" : String.format(Locale.ROOT, "%.3f", t.probs()[l][expert]),
+            contains(t.experts()[l], expert) ? " (chosen)" : ""),
+        28 + expert * colW,
+        28 + (expert + 1) * colW);
+  }
+
+  /** The load histogram under the mouse: the expert and its share of the assignments. */
+  private Chart.Reading readLoad(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().experts() == null || x < LOAD_LEFT) {
+      return null;
+    }
+    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.routeKeyCount());
+    int e = r.load().length;
+    double barW = (load.canvas().getWidth() - 4 - LOAD_LEFT) / e;
+    int i = Math.min(e - 1, (int) ((x - LOAD_LEFT) / barW));
+    int total = 0;
+    for (int v : r.load()) {
+      total += v;
+    }
+    return new Chart.Reading(
+        String.format(
+            Locale.ROOT,
+            "e%d in layer %d: %d of %d assignments (%.0f%%)",
+            i,
+            layer(),
+            r.load()[i],
+            total,
+            100.0 * r.load()[i] / Math.max(1, total)),
+        LOAD_LEFT + i * barW,
+        LOAD_LEFT + (i + 1) * barW);
+  }
+
+  /** The entropy lines under the mouse: the token and every layer's entropy. */
+  private Chart.Reading readEntropy(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().entropy() == null) {
+      return null;
+    }
+    int i = LatencyView.stepAt(entropy.canvas().getWidth(), x, w.size());
+    if (i < 0) {
+      return null;
+    }
+    TokenSnapshot t = w.get(i);
+    StringBuilder b =
+        new StringBuilder(String.format(Locale.ROOT, "token %d '%s':", t.step(), t.label()));
+    for (int l = 0; l < t.layers(); l++) {
+      b.append(String.format(Locale.ROOT, " L%d %.2f", l, t.entropy()[l]));
+    }
+    return LatencyView.column(b + " nats", entropy.canvas().getWidth(), i, w.size());
   }
 
   private void paintEntropy(Sketch s) {
@@ -256,20 +347,29 @@ public final class RoutingView extends BorderPane {
     }
     int layers = w.getLast().layers();
     double maxH = Math.log(Math.max(2, vm.routeKeyCount()));
-    double top = 14;
-    double bottom = s.height() - 4;
-    s.line(0, top, s.width(), top, Palette.grid(), 1);
-    s.text(String.format(Locale.ROOT, "ln E = %.2f", maxH), 4, 11, 10, Palette.muted());
+    String[] names = new String[layers];
+    int[] colours = new int[layers];
+    for (int l = 0; l < layers; l++) {
+      names[l] = "L" + l;
+      colours[l] = Palette.category(l, layers);
+    }
+    double left = LatencyView.LEFT;
+    double top = Chart.legend(s, left, 11, names, colours) + 14;
+    double bottom = s.height() - 18;
+    Chart.yAxis(s, left, top, bottom, maxH, "nats");
+    s.line(left, top, s.width() - 4, top, Palette.muted(), 1);
+    String lnE = String.format(Locale.ROOT, "ln E = %.2f", maxH);
+    s.text(lnE, s.width() - 4 - Chart.textWidth(lnE, 9), top - 3, 9, Palette.muted());
     int n = w.size();
+    Chart.xAxis(s, left, s.width() - 4, bottom, n, "token");
     double[] xs = new double[n];
     double[] ys = new double[n];
     for (int l = 0; l < layers; l++) {
       for (int i = 0; i < n; i++) {
-        xs[i] = s.width() * i / Math.max(1, n - 1);
+        xs[i] = LatencyView.stepX(s.width(), i, n);
         ys[i] = bottom - (bottom - top) * w.get(i).entropy()[l] / maxH;
       }
       s.polyline(xs, ys, n, Palette.category(l, layers), l == layer() ? 2.2 : 1);
-      s.text("L" + l, s.width() - 24 * (layers - l), 11, 10, Palette.category(l, layers));
     }
   }
 

@@ -47,10 +47,19 @@ final class Widgets {
 
   /**
    * A grid of equal-width columns whose rows take the given percent of the height, 0 for a row
-   * sized by its content (a caption).
+   * sized by its content (a caption). When the content rows leave less than that (a short cell of
+   * "All views", wrapped captions), the other rows share what is left in the same proportions, so
+   * the grid never runs out of its view.
    */
   static javafx.scene.layout.GridPane grid(int columns, double... rowPercents) {
-    javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane(10, 4);
+    javafx.scene.layout.GridPane grid =
+        new javafx.scene.layout.GridPane(10, 4) {
+          @Override
+          protected void layoutChildren() {
+            fitRows(this, columns, rowPercents);
+            super.layoutChildren();
+          }
+        };
     for (int c = 0; c < columns; c++) {
       javafx.scene.layout.ColumnConstraints cc = new javafx.scene.layout.ColumnConstraints();
       cc.setPercentWidth(100.0 / columns);
@@ -60,12 +69,52 @@ final class Widgets {
     for (double percent : rowPercents) {
       javafx.scene.layout.RowConstraints rc = new javafx.scene.layout.RowConstraints();
       if (percent > 0) {
-        rc.setPercentHeight(percent);
+        rc.setMinHeight(0);
         rc.setVgrow(javafx.scene.layout.Priority.ALWAYS);
       }
       grid.getRowConstraints().add(rc);
     }
     return grid;
+  }
+
+  /** Sizes the percent rows of a {@link #grid} for its current size (before its layout pass). */
+  private static void fitRows(
+      javafx.scene.layout.GridPane grid, int columns, double[] rowPercents) {
+    javafx.geometry.Insets in = grid.getInsets();
+    double width = grid.getWidth() - in.getLeft() - in.getRight();
+    double available =
+        grid.getHeight() - in.getTop() - in.getBottom() - grid.getVgap() * (rowPercents.length - 1);
+    double columnW = (width - grid.getHgap() * (columns - 1)) / columns;
+    double[] content = new double[rowPercents.length];
+    for (javafx.scene.Node n : grid.getChildren()) {
+      if (!n.isManaged()) {
+        continue;
+      }
+      Integer row = javafx.scene.layout.GridPane.getRowIndex(n);
+      int r = row == null ? 0 : row;
+      if (r < rowPercents.length && rowPercents[r] <= 0) {
+        Integer span = javafx.scene.layout.GridPane.getColumnSpan(n);
+        double w =
+            columnW * (span == null ? 1 : span) + grid.getHgap() * ((span == null ? 1 : span) - 1);
+        content[r] = Math.max(content[r], n.prefHeight(w));
+      }
+    }
+    double fixed = 0;
+    double percents = 0;
+    for (int r = 0; r < rowPercents.length; r++) {
+      fixed += content[r];
+      percents += Math.max(0, rowPercents[r]);
+    }
+    double left = Math.max(0, available - fixed);
+    double scale = Math.min(available / 100, percents > 0 ? left / percents : 0);
+    for (int r = 0; r < rowPercents.length; r++) {
+      if (rowPercents[r] > 0) {
+        javafx.scene.layout.RowConstraints rc = grid.getRowConstraints().get(r);
+        double h = Math.max(0, Math.floor(rowPercents[r] * scale));
+        rc.setPrefHeight(h);
+        rc.setMaxHeight(h);
+      }
+    }
   }
 
   /** The short teaching text under a view: the paper and the formula. */
@@ -76,11 +125,35 @@ final class Widgets {
     return l;
   }
 
-  /** A caption that names what the chart below it shows. */
+  /** A caption that names what the chart below it shows; it wraps in a narrow cell. */
   static Label caption(String text) {
     Label l = new Label(text);
     l.getStyleClass().add("caption");
+    l.setWrapText(true);
+    l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     return l;
+  }
+
+  /**
+   * A view's top row: labels and pickers at their own width (never cut to "..."), and a last label
+   * (the view's figures) that takes the rest of the row and wraps when the view is narrow (a cell
+   * of "All views").
+   */
+  static javafx.scene.layout.HBox topRow(javafx.scene.Node... nodes) {
+    javafx.scene.layout.HBox row = new javafx.scene.layout.HBox(8, nodes);
+    row.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+    for (int i = 0; i < nodes.length; i++) {
+      if (i == nodes.length - 1 && nodes[i] instanceof Label figures) {
+        figures.setWrapText(true);
+        figures.setMinWidth(60);
+        figures.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+        figures.setMaxWidth(Double.MAX_VALUE);
+        javafx.scene.layout.HBox.setHgrow(figures, javafx.scene.layout.Priority.ALWAYS);
+      } else if (nodes[i] instanceof javafx.scene.layout.Region r) {
+        r.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+      }
+    }
+    return row;
   }
 
   /**

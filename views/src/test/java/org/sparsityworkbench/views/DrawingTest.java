@@ -66,6 +66,26 @@ class DrawingTest {
   }
 
   @Test
+  void panelSpansNeverRunPastTheModelsContext() {
+    assertArrayEquals(new int[] {0, 128}, AttentionView.panelSpan(45, 0, 128));
+    assertArrayEquals(new int[] {0, 128}, AttentionView.panelSpan(128, 0, 128));
+    assertArrayEquals(new int[] {0, 512}, AttentionView.panelSpan(300, 0, 1024));
+    for (int context : new int[] {32, 100, 128, 256, 300, 1024}) {
+      for (int zoom : AttentionView.ZOOMS) {
+        for (int positions = 1; positions <= context; positions++) {
+          int[] s = AttentionView.panelSpan(positions, zoom, context);
+          String at = "context " + context + " zoom " + zoom + " positions " + positions;
+          assertTrue(s[0] >= 0 && s[0] + s[1] <= context, "inside the context: " + at);
+          assertTrue(s[0] + s[1] >= positions, "newest position inside the span: " + at);
+          if (zoom > 0) {
+            assertTrue(positions - s[0] >= Math.min(positions, zoom), "the last zoom: " + at);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void svgIsWellFormedAndEscapesText() throws Exception {
     SvgSketch s = new SvgSketch(100, 50);
     s.rect(0, 0, 100, 50, 0xfff7f8fa);

@@ -62,8 +62,9 @@ class HfModelViewTest {
   @Test
   void aHuggingFaceMixtralDecodesWithItsTokensAndExperts(FxRobot robot) throws Exception {
     Button generate = robot.lookup("#generate").queryButton();
-    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> !generate.isDisabled());
     Label info = robot.lookup("#model-info").queryAs(Label.class);
+    WaitForAsyncUtils.waitFor(
+        60, TimeUnit.SECONDS, () -> !generate.isDisabled() && info.getText().contains("mixtral"));
     assertTrue(info.getText().contains("mixtral"), info.getText());
     robot.interact(() -> vm.maxTokensProperty().set(12));
     javafx.scene.control.TextInputControl prompt =
