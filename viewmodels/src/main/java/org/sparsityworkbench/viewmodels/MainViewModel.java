@@ -1058,7 +1058,7 @@ public final class MainViewModel {
   /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
   public int modelContext() {
     TransformerModel m = model.get();
-    return m == null ? 0 : m.config().contextLength();
+    return m == null ? 0 : m.spec().contextLength();
   }
 
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */

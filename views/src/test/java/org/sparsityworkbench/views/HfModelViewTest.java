@@ -93,5 +93,23 @@ class HfModelViewTest {
     assertTrue(vm.modelDetailsProperty().get().contains("\"model_type\": \"mixtral\""));
     assertNull(vm.errorProperty().get());
     assertEquals(8, vm.routeKeyCount(), "8 experts to colour");
+    // Every tab draws it (the attention axis asked a native-only configuration for the context).
+    java.util.List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread fx = WaitForAsyncUtils.asyncFx(Thread::currentThread).get();
+    Thread.UncaughtExceptionHandler before = fx.getUncaughtExceptionHandler();
+    fx.setUncaughtExceptionHandler((t, e) -> uncaught.add(e));
+    try {
+      javafx.scene.control.TabPane tabs =
+          robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
+      for (int i = 0; i < tabs.getTabs().size(); i++) {
+        int tab = i;
+        robot.interact(() -> tabs.getSelectionModel().select(tab));
+        WaitForAsyncUtils.waitForFxEvents();
+      }
+    } finally {
+      fx.setUncaughtExceptionHandler(before);
+    }
+    assertEquals(List.of(), uncaught, "no view fails on an imported model");
+    assertEquals(128, vm.modelContext());
   }
 }
