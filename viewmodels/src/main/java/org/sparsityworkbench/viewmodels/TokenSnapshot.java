@@ -229,7 +229,7 @@ public record TokenSnapshot(
     b.append(
         String.format(
             Locale.ROOT,
-            "'%s' (byte %d) · step %d · position %d · %.2f ms%n",
+            "'%s' (token %d) · step %d · position %d · %.2f ms%n",
             label,
             t.token(),
             t.step(),

@@ -521,19 +521,21 @@ public final class MainView extends BorderPane {
     legend
         .textProperty()
         .bind(
-            vm.familyProperty()
-                .map(
-                    f ->
-                        switch (f) {
-                          case "switch", "topk" -> "Colour: the token's top expert in the layer.";
-                          case "sparse-ff", "sparse-ffqkv" ->
-                              "Colour: block 0's chosen unit (one of N); every block in the"
-                                  + " details.";
-                          case "sparse-qkv" ->
-                              "Sparse QKV only: the feed-forward is dense, nothing to colour by"
-                                  + " (module activity: Controller masks tab).";
-                          default -> "Dense model: no routing to colour by.";
-                        }));
+            Bindings.createStringBinding(
+                () ->
+                    switch (vm.familyProperty().get()) {
+                      case "sparse-ff", "sparse-ffqkv" ->
+                          "Colour: block 0's chosen unit (one of N); every block in the details.";
+                      case "sparse-qkv" ->
+                          "Sparse QKV only: the feed-forward is dense, nothing to colour by"
+                              + " (module activity: Controller masks tab).";
+                      default ->
+                          vm.routesProperty().get()
+                              ? "Colour: the token's top expert in the layer."
+                              : "Dense model: no routing to colour by.";
+                    },
+                vm.familyProperty(),
+                vm.routesProperty()));
     Chart swatches = new Chart("route-legend", this::paintSwatches);
     swatches.title("Route colours");
     swatches.reader(

@@ -93,6 +93,8 @@ class HfModelViewTest {
     assertTrue(vm.modelDetailsProperty().get().contains("\"model_type\": \"mixtral\""));
     assertNull(vm.errorProperty().get());
     assertEquals(8, vm.routeKeyCount(), "8 experts to colour");
+    Label legend = robot.lookup("#stream-legend").queryAs(Label.class);
+    assertEquals("Colour: the token's top expert in the layer.", legend.getText());
     // Every tab draws it (the attention axis asked a native-only configuration for the context).
     java.util.List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
     Thread fx = WaitForAsyncUtils.asyncFx(Thread::currentThread).get();
