@@ -196,7 +196,7 @@ public final class HfLoader {
                 + ")");
       }
       tensors = MappedTensors.open(dir);
-      MemoryCheck.require(dir, Memory.float32Bytes(tensors));
+      MemoryCheck.require(dir, MemoryCheck.float32Bytes(tensors));
       m = parent.newSubManager();
       Binder b = new Binder(tensors, m, progress, c.file());
       TransformerModel.Parts parts = b.bind(spec, arch);

@@ -13,6 +13,15 @@ import org.sparsityworkbench.engine.config.ModelFormatException;
 final class MemoryCheck {
   private MemoryCheck() {}
 
+  /** Bytes of every tensor as float32 (what the engine computes in). */
+  static long float32Bytes(org.sparsityworkbench.engine.io.MappedTensors t) {
+    long n = 0;
+    for (String name : t.names()) {
+      n += t.info(name).numel() * Float.BYTES;
+    }
+    return n;
+  }
+
   static void require(Path dir, long bytes) throws ModelFormatException {
     long available = available();
     if (available > 0 && bytes > available) {

@@ -62,10 +62,6 @@ public final class MixtureOfExperts implements FeedForward {
     }
   }
 
-  private NDArray expert(int x, NDArray in) {
-    return experts.apply(x, in);
-  }
-
   @Override
   public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
     TransformerModel.ForwardOptions opt = pass.options();
@@ -120,7 +116,7 @@ public final class MixtureOfExperts implements FeedForward {
       out = null;
       for (int j = 0; j < k; j++) {
         int x = routing.experts()[0][j];
-        NDArray y = expert(x, flat).mul(routing.gates()[0][j]);
+        NDArray y = experts.apply(x, flat).mul(routing.gates()[0][j]);
         out = out == null ? y : out.add(y);
       }
     } else {
@@ -177,7 +173,7 @@ public final class MixtureOfExperts implements FeedForward {
         }
       }
       NDArray rows = m.create(idx);
-      NDArray y = expert(x, flat.get(rows)); // (n_x, d)
+      NDArray y = experts.apply(x, flat.get(rows)); // (n_x, d)
       NDArray g = gates.get(rows).get(new NDIndex(":, {}:{}", x, x + 1)); // (n_x, 1)
       parts.add(m.create(scatter, new Shape(n, count)).matMul(y.mul(g))); // (N, d)
     }

@@ -112,8 +112,8 @@ public final class MultiHeadAttention implements Attention {
     k = k.transpose(0, 2, 1, 3); // (B, G, T, h)
     v = v.reshape(b, t, kvHeads, hd).transpose(0, 2, 1, 3); // (B, G, T, h)
     if (rotary) {
-      q = pass.rotary().rotary().apply(q, pass.rotary());
-      k = pass.rotary().rotary().apply(k, pass.rotary());
+      q = pass.rotary().apply(q);
+      k = pass.rotary().apply(k);
     }
     return out.apply(Attention.attend(layer, q, k, v, scale, pass, trace)); // (B, T, d)
   }

@@ -32,7 +32,12 @@ public final class Rotary {
   }
 
   /** cos and sin (T, h) of positions start..start+T-1, and the rotary they came from. */
-  public record Angles(NDArray cos, NDArray sin, Rotary rotary) {}
+  public record Angles(NDArray cos, NDArray sin, Rotary rotary) {
+    /** Rotates x (B, heads, T, h) by these angles. */
+    public NDArray apply(NDArray x) {
+      return rotary.rotate(x, this);
+    }
+  }
 
   Angles angles(NDManager m, int start, int t) {
     float[] c = new float[t * headDim];
@@ -52,8 +57,7 @@ public final class Rotary {
     return new Angles(m.create(c, new Shape(t, headDim)), m.create(s, new Shape(t, headDim)), this);
   }
 
-  /** Rotates x (B, heads, T, h) by the angles of its positions. */
-  NDArray apply(NDArray x, Angles a) {
+  private NDArray rotate(NDArray x, Angles a) {
     NDArray first = x.get(firstHalf);
     NDArray second = x.get(secondHalf);
     NDArray rotated = second.neg().concat(first, -1);
