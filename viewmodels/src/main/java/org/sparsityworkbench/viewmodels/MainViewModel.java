@@ -99,6 +99,13 @@ public final class MainViewModel {
   /** The routing views keep the most recent tokens only. */
   public static final int HISTORY = 512;
 
+  /**
+   * The newest tokens that keep their full attention rows (the newest token's row view and the
+   * JSONL export use them); the rest of the window keeps only their reduction ({@link
+   * AttentionRows}).
+   */
+  public static final int FULL_ROWS = 32;
+
   private DecodeService.Job job;
 
   private long updates;
@@ -327,7 +334,7 @@ public final class MainViewModel {
               loadedDir.get() == null ? "" : loadedDir.get().toString(),
               model.get().spec().family(),
               prompt.get(),
-              HISTORY);
+              FULL_ROWS);
       // Start first: a prompt the engine refuses leaves the previous decode on screen.
       job =
           service.decode(
@@ -398,8 +405,8 @@ public final class MainViewModel {
 
   /**
    * Writes the last decode's telemetry records as JSON lines (the CLI's --jsonl format). Token
-   * records carry their attention rows while the token is in the window ({@link #HISTORY} most
-   * recent tokens); older ones were not kept and have no "attention" field.
+   * records carry their attention rows for the {@link #FULL_ROWS} newest tokens; the full rows of
+   * older ones were not kept and they have no "attention" field.
    */
   public void exportJsonl(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();
@@ -537,9 +544,10 @@ public final class MainViewModel {
   }
 
   /**
-   * How many attention weights this view model holds (distinct arrays reachable from the token
-   * lists, the window and the session's records): what grows with the square of the length if kept
-   * for every token. For tests and benchmarks.
+   * How many attention weights this view model holds (distinct full rows reachable from the token
+   * lists, the window and the session's records, plus the floats of the window's {@link
+   * AttentionRows}): what grows with the square of the length if kept for every token. For tests
+   * and benchmarks.
    */
   public long retainedAttentionFloats() {
     java.util.Set<float[]> seen =
@@ -570,6 +578,16 @@ public final class MainViewModel {
     long n = 0;
     for (float[] a : seen) {
       n += a.length;
+    }
+    java.util.Set<AttentionRows> reduced =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (TokenSnapshot t : all) {
+      if (t.attentionRows() != null) {
+        reduced.add(t.attentionRows());
+      }
+    }
+    for (AttentionRows r : reduced) {
+      n += r.floats();
     }
     return n;
   }
@@ -778,6 +796,12 @@ public final class MainViewModel {
         routingHistory.setAll(window);
       } else {
         routingHistory.addAll(fresh);
+      }
+      // Full attention rows for the newest tokens only; the window keeps their reduction.
+      for (int i = Math.max(0, routingHistory.size() - FULL_ROWS - fresh.size());
+          i < routingHistory.size() - FULL_ROWS;
+          i++) {
+        routingHistory.get(i).releaseFullAttention();
       }
       tokens.addAll(fresh);
       updates++;

@@ -20,8 +20,8 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * @param chosen [layer][block] chosen unit of every block (sparse FF), else null
  * @param confidence [layer][block] probability of the chosen unit within its block, else null
  * @param qkv [layer][module] sparse QKV module activity (RMS of each module's output), else null
- * @param attention [layer][head][position] attention of the token (full telemetry), else null; the
- *     view model keeps it only while the token is in its window (see {@link #withoutAttention()})
+ * @param rows the token's attention (full telemetry), else null: its full rows and their reduction,
+ *     which the view model keeps only while the token is among the newest (see {@link Rows})
  * @param latencyUs wall time of the step
  * @param componentUs time summed over layers: attention, router, feed-forward, controller
  */
@@ -119,35 +119,65 @@ public record TokenSnapshot(
   }
 
   /**
-   * The attention rows of a token, [layer][head][position], held until {@link #release()}: the view
-   * model keeps them only while the token is in the window that the attention views draw (a row has
-   * position+1 weights per head and layer, so keeping every token's rows grows with the square of
-   * the length). Touched on the UI thread only.
+   * The attention of a token, held by the view model while the token is in the window that the
+   * attention views draw: its full rows [layer][head][position] while it is among the {@code
+   * MainViewModel.FULL_ROWS} newest tokens, and their reduction ({@link AttentionRows}) while it is
+   * in the window. A row has position+1 weights per head and layer, so keeping every token's full
+   * rows grows with the square of the length. Touched on the UI thread only.
    */
   public static final class Rows {
-    private float[][][] rows;
+    private float[][][] full;
+    private AttentionRows reduced;
 
     Rows(float[][][] rows) {
-      this.rows = rows;
+      this.full = rows;
+      this.reduced = AttentionRows.of(rows);
     }
 
-    /** The rows, or null once released. */
+    /** The full rows, or null once released. */
     public float[][][] get() {
-      return rows;
+      return full;
+    }
+
+    /** The reduced rows, or null once released. */
+    public AttentionRows reduced() {
+      return reduced;
+    }
+
+    /** Lets the full rows go, keeping their reduction. */
+    void releaseFull() {
+      full = null;
     }
 
     /** Lets the rows go. */
     void release() {
-      rows = null;
+      full = null;
+      reduced = null;
     }
   }
 
   /**
-   * Attention of the token: [layer][head][position] (full telemetry), null without it or after the
-   * token has left the view model's window (see {@link Rows}).
+   * Attention of the token: [layer][head][position] (full telemetry), null without it or once the
+   * token is no longer among the newest ones whose full rows the view model keeps (see {@link
+   * Rows}).
    */
   public float[][][] attention() {
     return rows == null ? null : rows.get();
+  }
+
+  /**
+   * The token's attention reduced to what the views draw, null without attention telemetry or after
+   * the token has left the view model's window (see {@link Rows}).
+   */
+  public AttentionRows attentionRows() {
+    return rows == null ? null : rows.reduced();
+  }
+
+  /** Lets the full attention rows go, keeping their reduction. */
+  void releaseFullAttention() {
+    if (rows != null) {
+      rows.releaseFull();
+    }
   }
 
   /** Lets the attention rows go (the token has left the window). */

@@ -323,19 +323,34 @@ class MainViewModelTest {
         });
     assertEquals(n, vm.tokens().size());
     retainedAt[1] = vm.retainedAttentionFloats();
-    // What the attention views draw: the rows of the window's tokens, nothing older.
+    // What the attention views draw: the window's tokens' reduced rows, full rows for the newest
+    // FULL_ROWS only, nothing older.
     long window = 0;
-    for (TokenSnapshot t : vm.routingHistory()) {
-      assertNotNull(t.attention(), "window tokens keep their rows");
-      for (float[][] layer : t.attention()) {
-        for (float[] head : layer) {
-          window += head.length;
+    List<TokenSnapshot> w = vm.routingHistory();
+    for (int i = 0; i < w.size(); i++) {
+      TokenSnapshot t = w.get(i);
+      assertNotNull(t.attentionRows(), "window tokens keep their reduced rows");
+      window += t.attentionRows().floats();
+      if (i >= w.size() - MainViewModel.FULL_ROWS) {
+        assertNotNull(t.attention(), "the newest tokens keep their full rows");
+        for (float[][] layer : t.attention()) {
+          for (float[] head : layer) {
+            window += head.length;
+          }
         }
+      } else {
+        assertNull(t.attention(), "older window tokens keep only the reduction");
       }
     }
     assertEquals(window, retainedAt[1], "only the window's attention rows are retained");
-    // At most layers x heads x context floats per window token, however long the decode.
-    assertTrue(retainedAt[1] <= (long) MainViewModel.HISTORY * 2 * 2 * 1024, "" + retainedAt[1]);
+    // Per window token at most layers x heads x BLOCKS floats (this context is shorter than
+    // BLOCKS positions: rows are kept whole), however long the decode, plus full rows for the
+    // newest few.
+    assertTrue(
+        retainedAt[1] <= (long) (MainViewModel.HISTORY + MainViewModel.FULL_ROWS) * 2 * 2 * 1024,
+        "" + retainedAt[1]);
+    assertNull(w.getFirst().attention());
+    assertNull(vm.tokens().getFirst().attentionRows(), "a token that left the window has none");
     assertNull(vm.tokens().getFirst().attention(), "a token that left the window has no rows");
     assertNull(
         vm.tokens().getFirst().record().layers().getFirst().attention(), "nor does its record");
@@ -348,6 +363,28 @@ class MainViewModelTest {
     assertFalse(lines.get(1).contains("\"attention\":{\"heads\""), "step 0 left the window");
     assertTrue(
         lines.get(n).contains("\"attention\":{\"heads\""), "the newest token is in the window");
+  }
+
+  @Test
+  void aLongContextsWindowKeepsReducedRowsNotFullOnes() throws Exception {
+    // Rows of ~3,000 positions: the window's tokens keep a tail and block maxima (AttentionRows),
+    // not their full rows, which grew with the context (issue 11, item 20).
+    Path m = model(dir, "dense-4k", ModelConfig.dense(16, 2, 2, 32, 4096));
+    MainViewModel vm = new MainViewModel(service, List.of(m));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.promptProperty().set("x".repeat(3000));
+    int n = 200;
+    vm.maxTokensProperty().set(n);
+    vm.generate();
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals(n, vm.routingHistory().size());
+    long perRow = AttentionRows.TAIL + (3 * AttentionRows.BLOCKS + 1) / 2;
+    long bound = (long) n * 2 * 2 * perRow + (long) MainViewModel.FULL_ROWS * 2 * 2 * 3200;
+    long retained = vm.retainedAttentionFloats();
+    assertTrue(retained <= bound, retained + " floats retained, bound " + bound);
+    AttentionRows oldest = vm.routingHistory().getFirst().attentionRows();
+    assertEquals(4, oldest.block(), "3,000 positions in blocks of 4");
+    assertEquals(3001, oldest.length(), "step 0 sits at position 3,000");
   }
 
   static List<String> csvFields(String line) {
@@ -456,6 +493,6 @@ class MainViewModelTest {
     assertEquals(1.0, run.get("top_p").getAsDouble());
     assertEquals(6, run.get("max_tokens").getAsInt());
     assertEquals("full", run.get("telemetry").getAsString());
-    assertEquals(MainViewModel.HISTORY, run.get("attention_window").getAsInt());
+    assertEquals(MainViewModel.FULL_ROWS, run.get("attention_window").getAsInt());
   }
 }

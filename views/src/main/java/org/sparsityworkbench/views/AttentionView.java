@@ -10,6 +10,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import org.sparsityworkbench.viewmodels.AttentionRows;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
@@ -114,17 +115,17 @@ public final class AttentionView extends BorderPane {
 
   private void updateLabels() {
     List<TokenSnapshot> w = vm.routingHistory();
-    if (w.isEmpty() || w.getLast().attention() == null) {
+    if (w.isEmpty() || w.getLast().attentionRows() == null) {
       info.setText("decode to see attention");
       return;
     }
-    float[][][] last = w.getLast().attention();
+    AttentionRows last = w.getLast().attentionRows();
     info.setText(
         String.format(
             Locale.ROOT,
             "newest token at position %d, %d heads, %d tokens in the window",
-            last[0][0].length - 1,
-            last[0].length,
+            last.length() - 1,
+            last.heads(),
             w.size()));
   }
 
@@ -306,14 +307,14 @@ public final class AttentionView extends BorderPane {
 
   private void paintHeads(Sketch s) {
     List<TokenSnapshot> all = vm.routingHistory();
-    if (all.isEmpty() || all.getLast().attention() == null) {
+    if (all.isEmpty() || all.getLast().attentionRows() == null) {
       return;
     }
     int l = layer();
-    int h = all.getLast().attention()[l].length;
-    int positions = all.getLast().attention()[l][0].length;
-    int[] span =
-        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+    int h = all.getLast().attentionRows().heads();
+    int positions = all.getLast().attentionRows().length();
+    int zoomed = zoom.getValue() == null ? 0 : zoom.getValue();
+    int[] span = panelSpan(positions, zoomed, vm.modelContext());
     int from = span[0];
     List<TokenSnapshot> w = panelRows(all, from);
     gridCols =
@@ -322,7 +323,21 @@ public final class AttentionView extends BorderPane {
     double gap = 8;
     panelW = (s.width() - gap * (gridCols - 1)) / gridCols;
     panelH = (s.height() - gap * (gridRows - 1)) / gridRows;
+    int axisEnd = from + span[1];
     int cols = (int) Math.max(1, Math.min(span[1], panelW));
+    if (zoomed == 0) {
+      // Pixels of whole blocks of the rows' reductions (AttentionRows): pooling them is then
+      // exactly pooling the full rows. The span is padded to a whole number of pixels.
+      int block = 1;
+      for (TokenSnapshot t : w) {
+        if (t.attentionRows() != null) {
+          block = Math.max(block, t.attentionRows().block());
+        }
+      }
+      int width = AttentionRows.pixelWidth(span[1], (int) Math.max(1, panelW), block);
+      cols = (int) Math.ceilDiv(span[1], (long) width);
+      span[1] = cols * width;
+    }
     // Rows hold k consecutive decode steps each, binned by step number, so a row keeps its tokens
     // while the window slides: finished rows are cached as pixels ({@link #rowPixels}).
     int k = Math.max(1, (int) Math.ceil(w.size() / Math.max(1, Math.floor(panelH))));
@@ -363,10 +378,11 @@ public final class AttentionView extends BorderPane {
     for (int i = pooledTokens.size(); i < w.size(); i++) {
       TokenSnapshot t = w.get(i);
       byte[][] shades = new byte[h][cols];
-      if (t.attention() != null) {
+      AttentionRows a = t.attentionRows();
+      if (a != null) {
         for (int head = 0; head < h; head++) {
           java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
-          poolRow(t.attention()[l][head], from, from + span[1], poolBuffer, cols);
+          a.pool(l, head, from, from + span[1], poolBuffer, cols);
           for (int x = 0; x < cols; x++) {
             shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
           }
@@ -425,7 +441,7 @@ public final class AttentionView extends BorderPane {
     if (zoom.getValue() != null && zoom.getValue() == 0) {
       double filled = Math.min(1, (double) positions / span[1]);
       s.text(
-          String.format(Locale.ROOT, "positions 0–%d (axis to %d)", positions - 1, span[1]),
+          String.format(Locale.ROOT, "positions 0–%d (axis to %d)", positions - 1, axisEnd),
           4,
           s.height() - 4,
           10,
@@ -436,7 +452,7 @@ public final class AttentionView extends BorderPane {
   private void hoverAt(double x, double y) {
     List<TokenSnapshot> all = vm.routingHistory();
     if (all.isEmpty()
-        || all.getLast().attention() == null
+        || all.getLast().attentionRows() == null
         || panelW <= 0
         || all.size() != windowShown) {
       return;
@@ -448,7 +464,7 @@ public final class AttentionView extends BorderPane {
     int head = row * gridCols + col;
     double px = x - col * (panelW + 8);
     double py = y - row * (panelH + 8);
-    if (head >= w.getLast().attention()[l].length || px >= panelW || py >= panelH) {
+    if (head >= w.getLast().attentionRows().heads() || px >= panelW || py >= panelH) {
       hover.setText(" ");
       return;
     }
@@ -467,17 +483,12 @@ public final class AttentionView extends BorderPane {
     int at = -1;
     float max = -1;
     for (int t = t0; t < t1; t++) {
-      float[][][] a = w.get(t).attention();
-      if (a == null) {
-        continue;
-      }
-      float[] weights = a[l][head];
-      for (int p = p0; p < Math.min(p1, weights.length); p++) {
-        if (weights[p] > max) {
-          max = weights[p];
-          at = p;
-          best = w.get(t);
-        }
+      AttentionRows a = w.get(t).attentionRows();
+      double[] m = a == null ? null : a.max(l, head, p0, p1);
+      if (m != null && m[1] > max) {
+        max = (float) m[1];
+        at = (int) m[0];
+        best = w.get(t);
       }
     }
     String cell =

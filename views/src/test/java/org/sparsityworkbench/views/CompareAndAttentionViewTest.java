@@ -36,6 +36,7 @@ class CompareAndAttentionViewTest {
   static Path topk;
   static Path dense;
   static Path broken;
+  static Path longContext;
   static DecodeService service;
 
   @BeforeAll
@@ -47,6 +48,7 @@ class CompareAndAttentionViewTest {
         MainViewControlsTest.save(
             "topk", ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, 256, 4, 2, 1.25));
     dense = MainViewControlsTest.save("dense", ModelConfig.dense(32, 1, 4, 64, 256));
+    longContext = MainViewControlsTest.save("long", ModelConfig.dense(32, 1, 4, 64, 4096));
     broken = Files.createDirectories(dir.resolve("broken"));
     Files.writeString(broken.resolve("config.json"), "{\"family\": \"moe\"}");
     Files.write(broken.resolve("model.safetensors"), new byte[8]);
@@ -63,7 +65,7 @@ class CompareAndAttentionViewTest {
 
   @Start
   void start(Stage stage) {
-    vm = new MainViewModel(service, List.of(topk, dense, broken));
+    vm = new MainViewModel(service, List.of(topk, dense, broken, longContext));
     view = new MainView(vm);
     Scene scene = new Scene(view, 1260, 760);
     Styles.apply(scene);
@@ -210,6 +212,76 @@ class CompareAndAttentionViewTest {
           image.getPixelReader().getArgb(x, lastRow) != empty,
           zoom + ": the newest token sees itself at x " + x);
     }
+  }
+
+  @Test
+  void longRowsHoveredInAllPositionsReadTheLargestWeightOfTheirFullRow(FxRobot robot)
+      throws Exception {
+    // A 3,000-position prompt: the window keeps reduced rows (AttentionRows, blocks of 4 before
+    // the last 576 positions); what the heads panel shows and reads must be the full rows' own.
+    loaded(topk);
+    choose(robot, "#model-picker", "long");
+    loaded(longContext);
+    StringBuilder prompt = new StringBuilder();
+    for (int i = 0; i < 3000; i++) {
+      prompt.append((char) ('a' + (i * 7 + i / 13) % 26));
+    }
+    robot.interact(
+        () -> {
+          vm.promptProperty().set(prompt.toString());
+          vm.maxTokensProperty().set(40);
+        });
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 40);
+    tab(robot, "Attention");
+    WaitForAsyncUtils.waitForFxEvents();
+    AttentionView attention = robot.lookup("#attention-view").queryAs(AttentionView.class);
+    Chart heads = robot.lookup("#attention-heads").queryAs(Chart.class);
+    Label hover = robot.lookup("#attention-hover").queryAs(Label.class);
+    double panelW = field(attention, "panelW");
+    double panelH = field(attention, "panelH");
+    int cols = intField(attention, "colsShown");
+    int rows = intField(attention, "rowsShown");
+    int shownTo = intField(attention, "shownTo");
+    assertEquals(0, shownTo % cols, "whole pixels of whole blocks");
+    int width = shownTo / cols;
+    assertEquals(0, width % 4, width + " positions per pixel");
+    org.sparsityworkbench.viewmodels.TokenSnapshot newest = vm.routingHistory().getLast();
+    float[] full = newest.attention()[0][0]; // the newest token keeps its full rows
+    java.util.regex.Pattern reading =
+        java.util.regex.Pattern.compile(
+            "→ position (\\d+) '.*': (\\d\\.\\d{3}) \\(the largest in this pixel: positions"
+                + " (\\d+)–(\\d+)\\)");
+    javafx.geometry.Bounds b = heads.canvas().localToScreen(heads.canvas().getBoundsInLocal());
+    double y = (rows - 0.5) * panelH / rows; // the newest token's row of head 0
+    int checked = 0;
+    for (int column = 3; column * width < 2400; column += 29) {
+      robot.moveTo(
+          new javafx.geometry.Point2D(
+              b.getMinX() + (column + 0.5) * panelW / cols, b.getMinY() + y));
+      WaitForAsyncUtils.waitForFxEvents();
+      java.util.regex.Matcher m = reading.matcher(hover.getText());
+      assertTrue(m.find(), hover.getText());
+      int p = Integer.parseInt(m.group(1));
+      int p0 = Integer.parseInt(m.group(3));
+      int p1 = Integer.parseInt(m.group(4));
+      assertEquals(width - 1, p1 - p0, hover.getText());
+      assertEquals(0, p0 % width, hover.getText());
+      int best = p0;
+      for (int q = p0; q <= p1; q++) {
+        best = full[q] > full[best] ? q : best;
+      }
+      assertEquals(best, p, "the full row's largest weight in " + hover.getText());
+      assertEquals(String.format(java.util.Locale.ROOT, "%.3f", full[best]), m.group(2));
+      checked++;
+    }
+    assertTrue(checked >= 5, checked + " pixels read");
+  }
+
+  private static int intField(Object o, String name) throws Exception {
+    java.lang.reflect.Field f = o.getClass().getDeclaredField(name);
+    f.setAccessible(true);
+    return f.getInt(o);
   }
 
   private static double field(Object o, String name) throws Exception {
