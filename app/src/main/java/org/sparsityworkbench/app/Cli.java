@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sparsityworkbench.engine.Engines;
@@ -20,6 +21,8 @@ import org.sparsityworkbench.engine.decode.DecodeSession;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.model.ModelSummary;
 import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.session.ModelIdentity;
+import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryJson;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
@@ -34,11 +37,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "workbench",
     mixinStandardHelpOptions = true,
-    version = "Sparsity Workbench 0.1.0",
+    version = Cli.PROGRAM,
     description = "See sparse transformers think. With no arguments, opens the GUI.",
     subcommands = {
       Cli.Info.class,
       Cli.Decode.class,
+      Replay.class,
       Cli.InitModel.class,
       Cli.CutContext.class,
       InitHf.class,
@@ -48,6 +52,9 @@ import picocli.CommandLine.Option;
       GuiCommands.BenchGui.class
     })
 public final class Cli implements Runnable {
+  /** The program and version, as sessions and --version name it. */
+  public static final String PROGRAM = "Sparsity Workbench 0.1.0";
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** Standard output as bytes, for decoded text. */
@@ -55,6 +62,11 @@ public final class Cli implements Runnable {
 
   private Cli(PrintStream rawOut) {
     this.rawOut = rawOut;
+  }
+
+  /** Standard output as bytes. */
+  PrintStream rawOut() {
+    return rawOut;
   }
 
   @Override
@@ -211,6 +223,13 @@ public final class Cli implements Runnable {
         description = "Do not apply the experts' capacity limit to the prompt.")
     boolean noCapacity;
 
+    @Option(
+        names = "--save",
+        description =
+            "Save the decode as a session file (gzip-compressed JSON lines: the model's identity"
+                + " and every record; replay it with 'replay').")
+    Path save;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -221,7 +240,7 @@ public final class Cli implements Runnable {
       try {
         level =
             telemetry == null
-                ? (jsonl ? TelemetryLevel.FULL : TelemetryLevel.OFF)
+                ? (jsonl || save != null ? TelemetryLevel.FULL : TelemetryLevel.OFF)
                 : TelemetryLevel.parse(telemetry);
         sampling = new SamplingOptions(temperature, topK, topP, seed);
         options = new DecodeOptions(maxTokens, sampling, level, !noCapacity);
@@ -229,8 +248,12 @@ public final class Cli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       checkedModelDir(model);
+      if (save != null && Files.isDirectory(save)) {
+        throw new IOException("--save " + save + " is a folder; give a file name");
+      }
       // Raw bytes: a multi-byte character arrives one byte (token) at a time.
       PrintStream out = parent.rawOut;
+      List<Records.Record> saved = new java.util.ArrayList<>();
       try (NDManager m = rootManager();
           TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
         Records.Session session =
@@ -241,6 +264,9 @@ public final class Cli implements Runnable {
                 prompt,
                 options,
                 r -> {
+                  if (save != null && !(r instanceof Records.End)) {
+                    saved.add(r instanceof Records.Prefill p ? p.withSession(session) : r);
+                  }
                   if (jsonl) {
                     if (r instanceof Records.Prefill p) {
                       out.println(TelemetryJson.toJson(p.withSession(session)));
@@ -257,6 +283,16 @@ public final class Cli implements Runnable {
                   }
                 },
                 () -> false);
+        if (save != null) {
+          saved.add(end);
+          SessionFile.Header header =
+              new SessionFile.Header(
+                  SessionFile.VERSION,
+                  PROGRAM,
+                  ModelIdentity.of(
+                      model, loaded.spec().family(), loaded.isNative(), loaded.configJson()));
+          SessionFile.of(header, saved).save(save);
+        }
         if (jsonl) {
           out.println(TelemetryJson.toJson(end));
         } else {
