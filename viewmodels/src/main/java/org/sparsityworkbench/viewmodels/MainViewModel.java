@@ -30,6 +30,7 @@ import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.model.ModelSummary;
 import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 
@@ -165,6 +166,35 @@ public final class MainViewModel {
 
   private record EngineReady(String description) implements Event {}
 
+  private record SessionOpened(Path file, SessionFile session) implements Event {}
+
+  private record SessionSaved(Path file, Throwable failure) implements Event {}
+
+  // --- sessions ------------------------------------------------------------------------------
+
+  /** The session shown instead of a live decode (null: none). */
+  private final ReadOnlyObjectWrapper<SessionFile> shownSession = new ReadOnlyObjectWrapper<>();
+
+  /** How many of the shown session's tokens the views show: the timeline's position. */
+  private final IntegerProperty timeline = new SimpleIntegerProperty(0);
+
+  /** Tokens of the shown session applied to the views so far. */
+  private int timelineApplied = -1;
+
+  /**
+   * The loaded model's line for {@link #modelInfoProperty()}, shown again when a session closes.
+   */
+  private String loadedInfo = "";
+
+  /** What the shown session's records say of its model (the model itself may be absent). */
+  private SessionModel sessionModel;
+
+  private record SessionModel(
+      int layers,
+      int routeKeys,
+      int context,
+      org.sparsityworkbench.engine.tokenizer.Tokenizer labels) {}
+
   private final CompareViewModel compare;
 
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
@@ -187,6 +217,7 @@ public final class MainViewModel {
             loading,
             prompt);
     inspected.subscribe(t -> showDetails());
+    timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());
     service
         .describeEngine()
@@ -335,6 +366,7 @@ public final class MainViewModel {
               model.get().spec().family(),
               prompt.get(),
               FULL_ROWS);
+      closeSession(); // a live decode replaces the session shown
       // Start first: a prompt the engine refuses leaves the previous decode on screen.
       job =
           service.decode(
@@ -370,13 +402,19 @@ public final class MainViewModel {
    * place before the token lists change, so views repainting on that change see a consistent state.
    */
   private void clearDecode(String newPrompt) {
+    org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
+    clearDecode(newPrompt.isEmpty() ? new int[0] : tok.encode(newPrompt), null);
+  }
+
+  /** {@link #clearDecode(String)} for a prompt given as ids (texts: null to decode them here). */
+  private void clearDecode(int[] ids, String[] texts) {
     promptLabels.clear();
     promptTexts.clear();
     org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
     org.sparsityworkbench.engine.tokenizer.Tokenizer.Stream decoder = tok.newStream();
-    for (int id : newPrompt.isEmpty() ? new int[0] : tok.encode(newPrompt)) {
-      promptLabels.add(tok.label(id));
-      promptTexts.add(decoder.push(id));
+    for (int i = 0; i < ids.length; i++) {
+      promptLabels.add(tok.label(ids[i]));
+      promptTexts.add(texts != null && i < texts.length ? texts[i] : decoder.push(ids[i]));
     }
     text.setLength(0);
     generatedText.set("");
@@ -410,6 +448,15 @@ public final class MainViewModel {
    */
   public void exportJsonl(Path file) throws java.io.IOException {
     List<String> lines = new java.util.ArrayList<>();
+    for (Records.Record r : shownRecords()) {
+      lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
+    }
+    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The shown decode's records, with the attention rows that are kept (see exportJsonl). */
+  private List<Records.Record> shownRecords() {
+    List<Records.Record> out = new java.util.ArrayList<>(session.size());
     int firstInWindow =
         routingHistory.isEmpty() ? Integer.MAX_VALUE : routingHistory.getFirst().step();
     for (Records.Record r : session) {
@@ -418,9 +465,276 @@ public final class MainViewModel {
           && t.step() - firstInWindow < routingHistory.size()) {
         r = routingHistory.get(t.step() - firstInWindow).fullRecord();
       }
-      lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
+      out.add(r);
     }
-    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+    return out;
+  }
+
+  /**
+   * Reads a session file off the UI thread and shows it in every view, its model not needed; a file
+   * that is not a whole session shows its error and changes nothing.
+   */
+  public void openSession(Path file) {
+    if (running.get()) {
+      error.set("Stop the decode before opening a session");
+      return;
+    }
+    status.set("Opening " + file.getFileName() + "…");
+    java.util.concurrent.CompletableFuture.runAsync(
+        () -> {
+          try {
+            inbox.offer(new SessionOpened(file, SessionFile.read(file)));
+          } catch (java.io.IOException | RuntimeException e) {
+            inbox.offer(new Failed("Cannot open the session", e));
+          }
+        });
+  }
+
+  /**
+   * Saves what is shown as a session file, off the UI thread: the shown session as it is, or the
+   * last finished decode with its model's identity (name, config, a hash of its weights).
+   */
+  public void saveSession(Path file) {
+    SessionFile shown = shownSession.get();
+    if (shown == null && (session.isEmpty() || running.get() || loadedDir.get() == null)) {
+      error.set(
+          running.get() ? "Stop the decode before saving it" : "Nothing to save: decode first");
+      return;
+    }
+    List<Records.Record> records = shown == null ? shownRecords() : shown.records();
+    if (shown == null && !(records.getLast() instanceof Records.End)) {
+      error.set("Nothing to save: the decode has not ended");
+      return;
+    }
+    Path dir = loadedDir.get();
+    TransformerModel m = model.get();
+    String family = m == null ? "" : m.spec().family();
+    boolean nativeModel = m != null && m.isNative();
+    String config = m == null ? "{}" : m.configJson();
+    status.set("Saving the session…");
+    java.util.concurrent.CompletableFuture.runAsync(
+        () -> {
+          try {
+            SessionFile out =
+                shown != null
+                    ? shown
+                    : SessionFile.of(
+                        new SessionFile.Header(
+                            SessionFile.VERSION,
+                            PROGRAM,
+                            org.sparsityworkbench.engine.session.ModelIdentity.of(
+                                dir, family, nativeModel, config)),
+                        records);
+            out.save(file);
+            inbox.offer(new SessionSaved(file, null));
+          } catch (java.io.IOException | RuntimeException e) {
+            inbox.offer(new SessionSaved(file, e));
+          }
+        });
+  }
+
+  /** The program and version that sessions saved here name. */
+  public static final String PROGRAM = "Sparsity Workbench 0.1.0";
+
+  private void showSession(Path file, SessionFile s) {
+    if (running.get()) {
+      error.set("Stop the decode before opening a session");
+      return;
+    }
+    Records.Prefill p = s.prefill();
+    List<Records.Token> toks = s.tokens();
+    int layers = p.layers() == null ? 0 : p.layers().size();
+    int routeKeys = 0;
+    boolean routed = false;
+    for (Records.Token t : toks) {
+      if (t.layers() == null) {
+        continue;
+      }
+      layers = Math.max(layers, t.layers().size());
+      for (Records.TokenLayer l : t.layers()) {
+        if (l.router() != null) {
+          routed = true;
+          routeKeys =
+              Math.max(
+                  routeKeys,
+                  l.router().probs() != null
+                      ? l.router().probs().length
+                      : java.util.Arrays.stream(l.router().experts()).max().orElse(-1) + 1);
+        } else if (l.controller() != null) {
+          routed = true;
+          routeKeys = Math.max(routeKeys, l.controller().blockSize());
+        }
+      }
+    }
+    com.google.gson.JsonObject config = s.header().model().config();
+    int context = 0;
+    for (String key : List.of("context_length", "max_position_embeddings")) {
+      if (config.has(key) && config.get(key).isJsonPrimitive()) {
+        context = config.get(key).getAsInt();
+        break;
+      }
+    }
+    org.sparsityworkbench.engine.tokenizer.Tokenizer labels =
+        s.header().model().nativeModel()
+            ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
+            : new RecordedLabels(s);
+    shownSession.set(s);
+    sessionModel = new SessionModel(layers, routeKeys, context, labels);
+    layerCount.set(layers);
+    family.set(s.header().model().family());
+    routes.set(routed);
+    if (colourLayer.get() >= Math.max(1, layers)) {
+      colourLayer.set(0);
+    }
+    org.sparsityworkbench.engine.session.ModelIdentity id = s.header().model();
+    modelInfo.set(
+        String.format(
+            Locale.ROOT,
+            "session %s · %s · %s · %d tokens",
+            file.getFileName(),
+            id.name(),
+            id.family(),
+            toks.size()));
+    timelineApplied = -1;
+    if (timeline.get() == toks.size()) {
+      applyTimeline();
+    } else {
+      timeline.set(toks.size()); // its listener applies it
+    }
+    status.set("Opened the session " + file.getFileName() + ": " + toks.size() + " tokens");
+  }
+
+  /** Back to live decoding: the session's records leave the views. */
+  public void closeSession() {
+    if (shownSession.get() == null) {
+      return;
+    }
+    shownSession.set(null);
+    sessionModel = null;
+    timelineApplied = -1;
+    clearDecode("");
+    TransformerModel m = model.get();
+    if (m != null) {
+      layerCount.set(m.spec().layers());
+      family.set(m.spec().family());
+      routes.set(m.spec().routed() || m.spec().hasSparseFf());
+      modelInfo.set(loadedDir.get() == null ? "" : loadedInfo);
+    } else {
+      layerCount.set(0);
+      family.set("");
+      routes.set(false);
+      modelInfo.set("no model loaded");
+    }
+  }
+
+  /**
+   * Shows the shown session's first {@link #timelineProperty()} tokens: forwards, the records after
+   * those shown go through the same path as a live decode's; backwards, the views restart from the
+   * prompt.
+   */
+  private void applyTimeline() {
+    SessionFile s = shownSession.get();
+    if (s == null) {
+      return;
+    }
+    List<Records.Record> records = s.records();
+    int n = records.size() - 2; // tokens between the prefill and the end
+    int k = Math.clamp(timeline.get(), 0, n);
+    if (k < timelineApplied || timelineApplied < 0) {
+      Records.Prefill p = s.prefill();
+      clearDecode(p.ids() == null ? new int[0] : p.ids(), p.texts());
+      inbox.offer(new Telemetry(p));
+      timelineApplied = 0;
+    }
+    for (int i = timelineApplied; i < k; i++) {
+      inbox.offer(new Telemetry(records.get(1 + i)));
+    }
+    if (k == n && timelineApplied < n) {
+      inbox.offer(new Telemetry(records.getLast()));
+    }
+    timelineApplied = k;
+  }
+
+  /** The session shown instead of a live decode, or null. */
+  public ReadOnlyObjectProperty<SessionFile> shownSessionProperty() {
+    return shownSession.getReadOnlyProperty();
+  }
+
+  /**
+   * How many of the shown session's tokens the views show (0..its tokens); set it to step through
+   * the session, forwards or back.
+   */
+  public IntegerProperty timelineProperty() {
+    return timeline;
+  }
+
+  /** The shown session's number of tokens, 0 without one. */
+  public int sessionTokens() {
+    SessionFile s = shownSession.get();
+    return s == null ? 0 : s.records().size() - 2;
+  }
+
+  /** Token labels of a session of an imported model, from the texts its records carry. */
+  private static final class RecordedLabels
+      implements org.sparsityworkbench.engine.tokenizer.Tokenizer {
+    private final java.util.Map<Integer, String> labels = new java.util.HashMap<>();
+
+    RecordedLabels(SessionFile s) {
+      Records.Prefill p = s.prefill();
+      if (p.ids() != null && p.texts() != null) {
+        for (int i = 0; i < Math.min(p.ids().length, p.texts().length); i++) {
+          put(p.ids()[i], p.texts()[i]);
+        }
+      }
+      for (Records.Token t : s.tokens()) {
+        put(t.token(), t.text());
+        if (t.top() != null) {
+          for (Records.TopToken top : t.top()) {
+            put(top.token(), top.text());
+          }
+        }
+      }
+    }
+
+    private void put(int id, String text) {
+      if (text != null && !text.isEmpty()) {
+        labels.putIfAbsent(id, org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(text));
+      }
+    }
+
+    @Override
+    public int[] encode(String text) {
+      throw new UnsupportedOperationException("a session's tokens are read, not encoded");
+    }
+
+    @Override
+    public String decode(int[] ids) {
+      StringBuilder b = new StringBuilder();
+      for (int id : ids) {
+        b.append(label(id));
+      }
+      return b.toString();
+    }
+
+    @Override
+    public String label(int id) {
+      return labels.getOrDefault(id, "<" + id + ">");
+    }
+
+    @Override
+    public int vocabularySize() {
+      return labels.size();
+    }
+
+    @Override
+    public String vocabularyId() {
+      return "session";
+    }
+
+    @Override
+    public Stream newStream() {
+      return this::label;
+    }
   }
 
   /** The CSV export's columns, in order. */
@@ -639,6 +953,15 @@ public final class MainViewModel {
     boolean finished = false;
     for (Event ev : events) {
       switch (ev) {
+        case SessionOpened o -> showSession(o.file(), o.session());
+        case SessionSaved v -> {
+          if (v.failure() == null) {
+            status.set("Saved the session to " + v.file());
+          } else {
+            error.set(rootMessage(v.failure()));
+            status.set("Cannot save the session");
+          }
+        }
         case EngineReady r -> {
           engineInfo.set(r.description());
           status.set(models.isEmpty() ? "No model yet: Open… a model directory" : "Ready");
@@ -650,6 +973,7 @@ public final class MainViewModel {
           loadTicket = null;
           loadFraction.set(-1);
           TransformerModel old = model.get();
+          closeSession();
           clearDecode(""); // what is shown always belongs to the loaded model
           if (!models.contains(l.dir())) {
             models.add(l.dir()); // a directory opened with Open…, listed once it has loaded
@@ -666,7 +990,7 @@ public final class MainViewModel {
           }
           loading.set(false);
           ModelSummary s = ModelSummary.of(l.model());
-          modelInfo.set(
+          loadedInfo =
               l.dir().getFileName()
                   + " · "
                   + l.model().spec().family()
@@ -674,7 +998,8 @@ public final class MainViewModel {
                   + ModelSummary.human(s.totalParams())
                   + " params, "
                   + ModelSummary.human(s.activeParams())
-                  + " active per token");
+                  + " active per token";
+          modelInfo.set(loadedInfo);
           architecture.set(s.architecture());
           modelCost.set(
               String.format(
@@ -1056,6 +1381,9 @@ public final class MainViewModel {
    * (sparse FF), 0 without routing.
    */
   public int routeKeyCount() {
+    if (sessionModel != null) {
+      return sessionModel.routeKeys();
+    }
     TransformerModel m = model.get();
     if (m == null) {
       return 0;
@@ -1073,6 +1401,9 @@ public final class MainViewModel {
 
   /** The loaded model's tokenizer (bytes before one is loaded). */
   private org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
+    if (sessionModel != null) {
+      return sessionModel.labels();
+    }
     TransformerModel m = model.get();
     return m == null
         ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
@@ -1081,6 +1412,9 @@ public final class MainViewModel {
 
   /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
   public int modelContext() {
+    if (sessionModel != null) {
+      return sessionModel.context();
+    }
     TransformerModel m = model.get();
     return m == null ? 0 : m.spec().contextLength();
   }

@@ -108,7 +108,7 @@ public final class MainView extends BorderPane {
   public MainView(MainViewModel vm) {
     this.vm = vm;
     getStyleClass().add("main-view");
-    setTop(toolBar());
+    setTop(new javafx.scene.layout.VBox(toolBar(), new TimelineBar(vm)));
     tabPane = tabs();
     setCenter(tabPane);
     grid.setId("all-views-grid");
@@ -250,6 +250,24 @@ public final class MainView extends BorderPane {
   java.util.function.Function<javafx.stage.Window, File> chooseDirectory =
       window -> openChooser().showDialog(window);
 
+  /** Asks for a session file to open; null when the user cancels (tests answer in its place). */
+  java.util.function.Function<javafx.stage.Window, File> chooseSessionToOpen =
+      window -> {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Open a saved session");
+        chooser
+            .getExtensionFilters()
+            .addAll(
+                new FileChooser.ExtensionFilter("Sessions", "*.session.gz", "*.gz"),
+                new FileChooser.ExtensionFilter("All files", "*"));
+        chooser.setInitialDirectory(Folders.SHARED.saveStart().toFile());
+        return chooser.showOpenDialog(window);
+      };
+
+  /** Asks where to save the session; null when the user cancels (tests answer in its place). */
+  java.util.function.Function<javafx.stage.Window, File> chooseSessionToSave =
+      window -> saveChooser("decode.session.gz", "Sessions", "*.session.gz").showSaveDialog(window);
+
   private Region toolBar() {
     ComboBox<Path> model = new ComboBox<>(vm.models());
     model.setId("model-picker");
@@ -272,6 +290,31 @@ public final class MainView extends BorderPane {
             vm.open(dir.toPath()); // listed and selected once it has loaded
           }
         });
+    MenuItem openSession = new MenuItem("Open session…");
+    openSession.setId("open-session");
+    openSession.setOnAction(
+        e -> {
+          File file = chooseSessionToOpen.apply(getScene().getWindow());
+          if (file != null) {
+            Folders.SHARED.saved(file.toPath());
+            vm.openSession(file.toPath()); // every view shows it; the model is not needed
+          }
+        });
+    MenuItem saveSession = new MenuItem("Save session…");
+    saveSession.setId("save-session");
+    saveSession.setOnAction(
+        e -> {
+          File file = chooseSessionToSave.apply(getScene().getWindow());
+          if (file != null) {
+            Folders.SHARED.saved(file.toPath());
+            vm.saveSession(file.toPath());
+          }
+        });
+    MenuButton sessionMenu = new MenuButton("Session", null, openSession, saveSession);
+    sessionMenu.setId("session-menu");
+    sessionMenu.disableProperty().bind(vm.runningProperty());
+    sessionMenu.setTooltip(
+        new Tooltip("Save the decode as a file, or open one: no model needed to step through it"));
 
     prompt = new TextArea();
     prompt.setId("prompt");
@@ -382,7 +425,7 @@ public final class MainView extends BorderPane {
     HBox.setHgrow(prompt, Priority.ALWAYS);
     promptGroup.setMaxWidth(Double.MAX_VALUE);
     return new ToolRows(
-        group(new Label("Model"), model, open),
+        group(new Label("Model"), model, open, sessionMenu),
         promptGroup,
         group(new Label("Tokens"), tokens, new Label("T"), temperature, new Label("Seed"), seed),
         group(generate, step, pause, stop),

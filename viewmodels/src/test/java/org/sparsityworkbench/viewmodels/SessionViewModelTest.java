@@ -1,0 +1,127 @@
+package org.sparsityworkbench.viewmodels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sparsityworkbench.viewmodels.MainViewModelTest.await;
+import static org.sparsityworkbench.viewmodels.MainViewModelTest.model;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.engine.session.ModelIdentity;
+import org.sparsityworkbench.engine.session.SessionFile;
+
+/** Save a decode, open it with no model at all, and step through it. */
+class SessionViewModelTest {
+  @TempDir Path dir;
+  DecodeService service = new DecodeService();
+
+  @AfterEach
+  void close() {
+    service.close();
+  }
+
+  private List<String> labels(MainViewModel vm) {
+    return vm.tokens().stream().map(TokenSnapshot::label).toList();
+  }
+
+  @Test
+  void aSavedDecodeOpensWithoutItsModelAndStepsBackAndForth() throws Exception {
+    Path m = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 128, 4, 1, 1.25));
+    MainViewModel live = new MainViewModel(service, List.of(m));
+    await(live, () -> live.modelProperty().get() != null);
+    live.promptProperty().set("Hello");
+    live.maxTokensProperty().set(20);
+    live.seedProperty().set(4);
+    live.generate();
+    await(live, () -> !live.runningProperty().get());
+    String text = live.generatedTextProperty().get();
+    List<String> liveLabels = labels(live);
+    Path file = dir.resolve("hello.session.gz");
+    live.saveSession(file);
+    await(live, () -> live.statusProperty().get().startsWith("Saved the session"));
+    SessionFile saved = SessionFile.read(file);
+    assertEquals(20, saved.tokens().size());
+    assertEquals(ModelIdentity.weightsHash(m), saved.header().model().weightsSha256());
+    assertEquals("switch", saved.header().model().family());
+
+    // A workbench with no model at all.
+    MainViewModel vm = new MainViewModel(service, List.of());
+    vm.openSession(file);
+    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 20);
+    assertNull(vm.modelProperty().get());
+    assertEquals(text, vm.generatedTextProperty().get());
+    assertEquals(liveLabels, labels(vm));
+    assertEquals(2, vm.layerCountProperty().get());
+    assertEquals(4, vm.routeKeyCount(), "4 experts");
+    assertEquals(128, vm.modelContext());
+    assertEquals(5 + 20, vm.contextLength());
+    assertEquals(20, vm.timelineProperty().get());
+    assertTrue(vm.modelInfoProperty().get().contains("session hello.session.gz"));
+    // Each token's routing is the live decode's.
+    for (int i = 0; i < 20; i++) {
+      assertEquals(live.tokens().get(i).routeKey(1), vm.tokens().get(i).routeKey(1), "token " + i);
+    }
+
+    // Back to token 7: every view's lists hold the first 7 tokens only.
+    vm.timelineProperty().set(7);
+    await(vm, () -> vm.tokens().size() == 7);
+    vm.refresh();
+    assertEquals(7, vm.routingHistory().size());
+    assertEquals(liveLabels.subList(0, 7), labels(vm));
+    assertEquals(5 + 7, vm.contextLength());
+    assertTrue(text.startsWith(vm.generatedTextProperty().get()));
+    assertNotNull(vm.routingHistory().getLast().attention(), "the newest token's full rows");
+    // And forward again, one token at a time.
+    for (int k = 8; k <= 20; k++) {
+      vm.timelineProperty().set(k);
+      final int want = k;
+      await(vm, () -> vm.tokens().size() == want);
+    }
+    assertEquals(text, vm.generatedTextProperty().get());
+
+    // Closing it leaves nothing of it behind.
+    vm.closeSession();
+    vm.refresh();
+    assertEquals(0, vm.tokens().size());
+    assertEquals("no model loaded", vm.modelInfoProperty().get());
+  }
+
+  @Test
+  void aBrokenSessionShowsItsErrorAndChangesNothing() throws Exception {
+    Path m = model(dir, "dense", ModelConfig.dense(16, 1, 2, 32, 64));
+    MainViewModel live = new MainViewModel(service, List.of(m));
+    await(live, () -> live.modelProperty().get() != null);
+    live.maxTokensProperty().set(6);
+    live.generate();
+    await(live, () -> !live.runningProperty().get());
+    Path file = dir.resolve("good.session.gz");
+    live.saveSession(file);
+    await(live, () -> live.statusProperty().get().startsWith("Saved the session"));
+    byte[] bytes = Files.readAllBytes(file);
+    Path cut = Files.write(dir.resolve("cut.session.gz"), java.util.Arrays.copyOf(bytes, 40));
+    List<String> before = labels(live);
+    live.openSession(cut);
+    await(live, () -> live.errorProperty().get() != null);
+    assertTrue(live.errorProperty().get().contains("cut.session.gz"), live.errorProperty().get());
+    assertNull(live.shownSessionProperty().get());
+    assertEquals(before, labels(live), "the decode shown stays");
+    assertTrue(live.modelInfoProperty().get().startsWith("dense ·"));
+  }
+
+  @Test
+  void nothingToSaveBeforeADecode() throws Exception {
+    MainViewModel vm = new MainViewModel(service, List.of());
+    vm.saveSession(dir.resolve("x.session.gz"));
+    assertEquals("Nothing to save: decode first", vm.errorProperty().get());
+    assertTrue(Files.notExists(dir.resolve("x.session.gz")));
+  }
+}
