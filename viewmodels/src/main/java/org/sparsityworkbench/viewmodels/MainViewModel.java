@@ -580,6 +580,14 @@ public final class MainViewModel {
             : new RecordedLabels(s);
     shownSession.set(s);
     sessionModel = new SessionModel(layers, routeKeys, context, labels);
+    Records.Session run = p.session();
+    if (run != null) {
+      // What it ran with, in the fields: Generate with its model runs it again.
+      prompt.set(run.prompt());
+      maxTokens.set(run.maxTokens());
+      temperature.set(run.temperature());
+      seed.set((int) run.seed());
+    }
     layerCount.set(layers);
     family.set(s.header().model().family());
     routes.set(routed);

@@ -65,6 +65,9 @@ class SessionViewModelTest {
     assertEquals(128, vm.modelContext());
     assertEquals(5 + 20, vm.contextLength());
     assertEquals(20, vm.timelineProperty().get());
+    assertEquals("Hello", vm.promptProperty().get(), "the fields say what it ran with");
+    assertEquals(20, vm.maxTokensProperty().get());
+    assertEquals(4, vm.seedProperty().get());
     assertTrue(vm.modelInfoProperty().get().contains("session hello.session.gz"));
     // Each token's routing is the live decode's.
     for (int i = 0; i < 20; i++) {
