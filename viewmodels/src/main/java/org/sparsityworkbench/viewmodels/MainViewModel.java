@@ -170,6 +170,8 @@ public final class MainViewModel {
 
   private record SessionSaved(Path file, Throwable failure) implements Event {}
 
+  private record RanAgain(String verdict) implements Event {}
+
   // --- sessions ------------------------------------------------------------------------------
 
   /** The session shown instead of a live decode (null: none). */
@@ -663,6 +665,121 @@ public final class MainViewModel {
     timelineApplied = k;
   }
 
+  /** The session that "Run again" reproduces, until its decode ends. */
+  private SessionFile againOf;
+
+  private java.util.concurrent.CompletableFuture<String> againHash =
+      java.util.concurrent.CompletableFuture.completedFuture(null);
+
+  /**
+   * Runs the shown session again with the loaded model (its prompt, tokens, temperature and seed
+   * are in the fields): when it ends, the status says whether it reproduced the session's tokens
+   * and routing, or at which token it first differs and what may explain it.
+   */
+  public void runAgain() {
+    SessionFile s = shownSession.get();
+    if (s == null || model.get() == null) {
+      error.set(s == null ? "No session to run again" : "Load the session's model to run it again");
+      return;
+    }
+    Path dir = loadedDir.get();
+    againHash =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return org.sparsityworkbench.engine.session.ModelIdentity.weightsHash(dir);
+              } catch (java.io.IOException e) {
+                return null;
+              }
+            });
+    againOf = s;
+    if (!start(false)) {
+      againOf = null;
+    }
+  }
+
+  /**
+   * Whether a decode's records reproduce a session's: "the same ..." or where they first differ.
+   */
+  static String compareWithSession(SessionFile s, List<Records.Record> now, String weightsHash) {
+    List<Records.Token> was = s.tokens();
+    List<Records.Token> is = new java.util.ArrayList<>();
+    for (Records.Record r : now) {
+      if (r instanceof Records.Token t) {
+        is.add(t);
+      }
+    }
+    String why = "";
+    if (weightsHash != null && !weightsHash.equals(s.header().model().weightsSha256())) {
+      why = "; the loaded model's weights are not the session's (another weights hash)";
+    } else if (!PROGRAM.equals(s.header().program())) {
+      why = "; the session was saved by " + s.header().program() + ", this is " + PROGRAM;
+    }
+    for (int i = 0; i < Math.min(was.size(), is.size()); i++) {
+      Records.Token a = was.get(i);
+      Records.Token b = is.get(i);
+      if (a.token() != b.token()) {
+        return String.format(
+            Locale.ROOT,
+            "Run again: differs from the session at token %d ('%s' there, '%s' now)%s",
+            i,
+            org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(a.text()),
+            org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(b.text()),
+            why);
+      }
+      String route = routeDifference(a, b);
+      if (route != null) {
+        return String.format(
+            Locale.ROOT,
+            "Run again: the same token %d, but its routing differs (%s)%s",
+            i,
+            route,
+            why);
+      }
+    }
+    if (was.size() != is.size()) {
+      return String.format(
+          Locale.ROOT,
+          "Run again: the same first %d tokens, then %d in the session and %d now%s",
+          Math.min(was.size(), is.size()),
+          was.size(),
+          is.size(),
+          why);
+    }
+    return String.format(
+        Locale.ROOT,
+        "Run again: reproduced the session, the same %d tokens and routing%s",
+        is.size(),
+        why);
+  }
+
+  /** The first layer where two records route differently, said in words; null when none. */
+  private static String routeDifference(Records.Token a, Records.Token b) {
+    if (a.layers() == null || b.layers() == null) {
+      return null;
+    }
+    for (int l = 0; l < Math.min(a.layers().size(), b.layers().size()); l++) {
+      Records.TokenLayer x = a.layers().get(l);
+      Records.TokenLayer y = b.layers().get(l);
+      if (x.router() != null
+          && y.router() != null
+          && !java.util.Arrays.equals(x.router().experts(), y.router().experts())) {
+        return String.format(
+            Locale.ROOT,
+            "layer %d: experts %s there, %s now",
+            l,
+            java.util.Arrays.toString(x.router().experts()),
+            java.util.Arrays.toString(y.router().experts()));
+      }
+      if (x.controller() != null
+          && y.controller() != null
+          && !java.util.Arrays.equals(x.controller().chosen(), y.controller().chosen())) {
+        return "layer " + l + ": the controller chose other units";
+      }
+    }
+    return null;
+  }
+
   /** The session shown instead of a live decode, or null. */
   public ReadOnlyObjectProperty<SessionFile> shownSessionProperty() {
     return shownSession.getReadOnlyProperty();
@@ -962,6 +1079,7 @@ public final class MainViewModel {
     for (Event ev : events) {
       switch (ev) {
         case SessionOpened o -> showSession(o.file(), o.session());
+        case RanAgain r -> status.set(r.verdict());
         case SessionSaved v -> {
           if (v.failure() == null) {
             status.set("Saved the session to " + v.file());
@@ -1103,6 +1221,14 @@ public final class MainViewModel {
                       end.generated(),
                       end.tokensPerS(),
                       end.reason().replace('_', ' ')));
+              if (againOf != null && shownSession.get() == null) {
+                // Said once the loaded model's weights are hashed (off the UI thread).
+                SessionFile of = againOf;
+                List<Records.Record> now = List.copyOf(session);
+                againHash.thenAccept(
+                    h -> inbox.offer(new RanAgain(compareWithSession(of, now, h))));
+                againOf = null;
+              }
             }
           }
         }

@@ -18,6 +18,7 @@ import org.sparsityworkbench.engine.config.ModelConfig;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.session.ModelIdentity;
 import org.sparsityworkbench.engine.session.SessionFile;
+import org.sparsityworkbench.engine.telemetry.Records;
 
 /** Save a decode, open it with no model at all, and step through it. */
 class SessionViewModelTest {
@@ -96,6 +97,92 @@ class SessionViewModelTest {
     vm.refresh();
     assertEquals(0, vm.tokens().size());
     assertEquals("no model loaded", vm.modelInfoProperty().get());
+  }
+
+  @Test
+  void runAgainReproducesTheSessionOrSaysWhereItDiffers() throws Exception {
+    Path m = model(dir, "topk", ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, 128, 4, 2, 1.25));
+    // The same model with one weight changed: another weights hash.
+    Path other = Files.createDirectories(dir.resolve("topk-other"));
+    Files.copy(m.resolve("config.json"), other.resolve("config.json"));
+    byte[] weights = Files.readAllBytes(m.resolve("model.safetensors"));
+    weights[weights.length - 1] ^= 0x01; // the last byte of the last float: a tiny change
+    Files.write(other.resolve("model.safetensors"), weights);
+    MainViewModel vm = new MainViewModel(service, List.of(m, other));
+    await(vm, () -> vm.modelProperty().get() != null);
+    vm.promptProperty().set("abc");
+    vm.maxTokensProperty().set(15);
+    vm.seedProperty().set(9);
+    vm.temperatureProperty().set(0); // greedy: the weights decide (near-uniform tiny models)
+    vm.generate();
+    await(vm, () -> !vm.runningProperty().get());
+    Path file = dir.resolve("topk.session.gz");
+    vm.saveSession(file);
+    await(vm, () -> vm.statusProperty().get().startsWith("Saved the session"));
+    vm.promptProperty().set("something else"); // the session puts its own back
+    vm.temperatureProperty().set(1.5);
+    vm.openSession(file);
+    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.runAgain();
+    await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
+    assertEquals(
+        "Run again: reproduced the session, the same 15 tokens and routing",
+        vm.statusProperty().get());
+    assertNull(vm.shownSessionProperty().get(), "the live decode replaced it");
+    // Another model (same shapes, other random weights): it says where and why.
+    vm.openSession(file);
+    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.selectedModelProperty().set(other);
+    vm.loadSelected();
+    await(vm, () -> other.equals(vm.loadedModelProperty().get()) && !vm.loadingProperty().get());
+    vm.openSession(file); // loading a model closed the session
+    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.runAgain();
+    await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
+    String said = vm.statusProperty().get();
+    // (Tiny random models greedily repeat their input whatever the weights: tokens may agree.)
+    assertTrue(said.contains("another weights hash"), said);
+  }
+
+  @Test
+  void theComparisonNamesTheFirstTokenOrRouteThatDiffers() {
+    ModelIdentity id =
+        new ModelIdentity("m", "switch", true, new com.google.gson.JsonObject(), "abc");
+    SessionFile s =
+        SessionFile.of(
+            new SessionFile.Header(1, MainViewModel.PROGRAM, id),
+            records(new int[] {98, 99, 100}, new int[] {0, 1, 2}));
+    assertEquals(
+        "Run again: reproduced the session, the same 3 tokens and routing",
+        MainViewModel.compareWithSession(
+            s, records(new int[] {98, 99, 100}, new int[] {0, 1, 2}), "abc"));
+    assertEquals(
+        "Run again: differs from the session at token 1 ('c' there, 'x' now); the loaded"
+            + " model's weights are not the session's (another weights hash)",
+        MainViewModel.compareWithSession(
+            s, records(new int[] {98, 120, 100}, new int[] {0, 1, 2}), "def"));
+    assertEquals(
+        "Run again: the same token 2, but its routing differs (layer 0: experts [2] there, [3]"
+            + " now)",
+        MainViewModel.compareWithSession(
+            s, records(new int[] {98, 99, 100}, new int[] {0, 1, 3}), "abc"));
+  }
+
+  /** A decode's records by hand: one layer, one expert per token. */
+  private static List<Records.Record> records(int[] tokens, int[] experts) {
+    List<Records.Record> out = new java.util.ArrayList<>();
+    out.add(new Records.Prefill(1, new int[] {97}, new String[] {"a"}, 1.0, null, null));
+    for (int i = 0; i < tokens.length; i++) {
+      Records.TokenRouter router =
+          new Records.TokenRouter(null, new int[] {experts[i]}, new float[] {1f}, 0.0);
+      Records.TokenLayer layer =
+          new Records.TokenLayer(0, null, router, null, null, new Records.Timing(1, 1.0, 1, null));
+      out.add(
+          new Records.Token(
+              i, 1 + i, tokens[i], String.valueOf((char) tokens[i]), null, 1.0, List.of(layer)));
+    }
+    out.add(new Records.End("max_tokens", tokens.length, 1, 1, ""));
+    return out;
   }
 
   @Test

@@ -64,13 +64,19 @@ final class TimelineBar extends HBox {
     speed.setValue(5);
     speed.setCellFactory(l -> new SpeedCell());
     speed.setButtonCell(new SpeedCell());
+    Button again = new Button("Run again");
+    again.setId("timeline-run-again");
+    again.setTooltip(
+        new Tooltip("Decode it again with the loaded model: the status says if it reproduces"));
+    again.disableProperty().bind(vm.modelProperty().isNull().or(vm.runningProperty()));
+    again.setOnAction(e -> vm.runAgain());
     Button close = new Button("Close session");
     close.setId("timeline-close");
     close.setTooltip(new Tooltip("Back to decoding with the loaded model"));
     close.setOnAction(e -> vm.closeSession());
     Label title = new Label("Session");
     title.getStyleClass().add("caption");
-    getChildren().addAll(title, back, slider, forward, position, play, speed, close);
+    getChildren().addAll(title, back, slider, forward, position, play, speed, again, close);
 
     slider
         .valueProperty()
