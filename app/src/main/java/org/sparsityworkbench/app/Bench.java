@@ -166,7 +166,9 @@ final class Bench implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Whole-model decode: median ms per token with random weights, half the context as"
-              + " prompt, telemetry off.")
+              + " prompt, telemetry off; the families of a width in rounds that decode with each"
+              + " once in a rotating order; the median and range over rounds of ms per token and"
+              + " of the speed-up over dense in the same round.")
   static final class Model implements Callable<Integer> {
     @Option(
         names = "--families",
@@ -182,6 +184,12 @@ final class Bench implements Runnable {
 
     @Option(names = "--context", defaultValue = "256")
     int context;
+
+    @Option(
+        names = "--rounds",
+        defaultValue = "3",
+        description = "Measured rounds after one warm-up decode of each family (default 3).")
+    int rounds;
 
     @Option(names = "--json", description = "Print JSON rows.")
     boolean json;
@@ -209,13 +217,21 @@ final class Bench implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
+      if (rounds < 1) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be >= 1");
+      }
       PrintWriter w = spec.commandLine().getOut();
       List<org.sparsityworkbench.engine.bench.ModelBench.Row> rows = new ArrayList<>();
       if (!json) {
-        w.println("# " + Engines.describe() + ", " + layers + " layers, context " + context);
-        w.printf(
-            "%-14s %6s %12s %12s %10s %10s%n",
-            "family", "d", "params", "active", "ms/token", "tokens/s");
+        w.println(
+            "# "
+                + Engines.describe()
+                + ", "
+                + layers
+                + " layers, context "
+                + context
+                + (from == null ? ", " + rounds + " rounds" : ""));
+        w.flush();
       }
       if (from != null) {
         rows.addAll(
@@ -228,19 +244,43 @@ final class Bench implements Runnable {
                         Files.readString(from),
                         org.sparsityworkbench.engine.bench.ModelBench.Row[].class)));
         d = List.of();
-        if (!json) {
-          rows.forEach(r -> printRow(w, r));
-        }
       }
       for (int x : d) {
-        for (var f : fams) {
-          var r = org.sparsityworkbench.engine.bench.ModelBench.measure(f, x, layers, context);
-          rows.add(r);
-          if (!json) {
-            printRow(w, r);
-            w.flush();
-          }
-        }
+        int width = x;
+        int[] round = {0};
+        rows.addAll(
+            org.sparsityworkbench.engine.bench.ModelBench.measure(
+                fams,
+                x,
+                layers,
+                context,
+                rounds,
+                ms -> {
+                  if (!json) {
+                    StringBuilder line =
+                        new StringBuilder("# d=" + width + " round " + ++round[0] + " ms/token:");
+                    for (int i = 0; i < ms.length; i++) {
+                      line.append(String.format(" %s %.2f", fams.get(i).id(), ms[i]));
+                    }
+                    w.println(line);
+                    w.flush();
+                  }
+                }));
+      }
+      if (!json) {
+        w.printf(
+            "%-14s %6s %12s %12s %10s %15s %10s %9s %13s%n",
+            "family",
+            "d",
+            "params",
+            "active",
+            "ms/token",
+            "min-max",
+            "tokens/s",
+            "speedup",
+            "min-max");
+        rows.forEach(r -> printRow(w, r));
+        w.flush();
       }
       emit(rows, json, out, w);
       if (chart != null) {
@@ -252,8 +292,18 @@ final class Bench implements Runnable {
 
   private static void printRow(PrintWriter w, org.sparsityworkbench.engine.bench.ModelBench.Row r) {
     w.printf(
-        "%-14s %6d %12d %12d %10.2f %10.1f%n",
-        r.family(), r.d(), r.paramsTotal(), r.paramsActive(), r.msPerToken(), r.tokensPerS());
+        "%-14s %6d %12d %12d %10.2f %7.2f-%-7.2f %10.1f %8.2fx %6.2f-%.2f%n",
+        r.family(),
+        r.d(),
+        r.paramsTotal(),
+        r.paramsActive(),
+        r.msPerToken(),
+        r.msMin(),
+        r.msMax(),
+        r.tokensPerS(),
+        r.speedup(),
+        r.speedupMin(),
+        r.speedupMax());
   }
 
   /** Prints the rows as JSON (with --json) and writes them to --out, snake_case field names. */
