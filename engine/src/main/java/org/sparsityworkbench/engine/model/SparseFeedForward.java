@@ -125,7 +125,7 @@ public final class SparseFeedForward implements FeedForward {
     long c0 = System.nanoTime();
     float[] x = Floats.of(flat);
     float[] logits = kernel.controller(x);
-    int[] units = blockArgmax(logits, blockSize);
+    int[] units = SparseFfKernel.blockArgmax(logits, blockSize);
     if (trace != null) {
       trace.controllerChosen = units;
       trace.controllerConfidence = confidences(logits, units, blockSize);
@@ -157,7 +157,7 @@ public final class SparseFeedForward implements FeedForward {
    * filled) and the output (d). For tests and the benchmark; needs {@link #javaDecode()}.
    */
   float[] javaDecode(float[] x, int[] chosen) {
-    int[] units = blockArgmax(kernel.controller(x), blockSize);
+    int[] units = SparseFfKernel.blockArgmax(kernel.controller(x), blockSize);
     System.arraycopy(units, 0, chosen, 0, units.length);
     return kernel.units(x, units);
   }

@@ -169,6 +169,42 @@ final class SparseFfKernel {
     return y;
   }
 
+  /**
+   * {@link SparseFeedForward#blockArgmax} with vectors where a block is a whole number of vectors:
+   * the block's maximum, then its first lane equal to it; a block with a NaN (the maximum by
+   * PyTorch's rule) goes through the scalar rule.
+   */
+  static int[] blockArgmax(float[] values, int blockSize) {
+    if (blockSize < L || blockSize % L != 0) {
+      return SparseFeedForward.blockArgmax(values, blockSize);
+    }
+    int[] out = new int[values.length / blockSize];
+    for (int g = 0; g < out.length; g++) {
+      int off = g * blockSize;
+      FloatVector m = FloatVector.fromArray(S, values, off);
+      for (int q = L; q < blockSize; q += L) {
+        m = m.max(FloatVector.fromArray(S, values, off + q));
+      }
+      float max = m.reduceLanes(VectorOperators.MAX);
+      if (Float.isNaN(max)) {
+        out[g] =
+            SparseFeedForward.blockArgmax(
+                java.util.Arrays.copyOfRange(values, off, off + blockSize), blockSize)[0];
+        continue;
+      }
+      int q = 0;
+      while (true) {
+        int first = FloatVector.fromArray(S, values, off + q).eq(max).firstTrue();
+        if (first < L) {
+          out[g] = q + first;
+          break;
+        }
+        q += L;
+      }
+    }
+    return out;
+  }
+
   private long rowOffset(int block, int unit) {
     return 4L * d * ((long) block * blockSize + unit);
   }

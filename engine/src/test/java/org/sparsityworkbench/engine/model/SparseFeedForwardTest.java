@@ -343,6 +343,30 @@ class SparseFeedForwardTest {
     }
   }
 
+  /** The vector argmax of the Java decode step follows the scalar (PyTorch) rule exactly. */
+  @Test
+  void vectorBlockArgmaxAgreesWithTheScalarRule() {
+    Random r = new Random(8);
+    for (int rep = 0; rep < 400; rep++) {
+      int blocks = 1 + r.nextInt(6);
+      int size = new int[] {4, 8, 16, 32, 64, 5, 24}[rep % 7];
+      float[] v = new float[blocks * size];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = rep % 3 == 0 ? r.nextInt(3) : (float) r.nextGaussian();
+        if (rep % 5 == 0 && r.nextInt(20) == 0) {
+          v[i] = Float.NaN;
+        }
+        if (rep % 7 == 1 && r.nextInt(10) == 0) {
+          v[i] = r.nextBoolean() ? -0.0f : Float.POSITIVE_INFINITY;
+        }
+      }
+      assertArrayEquals(
+          SparseFeedForward.blockArgmax(v, size),
+          SparseFfKernel.blockArgmax(v, size),
+          "rep " + rep + " size " + size);
+    }
+  }
+
   /** Straight-through: forward uses the one-hot mask, gradients reach the controller. */
   @Test
   void controllerReceivesGradientsThroughTheStraightThroughEstimator() {
