@@ -32,7 +32,10 @@ final class Bench implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Batch-1 decode latency of one sparse FF layer vs the dense FF it replaces (d_ff = 4d,"
-              + " controller rank d_ff/N, fresh input every call, medians).")
+              + " controller rank d_ff/N, fresh input every call): dense, the sparse decode path"
+              + " and the sparse path through DJL alone, timed call by call in turn, in rounds"
+              + " that run every configuration once in a rotating order; the median and range of"
+              + " the rounds' speed-ups.")
   static final class SparseFf implements Callable<Integer> {
     @Option(names = "--d", split = ",", description = "Model widths (default 512,1024,2048).")
     List<Integer> d = new ArrayList<>(List.of(512, 1024, 2048));
@@ -40,8 +43,17 @@ final class Bench implements Runnable {
     @Option(names = "--n", split = ",", description = "Units per block (default 16,32,64).")
     List<Integer> n = new ArrayList<>(List.of(16, 32, 64));
 
-    @Option(names = "--iterations", defaultValue = "200", description = "Measured calls.")
+    @Option(
+        names = "--iterations",
+        defaultValue = "100",
+        description = "Measured calls of each path per configuration and round (default 100).")
     int iterations;
+
+    @Option(
+        names = "--rounds",
+        defaultValue = "5",
+        description = "Measured rounds after one warm-up round (default 5).")
+    int rounds;
 
     @Option(names = "--json", description = "Print JSON rows.")
     boolean json;
@@ -59,38 +71,90 @@ final class Bench implements Runnable {
         }
       }
       for (int x : n) {
-        if (x < 2 || 4 * d.getFirst() % x != 0) {
-          throw new CommandLine.ParameterException(
-              spec.commandLine(), "--n " + x + ": must be >= 2 and divide d_ff = 4d");
-        }
-      }
-      PrintWriter w = spec.commandLine().getOut();
-      List<SparseFfBench.Row> rows = new ArrayList<>();
-      if (!json) {
-        w.println("# " + Engines.describe());
-        w.printf(
-            "%6s %6s %4s %5s %10s %10s %8s %8s %8s%n",
-            "d", "d_ff", "N", "rank", "dense_us", "sparse_us", "speedup", "bound", "of_bound");
-      }
-      for (int x : d) {
-        for (int b : n) {
-          SparseFfBench.Row r = SparseFfBench.measure(x, b, iterations, 42);
-          rows.add(r);
-          if (!json) {
-            w.printf(
-                "%6d %6d %4d %5d %10.1f %10.1f %7.2fx %7.2fx %8.2f%n",
-                r.d(),
-                r.dFf(),
-                r.n(),
-                r.controllerRank(),
-                r.denseUs(),
-                r.sparseUs(),
-                r.speedup(),
-                r.flopBound(),
-                r.ofBound());
-            w.flush();
+        for (int w : d) {
+          if (x < 2 || 4 * w % x != 0) {
+            throw new CommandLine.ParameterException(
+                spec.commandLine(), "--n " + x + ": must be >= 2 and divide d_ff = 4d");
           }
         }
+      }
+      if (rounds < 1 || iterations < 1) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--rounds and --iterations must be >= 1");
+      }
+      PrintWriter w = spec.commandLine().getOut();
+      List<SparseFfBench.Config> configs = new ArrayList<>();
+      for (int x : d) {
+        for (int b : n) {
+          configs.add(new SparseFfBench.Config(x, b));
+        }
+      }
+      if (!json) {
+        w.println(
+            "# "
+                + Engines.describe()
+                + "; "
+                + rounds
+                + " rounds x "
+                + iterations
+                + " calls per path; times: median of the rounds' medians");
+        w.flush();
+      }
+      int[] round = {0};
+      List<SparseFfBench.Row> rows =
+          SparseFfBench.measure(
+              configs,
+              iterations,
+              rounds,
+              42,
+              s -> {
+                if (!json) {
+                  StringBuilder line = new StringBuilder("# round " + ++round[0] + " speed-ups:");
+                  for (double v : s) {
+                    line.append(String.format(" %.2f", v));
+                  }
+                  w.println(line);
+                  w.flush();
+                }
+              });
+      if (!json) {
+        w.printf(
+            "%6s %6s %4s %5s %9s %9s %9s %8s %13s %8s %8s %8s%n",
+            "d",
+            "d_ff",
+            "N",
+            "rank",
+            "dense_us",
+            "sparse_us",
+            "djl_us",
+            "speedup",
+            "min-max",
+            "djl_spd",
+            "bound",
+            "of_bound");
+        for (SparseFfBench.Row r : rows) {
+          w.printf(
+              "%6d %6d %4d %5d %9.1f %9.1f %9.1f %7.2fx %6.2f-%-6.2f %7.2fx %7.2fx %8.2f%n",
+              r.d(),
+              r.dFf(),
+              r.n(),
+              r.controllerRank(),
+              r.denseUs(),
+              r.sparseUs(),
+              r.djlUs(),
+              r.speedup(),
+              r.speedupMin(),
+              r.speedupMax(),
+              r.djlSpeedup(),
+              r.flopBound(),
+              r.ofBound());
+        }
+        if (!rows.isEmpty() && !rows.getFirst().javaPath()) {
+          w.println(
+              "# the sparse decode path ran through DJL: start Java with --add-modules"
+                  + " jdk.incubator.vector for the Java path");
+        }
+        w.flush();
       }
       emit(rows, json, out, w);
       return 0;
@@ -102,7 +166,9 @@ final class Bench implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Whole-model decode: median ms per token with random weights, half the context as"
-              + " prompt, telemetry off.")
+              + " prompt, telemetry off; the families of a width in rounds that decode with each"
+              + " once in a rotating order; the median and range over rounds of ms per token and"
+              + " of the speed-up over dense in the same round.")
   static final class Model implements Callable<Integer> {
     @Option(
         names = "--families",
@@ -118,6 +184,12 @@ final class Bench implements Runnable {
 
     @Option(names = "--context", defaultValue = "256")
     int context;
+
+    @Option(
+        names = "--rounds",
+        defaultValue = "3",
+        description = "Measured rounds after one warm-up decode of each family (default 3).")
+    int rounds;
 
     @Option(names = "--json", description = "Print JSON rows.")
     boolean json;
@@ -145,13 +217,21 @@ final class Bench implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
+      if (rounds < 1) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be >= 1");
+      }
       PrintWriter w = spec.commandLine().getOut();
       List<org.sparsityworkbench.engine.bench.ModelBench.Row> rows = new ArrayList<>();
       if (!json) {
-        w.println("# " + Engines.describe() + ", " + layers + " layers, context " + context);
-        w.printf(
-            "%-14s %6s %12s %12s %10s %10s%n",
-            "family", "d", "params", "active", "ms/token", "tokens/s");
+        w.println(
+            "# "
+                + Engines.describe()
+                + ", "
+                + layers
+                + " layers, context "
+                + context
+                + (from == null ? ", " + rounds + " rounds" : ""));
+        w.flush();
       }
       if (from != null) {
         rows.addAll(
@@ -164,19 +244,43 @@ final class Bench implements Runnable {
                         Files.readString(from),
                         org.sparsityworkbench.engine.bench.ModelBench.Row[].class)));
         d = List.of();
-        if (!json) {
-          rows.forEach(r -> printRow(w, r));
-        }
       }
       for (int x : d) {
-        for (var f : fams) {
-          var r = org.sparsityworkbench.engine.bench.ModelBench.measure(f, x, layers, context);
-          rows.add(r);
-          if (!json) {
-            printRow(w, r);
-            w.flush();
-          }
-        }
+        int width = x;
+        int[] round = {0};
+        rows.addAll(
+            org.sparsityworkbench.engine.bench.ModelBench.measure(
+                fams,
+                x,
+                layers,
+                context,
+                rounds,
+                ms -> {
+                  if (!json) {
+                    StringBuilder line =
+                        new StringBuilder("# d=" + width + " round " + ++round[0] + " ms/token:");
+                    for (int i = 0; i < ms.length; i++) {
+                      line.append(String.format(" %s %.2f", fams.get(i).id(), ms[i]));
+                    }
+                    w.println(line);
+                    w.flush();
+                  }
+                }));
+      }
+      if (!json) {
+        w.printf(
+            "%-14s %6s %12s %12s %10s %15s %10s %9s %13s%n",
+            "family",
+            "d",
+            "params",
+            "active",
+            "ms/token",
+            "min-max",
+            "tokens/s",
+            "speedup",
+            "min-max");
+        rows.forEach(r -> printRow(w, r));
+        w.flush();
       }
       emit(rows, json, out, w);
       if (chart != null) {
@@ -188,8 +292,18 @@ final class Bench implements Runnable {
 
   private static void printRow(PrintWriter w, org.sparsityworkbench.engine.bench.ModelBench.Row r) {
     w.printf(
-        "%-14s %6d %12d %12d %10.2f %10.1f%n",
-        r.family(), r.d(), r.paramsTotal(), r.paramsActive(), r.msPerToken(), r.tokensPerS());
+        "%-14s %6d %12d %12d %10.2f %7.2f-%-7.2f %10.1f %8.2fx %6.2f-%.2f%n",
+        r.family(),
+        r.d(),
+        r.paramsTotal(),
+        r.paramsActive(),
+        r.msPerToken(),
+        r.msMin(),
+        r.msMax(),
+        r.tokensPerS(),
+        r.speedup(),
+        r.speedupMin(),
+        r.speedupMax());
   }
 
   /** Prints the rows as JSON (with --json) and writes them to --out, snake_case field names. */

@@ -23,7 +23,14 @@ class HeadlessLaunchTest {
   /** Runs Main in a fresh JVM on this test's class path, with no DISPLAY. */
   private Run main(String... args) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    // As the launcher does: the Vector API for the sparse feed-forward's decode step.
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-modules",
+                "jdk.incubator.vector"));
     cmd.addAll(
         List.of(
             "-Dai.djl.offline=true",
@@ -41,13 +48,15 @@ class HeadlessLaunchTest {
     Process p = pb.start();
     assertTrue(p.waitFor(240, TimeUnit.SECONDS), "finished");
     // Here JavaFX comes from the class path, not the launcher's module path: it warns about that.
+    // The JVM names the incubator module it was given in one line too, as under the launcher.
     String text =
         Files.readString(err, StandardCharsets.UTF_8)
             .lines()
             .filter(
                 l ->
                     !l.contains("com.sun.javafx.application.PlatformImpl startup")
-                        && !l.startsWith("WARNING: Unsupported JavaFX configuration"))
+                        && !l.startsWith("WARNING: Unsupported JavaFX configuration")
+                        && !l.startsWith("WARNING: Using incubator modules"))
             .collect(Collectors.joining("\n"));
     return new Run(p.exitValue(), text);
   }

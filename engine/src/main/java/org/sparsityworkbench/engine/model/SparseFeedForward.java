@@ -15,13 +15,25 @@ import java.util.Random;
  *
  * <ul>
  *   <li>Decode ({@link #decode}): the argmax unit of each block; only its rows of W1 and W2 (both
- *       stored (f, d)) are gathered and multiplied: y = sum_j relu(W1[i_j] . x) W2[i_j].
+ *       stored (f, d)) are read: y = sum_j relu(W1[i_j] . x) W2[i_j]. One token (the decode step)
+ *       runs in Java with the Vector API on the weights' own native memory ({@link SparseFfKernel})
+ *       when the {@code jdk.incubator.vector} module is present; several tokens (the prefill), or
+ *       no such module, gather the rows through DJL ({@link #gathered}).
  *   <li>Reference ({@link #masked}): relu(x W1^T) * onehot W2, the dense product times the mask.
  *   <li>Training ({@link #training}): Gumbel-perturbed argmax one-hot with a straight-through
  *       gradient through the per-block softmax, or the softmax itself, on the dense product.
  * </ul>
  */
 public final class SparseFeedForward implements FeedForward {
+  /**
+   * Whether the one-token decode step runs in Java ({@link SparseFfKernel}): the JVM has the {@code
+   * jdk.incubator.vector} module ({@code --add-modules jdk.incubator.vector}) and the system
+   * property {@code workbench.sparse.java} is not {@code false}.
+   */
+  static final boolean VECTOR_API =
+      ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+          && !"false".equalsIgnoreCase(System.getProperty("workbench.sparse.java"));
+
   private final NDArray a;
   private final NDArray b;
   private final NDArray bias;
@@ -31,6 +43,7 @@ public final class SparseFeedForward implements FeedForward {
   private final int blockSize;
   private final int blocks;
   private final int dFf;
+  private final SparseFfKernel kernel;
   private double gumbelTemperature;
   private double quantProb;
 
@@ -54,6 +67,12 @@ public final class SparseFeedForward implements FeedForward {
     this.blocks = dFf / blockSize;
     // First unit of every block: 0, N, 2N, ...; lives as long as the weights.
     this.offsets = w1.getManager().arange(0, dFf, blockSize, DataType.INT64);
+    this.kernel = VECTOR_API ? SparseFfKernel.bind(a, b, bias, w1, w2, blockSize) : null;
+  }
+
+  /** Whether a one-token decode step runs in Java on the weights' memory ({@link #VECTOR_API}). */
+  public boolean javaDecode() {
+    return kernel != null;
   }
 
   /** The training noise of {@link #forward} in training: Gumbel temperature and quant_prob. */
@@ -78,6 +97,9 @@ public final class SparseFeedForward implements FeedForward {
       Random r = opt.jitterRng() == null ? new Random(0) : opt.jitterRng();
       return training(flat, gumbelTemperature, quantProb, r).reshape(shape);
     }
+    if (n == 1 && kernel != null) {
+      return javaStep(flat, trace, shape);
+    }
     long c0 = System.nanoTime();
     NDArray logits = controllerLogits(flat); // (N, blocks, N_b)
     NDArray chosen = logits.argMax(-1); // (N, blocks): argmax of logits = of log-softmax
@@ -86,26 +108,68 @@ public final class SparseFeedForward implements FeedForward {
       // the logits: the argmax again in Java, with PyTorch's rule (the first maximum; NaN counts as
       // the maximum), so the telemetry names the units the gather used, for two native calls fewer.
       float[] l = Floats.of(logits);
-      int nb = blockSize;
-      int[] units = blockArgmax(l, nb);
-      float[] confidence = new float[units.length];
-      for (int g = 0; g < units.length; g++) {
-        int off = g * nb;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < nb; i++) {
-          max = Math.max(max, l[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < nb; i++) {
-          sum += Math.exp(l[off + i] - max);
-        }
-        confidence[g] = (float) (Math.exp(l[off + units[g]] - max) / sum);
-      }
+      int[] units = blockArgmax(l, blockSize);
       trace.controllerChosen = units;
-      trace.controllerConfidence = confidence;
+      trace.controllerConfidence = confidences(l, units, blockSize);
       trace.controllerNanos = System.nanoTime() - c0;
     }
     return gathered(flat, chosen).reshape(shape);
+  }
+
+  /**
+   * One token (1, d) -> (1, d) in Java on the weights' memory: the controller's logits, the argmax
+   * per block, the chosen rows' dot products, relu and the weighted sum of the chosen W2 rows. The
+   * same math as {@link #gathered}; the telemetry is the same too.
+   */
+  private NDArray javaStep(NDArray flat, LayerTrace trace, Shape shape) {
+    long c0 = System.nanoTime();
+    float[] x = Floats.of(flat);
+    float[] logits = kernel.controller(x);
+    int[] units = SparseFfKernel.blockArgmax(logits, blockSize);
+    if (trace != null) {
+      trace.controllerChosen = units;
+      trace.controllerConfidence = confidences(logits, units, blockSize);
+      trace.controllerNanos = System.nanoTime() - c0;
+    }
+    return flat.getManager().create(kernel.units(x, units), shape);
+  }
+
+  /** Telemetry: each chosen unit's softmax probability within its block of logits. */
+  static float[] confidences(float[] l, int[] units, int nb) {
+    float[] confidence = new float[units.length];
+    for (int g = 0; g < units.length; g++) {
+      int off = g * nb;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int i = 0; i < nb; i++) {
+        max = Math.max(max, l[off + i]);
+      }
+      double sum = 0;
+      for (int i = 0; i < nb; i++) {
+        sum += Math.exp(l[off + i] - max);
+      }
+      confidence[g] = (float) (Math.exp(l[off + units[g]] - max) / sum);
+    }
+    return confidence;
+  }
+
+  /**
+   * The Java decode step on one token's values: the chosen unit of every block ({@code chosen},
+   * filled) and the output (d). For tests and the benchmark; needs {@link #javaDecode()}.
+   */
+  float[] javaDecode(float[] x, int[] chosen) {
+    int[] units = SparseFfKernel.blockArgmax(kernel.controller(x), blockSize);
+    System.arraycopy(units, 0, chosen, 0, units.length);
+    return kernel.units(x, units);
+  }
+
+  /** The Java controller logits (f) of one token, for tests; needs {@link #javaDecode()}. */
+  float[] javaControllerLogits(float[] x) {
+    return kernel.controller(x);
+  }
+
+  /** The Java units step on one token with given chosen units, for tests. */
+  float[] javaGathered(float[] x, int[] chosen) {
+    return kernel.units(x, chosen);
   }
 
   /**
@@ -135,8 +199,19 @@ public final class SparseFeedForward implements FeedForward {
         .reshape(flat.getShape().get(0), blocks, blockSize);
   }
 
-  /** The decode path: argmax unit per block, gathered rows only. (n, d) -> (n, d). */
+  /**
+   * The decode path: argmax unit per block, the chosen rows only. (n, d) -> (n, d). One token runs
+   * in Java when {@link #javaDecode()}, otherwise as {@link #decodeDjl}.
+   */
   public NDArray decode(NDArray flat) {
+    if (flat.getShape().get(0) == 1 && kernel != null) {
+      return javaStep(flat, null, flat.getShape());
+    }
+    return decodeDjl(flat);
+  }
+
+  /** The decode path through DJL only (rows gathered natively), whatever the token count. */
+  public NDArray decodeDjl(NDArray flat) {
     return gathered(flat, controllerLogits(flat).argMax(-1));
   }
 
