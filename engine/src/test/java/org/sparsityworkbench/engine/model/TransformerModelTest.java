@@ -64,6 +64,44 @@ class TransformerModelTest {
     }
   }
 
+  /**
+   * The sparse QKV decode step (one take of the convolution windows, SparseQkvAttention.decodeQkv)
+   * against the full-sequence forward (slices, paddings and stacks), for several module counts,
+   * kernels and widths, with and without a sparse FF.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "SPARSE_QKV, 32, 4, 4, 3",
+    "SPARSE_QKV, 48, 4, 8, 2",
+    "SPARSE_QKV, 40, 2, 2, 4",
+    "SPARSE_FFQKV, 64, 8, 16, 3",
+    "SPARSE_QKV, 24, 3, 2, 5"
+  })
+  void sparseQkvDecodeStepsEqualTheFullSequence(
+      Family family, int d, int heads, int modules, int kernel) {
+    boolean ff = family.hasSparseFf();
+    ModelConfig c =
+        ModelConfig.sparse(family, d, 2, heads, 2 * d, 32, ff ? 8 : 0, ff ? 8 : 0, modules, kernel);
+    long[] seq = new long[20];
+    for (int i = 0; i < seq.length; i++) {
+      seq[i] = (i * 37 + 11) % 256;
+    }
+    int prompt = 3;
+    var noCap = new TransformerModel.ForwardOptions(false, false, false, true, null);
+    try (TransformerModel model = TransformerModel.random(c, 13, root);
+        NDManager m = root.newSubManager()) {
+      float[] full = model.forward(tokens(m, seq), null, noCap, null).toFloatArray();
+      try (KvCache cache = new KvCache(m, c)) {
+        model.forward(tokens(m, java.util.Arrays.copyOf(seq, prompt)), cache, noCap, null);
+        for (int i = prompt; i < seq.length; i++) {
+          float[] step = model.forward(tokens(m, seq[i]), cache, noCap, null).toFloatArray();
+          float[] want = java.util.Arrays.copyOfRange(full, i * 256, (i + 1) * 256);
+          assertClose(want, step, 1e-5f, c + " position " + i);
+        }
+      }
+    }
+  }
+
   static void assertClose(float[] want, float[] got, float tol, String what) {
     assertEquals(want.length, got.length, what + ": length");
     for (int i = 0; i < want.length; i++) {
