@@ -368,8 +368,7 @@ public final class MainViewModel {
               model.get().spec().family(),
               prompt.get(),
               FULL_ROWS);
-      closeSession(); // a live decode replaces the session shown
-      // Start first: a prompt the engine refuses leaves the previous decode on screen.
+      // Start first: a prompt the engine refuses leaves the previous decode (or session) on screen.
       job =
           service.decode(
               model.get(),
@@ -379,6 +378,7 @@ public final class MainViewModel {
                   inbox.offer(
                       new Telemetry(r instanceof Records.Prefill p ? p.withSession(run) : r)),
               held);
+      closeSession(); // a live decode replaces the session shown
       clearDecode(prompt.get());
     } catch (IllegalArgumentException e) {
       error.set(e.getMessage());

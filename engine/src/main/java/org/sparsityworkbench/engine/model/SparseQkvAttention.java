@@ -25,7 +25,6 @@ public final class SparseQkvAttention implements Attention {
   private final NDArray convV; // (lk c, c)
   private final NDArray convVBias;
   private final NDArray scale;
-  private final NDArray projBiasModules; // projBias as (S, c), made once
 
   public SparseQkvAttention(
       AttentionSpec.SparseQkv spec,
@@ -46,9 +45,6 @@ public final class SparseQkvAttention implements Attention {
     this.convV = convV;
     this.convVBias = convVBias;
     this.scale = scale;
-    int d = Math.toIntExact(gate.getShape().get(1));
-    this.projBiasModules = projBias.reshape(spec.modules(), d / spec.modules());
-    ai.djl.ndarray.NDScope.unregister(projBiasModules);
     if (spec.convKernel() > 1) {
       int s = spec.modules();
       indices(s, Math.toIntExact(gate.getShape().get(1)) / s, spec.convKernel());
@@ -159,7 +155,7 @@ public final class SparseQkvAttention implements Attention {
         h.expandDims(2)
             .mul(gate) // (B, T, S, d)
             .matMul(proj) // (B, T, S, c)
-            .add(projBiasModules); // (S, c)
+            .add(projBias.reshape(s, c)); // a view made per call: training updates the bias
     if (trace != null) {
       // One copy of the newest position's modules (S, c); the RMS is computed here, in Java
       // (three native calls fewer per layer and token).
