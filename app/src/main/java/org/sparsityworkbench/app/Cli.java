@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
     })
 public final class Cli implements Runnable {
   /** The program and version, as sessions and --version name it. */
-  public static final String PROGRAM = "Sparsity Workbench 0.1.0";
+  public static final String PROGRAM = SessionFile.PROGRAM;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

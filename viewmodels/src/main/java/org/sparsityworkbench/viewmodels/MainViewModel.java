@@ -536,7 +536,7 @@ public final class MainViewModel {
   }
 
   /** The program and version that sessions saved here name. */
-  public static final String PROGRAM = "Sparsity Workbench 0.1.0";
+  public static final String PROGRAM = SessionFile.PROGRAM;
 
   private void showSession(Path file, SessionFile s) {
     if (running.get()) {

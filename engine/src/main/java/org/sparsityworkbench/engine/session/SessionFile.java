@@ -39,6 +39,9 @@ public record SessionFile(Header header, List<String> lines, List<Records.Record
   /** The {@code format} of every session's header. */
   public static final String FORMAT = "sparsity-workbench-session";
 
+  /** The program and version that saves sessions here (and that {@code --version} prints). */
+  public static final String PROGRAM = "Sparsity Workbench 0.1.0";
+
   /** The format version this program writes and the newest it reads. */
   public static final int VERSION = 1;
 
