@@ -79,11 +79,7 @@ final class CanvasSketch implements Sketch {
     }
     g.setStroke(color(argb));
     g.setLineWidth(lineWidth);
-    // Bevel joins: a zigzag of about one point per pixel with mitre joins rasterised long spikes
-    // (the renderer's largest cost in the All views grid).
-    g.setLineJoin(javafx.scene.shape.StrokeLineJoin.BEVEL);
     g.strokePolyline(xs, ys, n);
-    g.setLineJoin(javafx.scene.shape.StrokeLineJoin.MITER);
   }
 
   @Override

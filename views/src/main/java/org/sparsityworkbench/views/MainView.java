@@ -101,9 +101,6 @@ public final class MainView extends BorderPane {
         }
       };
 
-  /** How often labels whose text changes with every token follow it (see {@link Throttled}). */
-  static final long LABEL_PERIOD_MS = 250;
-
   private TabPane tabPane;
   private javafx.scene.control.ToggleButton dark;
   private javafx.scene.control.ToggleButton allViews;
@@ -627,13 +624,12 @@ public final class MainView extends BorderPane {
     Label routing = new Label();
     routing.setId("routing");
     routing.getStyleClass().add("routing");
-    Throttled.text(
-        routing,
-        Bindings.when(vm.routingProperty().isEmpty())
-            .then("The latest token's experts or controller units appear here (dense: none).")
-            .otherwise(Bindings.concat("Latest token: ", vm.routingProperty())),
-        vm.runningProperty(),
-        LABEL_PERIOD_MS);
+    routing
+        .textProperty()
+        .bind(
+            Bindings.when(vm.routingProperty().isEmpty())
+                .then("The latest token's experts or controller units appear here (dense: none).")
+                .otherwise(Bindings.concat("Latest token: ", vm.routingProperty())));
     routing.setWrapText(true);
     routing.setMinHeight(Region.USE_PREF_SIZE);
 
@@ -697,19 +693,18 @@ public final class MainView extends BorderPane {
     model.setTooltip(architecture);
     Label speed = new Label();
     speed.setId("speed");
-    Throttled.text(
-        speed,
-        Bindings.createStringBinding(
-            () ->
-                String.format(
-                    Locale.ROOT,
-                    "%d tokens · %.1f tokens/s",
-                    vm.tokenCountProperty().get(),
-                    vm.tokensPerSecondProperty().get()),
-            vm.tokenCountProperty(),
-            vm.tokensPerSecondProperty()),
-        vm.runningProperty(),
-        LABEL_PERIOD_MS);
+    speed
+        .textProperty()
+        .bind(
+            Bindings.createStringBinding(
+                () ->
+                    String.format(
+                        Locale.ROOT,
+                        "%d tokens · %.1f tokens/s",
+                        vm.tokenCountProperty().get(),
+                        vm.tokensPerSecondProperty().get()),
+                vm.tokenCountProperty(),
+                vm.tokensPerSecondProperty()));
     Label engine = new Label();
     engine.setId("engine-info");
     engine.textProperty().bind(vm.engineInfoProperty());
