@@ -35,6 +35,11 @@ class CliTest {
   }
 
   Path init(String family, String... extra) {
+    return init(dir, family, extra);
+  }
+
+  /** A small random model of a family in dir/family, made by init-model. */
+  static Path init(Path dir, String family, String... extra) {
     Path out = dir.resolve(family);
     List<String> args =
         new java.util.ArrayList<>(

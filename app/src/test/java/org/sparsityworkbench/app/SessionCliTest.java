@@ -19,30 +19,7 @@ class SessionCliTest {
   @TempDir Path dir;
 
   private Path init(String family) {
-    Path out = dir.resolve(family);
-    CliTest.Result r =
-        CliTest.run(
-            "init-model",
-            "--family",
-            family,
-            "--out",
-            out.toString(),
-            "--d-model",
-            "32",
-            "--layers",
-            "2",
-            "--heads",
-            "4",
-            "--d-ff",
-            "64",
-            "--context",
-            "64",
-            "--experts",
-            "4",
-            "--block-size",
-            "8");
-    assertEquals(0, r.code(), r.err());
-    return out;
+    return CliTest.init(dir, family);
   }
 
   @ParameterizedTest

@@ -151,32 +151,18 @@ public final class AttentionRows {
    * the largest candidate of each bin (see the class comment).
    */
   public void pool(int layer, int head, int from, int to, float[] out, int bins) {
-    int span = to - from;
-    int start = tailStart();
-    if (blockMax != null && from < start) {
-      float[] m = blockMax[layer][head];
-      short[] a = blockAt[layer][head];
-      for (int b = Math.max(0, from / block);
-          b < m.length && b * block < Math.min(to, start);
-          b++) {
-        int p = b * block + (a[b] & 0xffff);
-        if (p >= from && p < start && p < to) {
-          int bin = (int) ((long) (p - from) * bins / span);
-          if (m[b] > out[bin]) {
-            out[bin] = m[b];
+    long span = to - from;
+    candidates(
+        layer,
+        head,
+        from,
+        to,
+        (p, v) -> {
+          int bin = (int) ((p - from) * (long) bins / span);
+          if (v > out[bin]) {
+            out[bin] = v;
           }
-        }
-      }
-    }
-    float[] t = tail[layer][head];
-    int end = Math.min(to, length);
-    for (int p = Math.max(from, start); p < end; p++) {
-      int bin = (int) ((long) (p - from) * bins / span);
-      float v = t[p - start];
-      if (v > out[bin]) {
-        out[bin] = v;
-      }
-    }
+        });
   }
 
   /**
@@ -186,9 +172,31 @@ public final class AttentionRows {
    * @return {position, weight}
    */
   public double[] max(int layer, int head, int from, int to) {
+    double[] best = {-1, -1};
+    candidates(
+        layer,
+        head,
+        from,
+        to,
+        (p, v) -> {
+          if (v > best[1]) {
+            best[0] = p;
+            best[1] = v;
+          }
+        });
+    return best[0] < 0 ? null : best;
+  }
+
+  private interface Candidate {
+    void at(int position, float weight);
+  }
+
+  /**
+   * The row's candidates with a position in [from, to): each block's maximum at its own position
+   * when that lies before the tail, then every tail position.
+   */
+  private void candidates(int layer, int head, int from, int to, Candidate c) {
     int start = tailStart();
-    int at = -1;
-    float best = -1;
     if (blockMax != null && from < start) {
       float[] m = blockMax[layer][head];
       short[] a = blockAt[layer][head];
@@ -196,20 +204,15 @@ public final class AttentionRows {
           b < m.length && b * block < Math.min(to, start);
           b++) {
         int p = b * block + (a[b] & 0xffff);
-        if (p >= from && p < start && p < to && m[b] > best) {
-          best = m[b];
-          at = p;
+        if (p >= from && p < start && p < to) {
+          c.at(p, m[b]);
         }
       }
     }
     float[] t = tail[layer][head];
     for (int p = Math.max(from, start); p < Math.min(to, length); p++) {
-      if (t[p - start] > best) {
-        best = t[p - start];
-        at = p;
-      }
+      c.at(p, t[p - start]);
     }
-    return at < 0 ? null : new double[] {at, best};
   }
 
   /**

@@ -96,21 +96,7 @@ class HfModelViewTest {
     Label legend = robot.lookup("#stream-legend").queryAs(Label.class);
     assertEquals("Colour: the token's top expert in the layer.", legend.getText());
     // Every tab draws it (the attention axis asked a native-only configuration for the context).
-    java.util.List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Thread fx = WaitForAsyncUtils.asyncFx(Thread::currentThread).get();
-    Thread.UncaughtExceptionHandler before = fx.getUncaughtExceptionHandler();
-    fx.setUncaughtExceptionHandler((t, e) -> uncaught.add(e));
-    try {
-      javafx.scene.control.TabPane tabs =
-          robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
-      for (int i = 0; i < tabs.getTabs().size(); i++) {
-        int tab = i;
-        robot.interact(() -> tabs.getSelectionModel().select(tab));
-        WaitForAsyncUtils.waitForFxEvents();
-      }
-    } finally {
-      fx.setUncaughtExceptionHandler(before);
-    }
+    List<Throwable> uncaught = FxFailures.during(() -> FxFailures.visitEveryTab(robot));
     assertEquals(List.of(), uncaught, "no view fails on an imported model");
     assertEquals(128, vm.modelContext());
   }

@@ -172,39 +172,32 @@ class SessionViewTest {
     assertEquals(8, vm.routeKeyCount(), "its 8 experts, read from the records");
     assertEquals(128, vm.modelContext(), "max_position_embeddings of its config");
     assertEquals("th", vm.labelAt(0), "labels from the texts the records carry");
-    List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Thread fx = WaitForAsyncUtils.asyncFx(Thread::currentThread).get();
-    Thread.UncaughtExceptionHandler before = fx.getUncaughtExceptionHandler();
-    fx.setUncaughtExceptionHandler((t, e) -> uncaught.add(e));
-    try {
-      javafx.scene.control.TabPane tabs =
-          robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
-      for (int i = 0; i < tabs.getTabs().size(); i++) {
-        int tab = i;
-        robot.interact(() -> tabs.getSelectionModel().select(tab));
-        WaitForAsyncUtils.waitForFxEvents();
-      }
-      robot.interact(() -> tabs.getSelectionModel().select(0));
-      robot.clickOn("#timeline-back");
-      WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().size() == 23);
-      WaitForAsyncUtils.waitForFxEvents();
-      String shot = System.getenv("WORKBENCH_SESSION_SHOT");
-      if (shot != null) {
-        robot.interact(
+    List<Throwable> uncaught =
+        FxFailures.during(
             () -> {
-              try {
-                javax.imageio.ImageIO.write(
-                    javafx.embed.swing.SwingFXUtils.fromFXImage(view.snapshot(null, null), null),
-                    "png",
-                    new java.io.File(shot));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+              FxFailures.visitEveryTab(robot);
+              javafx.scene.control.TabPane tabs =
+                  robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
+              robot.interact(() -> tabs.getSelectionModel().select(0));
+              robot.clickOn("#timeline-back");
+              WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().size() == 23);
+              WaitForAsyncUtils.waitForFxEvents();
+              String shot = System.getenv("WORKBENCH_SESSION_SHOT");
+              if (shot != null) {
+                robot.interact(
+                    () -> {
+                      try {
+                        javax.imageio.ImageIO.write(
+                            javafx.embed.swing.SwingFXUtils.fromFXImage(
+                                view.snapshot(null, null), null),
+                            "png",
+                            new java.io.File(shot));
+                      } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                      }
+                    });
               }
             });
-      }
-    } finally {
-      fx.setUncaughtExceptionHandler(before);
-    }
     assertEquals(List.of(), uncaught, "no view fails on a session");
     assertNull(vm.errorProperty().get());
   }
