@@ -254,41 +254,14 @@ final class SparseFfKernel {
 
   /** out += x M for M (rows, cols) row-major: four rows of M per pass over out. */
   private static void vecMat(float[] x, MemorySegment m, int rows, int cols, float[] out) {
-    long rowBytes = 4L * cols;
-    int upper = S.loopBound(cols);
+    long rowBytes = 4L * cols; // out.length == cols
     int i = 0;
     for (; i + 4 <= rows; i += 4) {
       long o0 = i * rowBytes;
       long o1 = o0 + rowBytes;
       long o2 = o1 + rowBytes;
       long o3 = o2 + rowBytes;
-      float x0 = x[i];
-      float x1 = x[i + 1];
-      float x2 = x[i + 2];
-      float x3 = x[i + 3];
-      FloatVector v0 = FloatVector.broadcast(S, x0);
-      FloatVector v1 = FloatVector.broadcast(S, x1);
-      FloatVector v2 = FloatVector.broadcast(S, x2);
-      FloatVector v3 = FloatVector.broadcast(S, x3);
-      int j = 0;
-      for (; j < upper; j += L) {
-        long jb = 4L * j;
-        FloatVector acc = FloatVector.fromArray(S, out, j);
-        acc = FloatVector.fromMemorySegment(S, m, o0 + jb, ORDER).fma(v0, acc);
-        acc = FloatVector.fromMemorySegment(S, m, o1 + jb, ORDER).fma(v1, acc);
-        acc = FloatVector.fromMemorySegment(S, m, o2 + jb, ORDER).fma(v2, acc);
-        acc = FloatVector.fromMemorySegment(S, m, o3 + jb, ORDER).fma(v3, acc);
-        acc.intoArray(out, j);
-      }
-      for (; j < cols; j++) {
-        long jb = 4L * j;
-        float acc = out[j];
-        acc = Math.fma(m.get(FLOAT, o0 + jb), x0, acc);
-        acc = Math.fma(m.get(FLOAT, o1 + jb), x1, acc);
-        acc = Math.fma(m.get(FLOAT, o2 + jb), x2, acc);
-        acc = Math.fma(m.get(FLOAT, o3 + jb), x3, acc);
-        out[j] = acc;
-      }
+      axpy4(m, o0, o1, o2, o3, x[i], x[i + 1], x[i + 2], x[i + 3], out);
     }
     for (; i < rows; i++) {
       axpy(x[i], m, i * rowBytes, out);
@@ -312,36 +285,57 @@ final class SparseFfKernel {
 
   /** y += sum over four active units j..j+3 of act[u] W2[row u]. */
   private void axpy4(float[] act, long[] rows, int j, float[] y) {
-    long o0 = rows[j];
-    long o1 = rows[j + 1];
-    long o2 = rows[j + 2];
-    long o3 = rows[j + 3];
-    float s0 = act[j];
-    float s1 = act[j + 1];
-    float s2 = act[j + 2];
-    float s3 = act[j + 3];
+    axpy4(
+        w2,
+        rows[j],
+        rows[j + 1],
+        rows[j + 2],
+        rows[j + 3],
+        act[j],
+        act[j + 1],
+        act[j + 2],
+        act[j + 3],
+        y);
+  }
+
+  /**
+   * y += s0 M[o0] + s1 M[o1] + s2 M[o2] + s3 M[o3], four rows of m at byte offsets o0..o3, each of
+   * length y.length; one pass over y, the four products added in that order.
+   */
+  private static void axpy4(
+      MemorySegment m,
+      long o0,
+      long o1,
+      long o2,
+      long o3,
+      float s0,
+      float s1,
+      float s2,
+      float s3,
+      float[] y) {
     FloatVector v0 = FloatVector.broadcast(S, s0);
     FloatVector v1 = FloatVector.broadcast(S, s1);
     FloatVector v2 = FloatVector.broadcast(S, s2);
     FloatVector v3 = FloatVector.broadcast(S, s3);
-    int upper = S.loopBound(d);
+    int n = y.length;
+    int upper = S.loopBound(n);
     int c = 0;
     for (; c < upper; c += L) {
       long cb = 4L * c;
       FloatVector acc = FloatVector.fromArray(S, y, c);
-      acc = FloatVector.fromMemorySegment(S, w2, o0 + cb, ORDER).fma(v0, acc);
-      acc = FloatVector.fromMemorySegment(S, w2, o1 + cb, ORDER).fma(v1, acc);
-      acc = FloatVector.fromMemorySegment(S, w2, o2 + cb, ORDER).fma(v2, acc);
-      acc = FloatVector.fromMemorySegment(S, w2, o3 + cb, ORDER).fma(v3, acc);
+      acc = FloatVector.fromMemorySegment(S, m, o0 + cb, ORDER).fma(v0, acc);
+      acc = FloatVector.fromMemorySegment(S, m, o1 + cb, ORDER).fma(v1, acc);
+      acc = FloatVector.fromMemorySegment(S, m, o2 + cb, ORDER).fma(v2, acc);
+      acc = FloatVector.fromMemorySegment(S, m, o3 + cb, ORDER).fma(v3, acc);
       acc.intoArray(y, c);
     }
-    for (; c < d; c++) {
+    for (; c < n; c++) {
       long cb = 4L * c;
       float acc = y[c];
-      acc = Math.fma(w2.get(FLOAT, o0 + cb), s0, acc);
-      acc = Math.fma(w2.get(FLOAT, o1 + cb), s1, acc);
-      acc = Math.fma(w2.get(FLOAT, o2 + cb), s2, acc);
-      acc = Math.fma(w2.get(FLOAT, o3 + cb), s3, acc);
+      acc = Math.fma(m.get(FLOAT, o0 + cb), s0, acc);
+      acc = Math.fma(m.get(FLOAT, o1 + cb), s1, acc);
+      acc = Math.fma(m.get(FLOAT, o2 + cb), s2, acc);
+      acc = Math.fma(m.get(FLOAT, o3 + cb), s3, acc);
       y[c] = acc;
     }
   }
