@@ -43,6 +43,7 @@ import picocli.CommandLine.Option;
       Cli.Info.class,
       Cli.Decode.class,
       Replay.class,
+      Analyze.class,
       Cli.InitModel.class,
       Cli.CutContext.class,
       InitHf.class,

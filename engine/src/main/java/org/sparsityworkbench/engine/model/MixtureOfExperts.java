@@ -1,6 +1,7 @@
 package org.sparsityworkbench.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -119,6 +120,8 @@ public final class MixtureOfExperts implements FeedForward {
         NDArray y = experts.apply(x, flat).mul(routing.gates()[0][j]);
         out = out == null ? y : out.add(y);
       }
+    } else if (!opt.training()) {
+      out = grouped(flat, routing, n, k);
     } else {
       out = batched(flat, probs, routing, n, e, k, renorm);
     }
@@ -134,6 +137,56 @@ public final class MixtureOfExperts implements FeedForward {
       out = out.add(s);
     }
     return out.reshape(shape);
+  }
+
+  /**
+   * Inference over N tokens: the kept (token, expert) assignments gathered in expert order (one
+   * gather), each expert applied to its contiguous slice, scaled by the gates of {@link Router},
+   * and gathered back into token order as (N, k, d) with a zero row for dropped assignments, summed
+   * over k. No gradients; the same sums as {@link #batched} (whose one-hot products add exact
+   * zeros), for about 4 + 2E native calls instead of N x n_x products per expert.
+   */
+  private NDArray grouped(NDArray flat, Router.Routing routing, int n, int k) {
+    int e = spec.experts();
+    int[] load = routing.load();
+    int[] start = new int[e + 1];
+    for (int x = 0; x < e; x++) {
+      start[x + 1] = start[x] + load[x];
+    }
+    int assignments = start[e];
+    long[] rows = new long[assignments]; // assignment a (in expert order) -> token
+    float[] gates = new float[assignments];
+    long[] back = new long[n * k]; // slot (t, j) -> assignment, or `assignments` (a zero row)
+    int[] next = java.util.Arrays.copyOf(start, e);
+    for (int t = 0; t < n; t++) {
+      for (int j = 0; j < k; j++) {
+        if (routing.kept()[t][j]) {
+          int a = next[routing.experts()[t][j]]++;
+          rows[a] = t;
+          gates[a] = routing.gates()[t][j];
+          back[t * k + j] = a;
+        } else {
+          back[t * k + j] = assignments;
+        }
+      }
+    }
+    NDManager m = flat.getManager();
+    long d = flat.getShape().get(1);
+    NDList ys = new NDList();
+    if (assignments > 0) {
+      NDArray in = flat.get(m.create(rows)); // (A, d)
+      for (int x = 0; x < e; x++) {
+        if (load[x] > 0) {
+          ys.add(experts.apply(x, in.get(new NDIndex("{}:{}", start[x], start[x + 1]))));
+        }
+      }
+    }
+    ys.add(m.zeros(new Shape(1, d), flat.getDataType()));
+    NDArray gate =
+        m.create(java.util.Arrays.copyOf(gates, assignments + 1), new Shape(assignments + 1, 1));
+    NDArray y = (ys.size() == 1 ? ys.get(0) : NDArrays.concat(ys, 0)).mul(gate); // (A + 1, d)
+    NDArray slots = y.get(m.create(back)); // (N k, d)
+    return k == 1 ? slots : slots.reshape(n, k, d).sum(new int[] {1});
   }
 
   /** Every kept (token, expert) pair through its expert, with gates that carry gradients. */

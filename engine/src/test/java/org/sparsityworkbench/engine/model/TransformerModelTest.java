@@ -177,4 +177,59 @@ class TransformerModelTest {
           r.dropped(), r.droppedTokens(), "top-1: a dropped assignment is a dropped token");
     }
   }
+
+  /**
+   * The inference path of a routed batch (assignments grouped by expert, gathered back) against the
+   * differentiable one (one-hot products), with capacity drops and a batch of two sequences.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"1, 1.25", "2, 1.25", "3, 0.5", "2, 8"})
+  void groupedInferenceOfARoutedBatchEqualsTheDifferentiablePath(int k, double capacity) {
+    ModelConfig c =
+        new ModelConfig(
+            k == 1 ? Family.SWITCH : Family.TOPK,
+            256,
+            32,
+            2,
+            4,
+            64,
+            32,
+            1e-5,
+            4,
+            k,
+            capacity,
+            0,
+            0.01,
+            0.001);
+    long[] ids = new long[2 * 12];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 53 + 7) % 256;
+    }
+    try (TransformerModel model = TransformerModel.random(c, 3, root);
+        NDManager m = root.newSubManager()) {
+      NDArray batch = m.create(ids, new Shape(2, 12));
+      List<LayerTrace> inferTraces = new ArrayList<>();
+      float[] infer =
+          model
+              .forward(
+                  batch,
+                  null,
+                  new TransformerModel.ForwardOptions(false, true, false, true, null),
+                  inferTraces)
+              .toFloatArray();
+      // training = true without a random source: no jitter, no losses; the one-hot path.
+      float[] reference =
+          model
+              .forward(
+                  batch,
+                  null,
+                  new TransformerModel.ForwardOptions(true, true, false, true, null),
+                  null)
+              .toFloatArray();
+      assertClose(reference, infer, 1e-5f, "k=" + k + " capacity " + capacity);
+      if (capacity == 0.5) {
+        assertTrue(inferTraces.get(0).routing.dropped() > 0, "the case with drops drops some");
+      }
+    }
+  }
 }
