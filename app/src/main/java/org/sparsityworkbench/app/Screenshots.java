@@ -18,12 +18,14 @@ final class Screenshots {
   private Screenshots() {}
 
   /**
-   * Waits for the model, decodes, snapshots the window into {@code dir/main.png}, every tab into
-   * {@code dir/<tab>.png} and the "All views" grid into {@code dir/all-views.png}, then exits.
+   * Waits for the model, decodes, compares, analyses the bundled corpus, snapshots the window into
+   * {@code dir/main.png}, every tab into {@code dir/<tab>.png} and the "All views" grid into {@code
+   * dir/all-views.png}, then exits.
    */
   static void afterDecode(MainViewModel vm, Scene scene, Path dir, Runnable close) {
     final boolean[] started = {false};
     final boolean[] compared = {false};
+    final boolean[] analysed = {false};
     final int[] tab = {-1};
     final long deadline = System.nanoTime() + 180_000_000_000L;
     Timeline poll = new Timeline();
@@ -47,7 +49,16 @@ final class Screenshots {
                   } else if (started[0] && !vm.runningProperty().get() && !compared[0]) {
                     compared[0] = true; // then the comparison, for the Compare tab
                     vm.compare().compare();
-                  } else if (compared[0] && !vm.compare().runningProperty().get()) {
+                  } else if (compared[0] && !analysed[0] && !vm.compare().runningProperty().get()) {
+                    analysed[0] = true; // then a corpus analysis, for the Analyse tab
+                    vm.analysis().tokensProperty().set(60_000);
+                    vm.analysis().run();
+                  } else if (analysed[0]
+                      && !vm.analysis().runningProperty().get()
+                      && vm.analysis().expertProperty().get() < 0
+                      && vm.analysis().resultProperty().get() != null) {
+                    vm.analysis().expertProperty().set(0);
+                  } else if (analysed[0] && !vm.analysis().runningProperty().get()) {
                     // One tab per tick: a tab selected on one tick is drawn by the next.
                     try {
                       javafx.scene.control.ToggleButton all =

@@ -130,7 +130,7 @@ public final class CompareViewModel {
     return best;
   }
 
-  private static Family family(Path dir) {
+  static Family family(Path dir) {
     if (dir == null) {
       return null;
     }

@@ -198,6 +198,7 @@ public final class MainViewModel {
       org.sparsityworkbench.engine.tokenizer.Tokenizer labels) {}
 
   private final CompareViewModel compare;
+  private final AnalysisViewModel analysis;
 
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
     this.service = service;
@@ -206,6 +207,13 @@ public final class MainViewModel {
       selectedModel.set(sampleModels.getFirst());
     }
     this.compare = new CompareViewModel(service, this, sampleModels);
+    this.analysis =
+        new AnalysisViewModel(
+            AnalysisRunner.of(service),
+            models,
+            AnalysisViewModel.firstRouted(sampleModels, selectedModel.get()),
+            AnalysisViewModel.bundledCorpus(sampleModels),
+            doorbell);
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
@@ -1055,7 +1063,7 @@ public final class MainViewModel {
 
   /** True if the engine has news that {@link #refresh()} would apply (any thread). */
   public boolean hasNews() {
-    return !inbox.isEmpty() || !compare.inboxEmpty() || detailsStale;
+    return !inbox.isEmpty() || !compare.inboxEmpty() || !analysis.inboxEmpty() || detailsStale;
   }
 
   /**
@@ -1064,6 +1072,7 @@ public final class MainViewModel {
    */
   public void refresh() {
     compare.refresh();
+    analysis.refresh();
     List<Event> events = inbox.drain();
     if (events.isEmpty()) {
       if (detailsStale && System.nanoTime() - detailsShown >= DETAILS_PERIOD_NANOS) {
@@ -1621,6 +1630,11 @@ public final class MainViewModel {
   /** The side-by-side comparison of this model with another. */
   public CompareViewModel compare() {
     return compare;
+  }
+
+  /** The Analyse view's model. */
+  public AnalysisViewModel analysis() {
+    return analysis;
   }
 
   public ObservableList<Path> models() {

@@ -440,7 +440,10 @@ public final class MainView extends BorderPane {
     return box;
   }
 
-  /** The views that "All views" puts in its grid: every tab but the last (Model), in tab order. */
+  /**
+   * The views that "All views" puts in its grid: the six that follow a decode live (the first six
+   * tabs, in tab order); Analyse and Model are views of a corpus and of the model, not of a decode.
+   */
   private static final int GRID_VIEWS = 6;
 
   private final javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane();
@@ -531,6 +534,7 @@ public final class MainView extends BorderPane {
             new Tab("Attention", padded(new AttentionView(vm))),
             new Tab("Latency", padded(new LatencyView(vm))),
             new Tab("Compare", padded(new CompareView(vm))),
+            new Tab("Analyse", padded(new AnalysisView(vm.analysis()))),
             new Tab("Model", padded(modelPane(details))));
     tabs.setId("tabs");
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);

@@ -29,7 +29,7 @@ public record LayerKind(int layer, int experts, int topK, int units, int blockSi
   }
 
   /** The kind of every layer of a model. */
-  static LayerKind[] of(ModelSpec spec) {
+  public static LayerKind[] of(ModelSpec spec) {
     LayerKind[] kinds = new LayerKind[spec.layers()];
     for (int l = 0; l < kinds.length; l++) {
       kinds[l] =

@@ -15,7 +15,7 @@ import org.sparsityworkbench.engine.tokenizer.Tokenizer;
  * choices (the k experts of largest probability) and of controller choices (the argmax unit of
  * every block), per token.
  */
-final class RoutingTally {
+public final class RoutingTally {
   /** Example contexts kept per expert and layer (a uniform sample of its tokens). */
   static final int EXAMPLES = 6;
 
@@ -30,16 +30,17 @@ final class RoutingTally {
    *
    * @param offsets each window's first token's index among its file's tokens
    */
-  record Batch(int domain, int[][] windows, String[] files, int[] offsets, int[][] fileTokens) {
-    int length() {
+  public record Batch(
+      int domain, int[][] windows, String[] files, int[] offsets, int[][] fileTokens) {
+    public int length() {
       return windows[0].length;
     }
 
-    int tokens() {
+    public int tokens() {
       return windows.length * length();
     }
 
-    int id(int t) {
+    public int id(int t) {
       return windows[t / length()][t % length()];
     }
   }
@@ -64,7 +65,7 @@ final class RoutingTally {
   private final Random random = new Random(20261202);
   private long tokens;
 
-  RoutingTally(LayerKind[] kinds, List<String> domains, Tokenizer tokenizer) {
+  public RoutingTally(LayerKind[] kinds, List<String> domains, Tokenizer tokenizer) {
     this.kinds = kinds.clone();
     this.domains = List.copyOf(domains);
     this.tokenizer = tokenizer;
@@ -101,7 +102,7 @@ final class RoutingTally {
   }
 
   /** Counts a batch's tokens. */
-  void addTokens(Batch batch) {
+  public void addTokens(Batch batch) {
     int n = batch.tokens();
     domainTokens[batch.domain()] += n;
     tokens += n;
@@ -111,7 +112,7 @@ final class RoutingTally {
   }
 
   /** Counts one layer's choices over a batch; traces in layer order (for the next-layer counts). */
-  void addLayers(Batch batch, List<LayerTrace> traces) {
+  public void addLayers(Batch batch, List<LayerTrace> traces) {
     int n = batch.tokens();
     for (int l = 0; l < kinds.length; l++) {
       LayerKind kind = kinds[l];
@@ -212,7 +213,7 @@ final class RoutingTally {
   }
 
   /** Compares the second model's choices with the first's, per routed layer of equal shape. */
-  void addAgreement(int layer, Router.Routing a, Router.Routing b) {
+  public void addAgreement(int layer, Router.Routing a, Router.Routing b) {
     int[][] x = a.experts();
     int[][] y = b.experts();
     for (int t = 0; t < x.length; t++) {
@@ -237,7 +238,7 @@ final class RoutingTally {
   }
 
   /** An immutable copy of the counts so far. */
-  AnalysisResult snapshot(AnalysisResult.Run run) {
+  public AnalysisResult snapshot(AnalysisResult.Run run) {
     Map<Integer, String> labels = new HashMap<>();
     for (Integer id : tokenCounts.keySet()) {
       labels.put(id, tokenizer.label(id));

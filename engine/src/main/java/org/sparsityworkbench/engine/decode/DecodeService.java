@@ -187,6 +187,55 @@ public final class DecodeService implements AutoCloseable {
     return job;
   }
 
+  /** A running corpus analysis; cancel keeps the counts so far as its (partial) result. */
+  public static final class Analysis {
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final CompletableFuture<org.sparsityworkbench.engine.analysis.AnalysisResult> done =
+        new CompletableFuture<>();
+
+    /** Asks the analysis to stop after its current batch; it completes with what it counted. */
+    public void cancel() {
+      cancelled.set(true);
+    }
+
+    /** Completes with the result (partial when cancelled), or exceptionally with the failure. */
+    public CompletableFuture<org.sparsityworkbench.engine.analysis.AnalysisResult> done() {
+      return done;
+    }
+  }
+
+  /**
+   * Analyses a corpus on the engine thread ({@link
+   * org.sparsityworkbench.engine.analysis.CorpusAnalysis}): loads the model (and the second model
+   * of a saturation comparison), reads the corpus folder, runs, and closes what it loaded. The
+   * listener hears the progress on the engine thread.
+   */
+  public Analysis analyze(
+      Path model,
+      Path compare,
+      Path corpus,
+      org.sparsityworkbench.engine.analysis.CorpusAnalysis.Options options,
+      org.sparsityworkbench.engine.analysis.CorpusAnalysis.Listener listener) {
+    Analysis job = new Analysis();
+    root.thenAcceptAsync(
+        m -> {
+          try {
+            var c = org.sparsityworkbench.engine.analysis.AnalysisCorpus.of(corpus);
+            try (TransformerModel a = org.sparsityworkbench.engine.Models.load(model, m);
+                TransformerModel b =
+                    compare == null ? null : org.sparsityworkbench.engine.Models.load(compare, m)) {
+              job.done.complete(
+                  org.sparsityworkbench.engine.analysis.CorpusAnalysis.run(
+                      a, b, c, options, listener, job.cancelled::get));
+            }
+          } catch (Exception | Error e) {
+            job.done.completeExceptionally(e);
+          }
+        },
+        executor);
+    return job;
+  }
+
   /** A description of the engine, computed on the engine thread. */
   public CompletableFuture<String> describeEngine() {
     return root.thenApplyAsync(m -> Engines.describe(), executor);

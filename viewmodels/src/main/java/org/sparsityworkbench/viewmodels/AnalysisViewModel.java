@@ -1,0 +1,517 @@
+package org.sparsityworkbench.viewmodels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyDoubleProperty;
+import javafx.beans.property.ReadOnlyDoubleWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import org.sparsityworkbench.engine.analysis.AnalysisFiles;
+import org.sparsityworkbench.engine.analysis.AnalysisResult;
+import org.sparsityworkbench.engine.analysis.CorpusAnalysis;
+import org.sparsityworkbench.engine.analysis.LayerKind;
+
+/**
+ * The Analyse view: a model, a corpus folder (its subfolders are the domains), a token budget; a
+ * run with progress (tokens/s, time left) that can be cancelled, keeping its partial result; the
+ * result per layer: expert use per domain, co-activation, the tokens of the selected expert and
+ * example contexts, or for a sparse FF model unit use per block.
+ *
+ * <p>A result belongs to the model, second model, corpus and budget it was computed with: changing
+ * any of them cancels a run and clears the result. Threading as in {@link MainViewModel}: the
+ * engine thread offers into the inbox, {@link #refresh()} applies on the UI thread; exports write
+ * off the UI thread.
+ */
+public final class AnalysisViewModel {
+  /** The budget a new view starts with: about ten seconds with a bundled model. */
+  public static final int DEFAULT_TOKENS = 200_000;
+
+  /** Tokens listed for the selected expert, and frequent tokens listed. */
+  public static final int LISTED = 20;
+
+  private final AnalysisRunner runner;
+  private final Inbox<Tagged> inbox;
+  private final ObservableList<Path> models;
+  private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+  private final ObjectProperty<Path> compare = new SimpleObjectProperty<>();
+  private final ObjectProperty<Path> corpus = new SimpleObjectProperty<>();
+  private final IntegerProperty tokens = new SimpleIntegerProperty(DEFAULT_TOKENS);
+  private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper();
+  private final ReadOnlyDoubleWrapper progress = new ReadOnlyDoubleWrapper(0);
+  private final ReadOnlyStringWrapper progressText = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper heading = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper layerSummary = new ReadOnlyStringWrapper("");
+  private final ReadOnlyObjectWrapper<AnalysisResult> result = new ReadOnlyObjectWrapper<>();
+  private final ObservableList<Integer> layers = FXCollections.observableArrayList();
+  private final IntegerProperty layer = new SimpleIntegerProperty(-1);
+  private final IntegerProperty expert = new SimpleIntegerProperty(-1);
+  private final ObservableList<AnalysisResult.TokenShare> expertTokens =
+      FXCollections.observableArrayList();
+  private final ObservableList<AnalysisResult.Example> examples =
+      FXCollections.observableArrayList();
+  private final ObservableList<AnalysisResult.TokenRouting> frequentTokens =
+      FXCollections.observableArrayList();
+  private final BooleanBinding canRun;
+  private AnalysisRunner.Job job;
+
+  /** Counts runs and changes of their inputs; events of an older generation are dropped. */
+  private int generation;
+
+  private record Tagged(int generation, Object event) {}
+
+  private record Progress(long done, long planned, double seconds) {}
+
+  private record Partial(AnalysisResult result) {}
+
+  private record Finished(AnalysisResult result) {}
+
+  private record Failed(String message) {}
+
+  private record Exported(Path dir, int files) {}
+
+  AnalysisViewModel(
+      AnalysisRunner runner,
+      ObservableList<Path> models,
+      Path initialModel,
+      Path initialCorpus,
+      Inbox.Doorbell doorbell) {
+    this.runner = runner;
+    this.models = models;
+    this.inbox = new Inbox<>(doorbell);
+    model.set(initialModel);
+    corpus.set(initialCorpus);
+    // A result belongs to what it was computed with.
+    model.subscribe((a, b) -> inputsChanged());
+    compare.subscribe((a, b) -> inputsChanged());
+    corpus.subscribe((a, b) -> inputsChanged());
+    tokens.subscribe((a, b) -> inputsChanged());
+    layer.subscribe((a, b) -> showLayer());
+    expert.subscribe((a, b) -> showExpert());
+    canRun =
+        Bindings.createBooleanBinding(
+            () -> model.get() != null && corpus.get() != null && tokens.get() > 0 && !running.get(),
+            model,
+            corpus,
+            tokens,
+            running);
+  }
+
+  /**
+   * The model an Analyse view starts with: the first mixture of experts among the sample models,
+   * else the first sparse FF one, else the main window's.
+   */
+  static Path firstRouted(List<Path> models, Path fallback) {
+    for (boolean moe : new boolean[] {true, false}) {
+      for (Path p : models) {
+        org.sparsityworkbench.engine.config.Family f = CompareViewModel.family(p);
+        if (f != null && (moe ? f.isMoe() : f.hasSparseFf())) {
+          return p;
+        }
+      }
+    }
+    return fallback;
+  }
+
+  /**
+   * The bundled corpus next to the sample models ({@code sample-models/corpus}), or null when there
+   * is none.
+   */
+  static Path bundledCorpus(List<Path> sampleModels) {
+    for (Path p : sampleModels) {
+      Path parent = p.toAbsolutePath().getParent();
+      if (parent != null && Files.isDirectory(parent.resolve("corpus"))) {
+        return parent.resolve("corpus");
+      }
+    }
+    return null;
+  }
+
+  private void inputsChanged() {
+    generation++;
+    if (job != null) {
+      job.cancel();
+      job = null;
+    }
+    running.set(false);
+    progress.set(0);
+    progressText.set("");
+    status.set("");
+    setResult(null);
+  }
+
+  /** Starts an analysis with the chosen model, corpus and budget. */
+  public void run() {
+    if (!canRun.get()) {
+      return;
+    }
+    inputsChanged();
+    int g = generation;
+    running.set(true);
+    progress.set(-1);
+    progressText.set("Loading " + name(model.get()) + " and reading the corpus…");
+    CorpusAnalysis.Options options = new CorpusAnalysis.Options(tokens.get(), 0, 0);
+    CorpusAnalysis.Listener listener =
+        new CorpusAnalysis.Listener() {
+          @Override
+          public void progress(long done, long planned, double seconds) {
+            inbox.offer(new Tagged(g, new Progress(done, planned, seconds)));
+          }
+
+          @Override
+          public void partial(AnalysisResult soFar) {
+            inbox.offer(new Tagged(g, new Partial(soFar)));
+          }
+        };
+    AnalysisRunner.Job started;
+    try {
+      started = runner.start(model.get(), compare.get(), corpus.get(), options, listener);
+    } catch (RuntimeException e) {
+      running.set(false);
+      progressText.set("");
+      status.set(message(e));
+      return;
+    }
+    job = started;
+    started
+        .done()
+        .whenComplete(
+            (r, e) ->
+                inbox.offer(new Tagged(g, e == null ? new Finished(r) : new Failed(message(e)))));
+  }
+
+  /** Stops the run after its current batch; what it counted stays, saying how much it covers. */
+  public void cancel() {
+    if (job != null) {
+      job.cancel();
+    }
+  }
+
+  /** Writes the result's tables (CSV and summary.json) into a folder, off the UI thread. */
+  public void export(Path dir) {
+    AnalysisResult r = result.get();
+    if (r == null) {
+      return;
+    }
+    int g = generation;
+    CompletableFuture.runAsync(
+        () -> {
+          try {
+            int n = AnalysisFiles.write(r, dir).size();
+            inbox.offer(new Tagged(g, new Exported(dir, n)));
+          } catch (IOException | RuntimeException e) {
+            inbox.offer(new Tagged(g, new Failed(message(e))));
+          }
+        });
+  }
+
+  /** True when no event waits (any thread). */
+  boolean inboxEmpty() {
+    return inbox.isEmpty();
+  }
+
+  /** Applies what the engine reported; called by {@link MainViewModel#refresh()}. */
+  void refresh() {
+    for (Tagged t : inbox.drain()) {
+      if (t.generation() != generation) {
+        continue;
+      }
+      switch (t.event()) {
+        case Progress p -> {
+          progress.set(p.planned() == 0 ? 1 : (double) p.done() / p.planned());
+          double rate = p.done() / Math.max(p.seconds(), 1e-9);
+          double left = (p.planned() - p.done()) / Math.max(rate, 1e-9);
+          progressText.set(
+              String.format(
+                  Locale.ROOT,
+                  "%,d of %,d tokens · %,.0f tokens/s · %s left",
+                  p.done(),
+                  p.planned(),
+                  rate,
+                  duration(left)));
+        }
+        case Partial p -> setResult(p.result());
+        case Finished f -> {
+          job = null;
+          running.set(false);
+          setResult(f.result());
+          AnalysisResult r = f.result();
+          progress.set(r.coverage());
+          progressText.set("");
+          status.set(
+              r.run().complete()
+                  ? String.format(
+                      Locale.ROOT,
+                      "Done: %,d tokens in %.1f s (%,.0f tokens/s).",
+                      r.tokens(),
+                      r.run().seconds(),
+                      r.tokens() / Math.max(r.run().seconds(), 1e-9))
+                  : String.format(
+                      Locale.ROOT,
+                      "Cancelled: the result covers %,d of %,d tokens (%.0f%%).",
+                      r.tokens(),
+                      r.run().planned(),
+                      100 * r.coverage()));
+        }
+        case Failed f -> {
+          job = null;
+          running.set(false);
+          progressText.set("");
+          status.set(f.message());
+        }
+        case Exported x -> status.set("Wrote " + x.files() + " files to " + x.dir() + ".");
+        default -> throw new IllegalStateException("unknown event " + t.event());
+      }
+    }
+  }
+
+  private void setResult(AnalysisResult r) {
+    result.set(r);
+    if (r == null) {
+      heading.set("");
+      layers.clear();
+      layer.set(-1);
+      expert.set(-1);
+      showLayer();
+      return;
+    }
+    heading.set(heading(r));
+    List<Integer> shown =
+        r.layers().stream().filter(k -> k.routed() || k.sparseFf()).map(LayerKind::layer).toList();
+    if (!layers.equals(shown)) {
+      layers.setAll(shown);
+    }
+    if (!shown.contains(layer.get())) {
+      layer.set(shown.isEmpty() ? -1 : shown.get(0));
+    }
+    showLayer();
+  }
+
+  /** What the result is of: model, corpus, coverage. */
+  static String heading(AnalysisResult r) {
+    String of =
+        r.run().model()
+            + (r.run().compareModel() == null
+                ? ""
+                : " (saturation against " + r.run().compareModel() + ")")
+            + " on "
+            + String.join(", ", r.domains());
+    return String.format(
+        Locale.ROOT,
+        "%s: %,d tokens%s",
+        of,
+        r.tokens(),
+        r.run().complete()
+            ? ""
+            : String.format(
+                Locale.ROOT, " so far (%.0f%% of %,d)", 100 * r.coverage(), r.run().planned()));
+  }
+
+  private void showLayer() {
+    AnalysisResult r = result.get();
+    int l = layer.get();
+    if (r == null || l < 0 || l >= r.layers().size()) {
+      layerSummary.set("");
+      frequentTokens.clear();
+      expertTokens.clear();
+      examples.clear();
+      return;
+    }
+    LayerKind k = r.layers().get(l);
+    layerSummary.set(layerSummary(r, k));
+    if (k.routed()) {
+      frequentTokens.setAll(r.tokenRouting(l, LISTED));
+      if (expert.get() >= k.experts()) {
+        expert.set(-1);
+      }
+    } else {
+      frequentTokens.clear();
+      expert.set(-1);
+    }
+    showExpert();
+  }
+
+  /** One layer's figures in a line. */
+  static String layerSummary(AnalysisResult r, LayerKind k) {
+    int l = k.layer();
+    if (k.routed()) {
+      AnalysisResult.Saturation s = r.saturation(l);
+      return String.format(
+          Locale.ROOT,
+          "Layer %d: %d experts, top-%d · router entropy %.2f of %.2f nats · load entropy %.3f ·"
+              + " load balance %.3f (1 = even) · dead: %s · rare: %s%s",
+          l,
+          k.experts(),
+          k.topK(),
+          r.meanEntropy(l),
+          Math.log(k.experts()),
+          r.loadEntropy(l),
+          r.loadBalance(l),
+          list(r.deadExperts(l)),
+          list(r.rareExperts(l)),
+          s == null
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  " · saturation %.1f%% (identical top-%d sets %.1f%%)",
+                  100 * s.meanOverlap(),
+                  k.topK(),
+                  100 * s.identicalShare()));
+    }
+    return String.format(
+        Locale.ROOT,
+        "Layer %d: sparse FF, %d units in blocks of %d · unit entropy %.3f (1 = every unit of a block"
+            + " equally used) · unused units: %d",
+        l,
+        k.units(),
+        k.blockSize(),
+        r.unitEntropy(l),
+        r.unusedUnits(l));
+  }
+
+  private static String list(List<Integer> xs) {
+    return xs.isEmpty() ? "none" : xs.toString().replaceAll("[\\[\\]]", "");
+  }
+
+  private void showExpert() {
+    AnalysisResult r = result.get();
+    int l = layer.get();
+    int e = expert.get();
+    if (r == null || l < 0 || e < 0 || !r.layers().get(l).routed()) {
+      expertTokens.clear();
+      examples.clear();
+      return;
+    }
+    expertTokens.setAll(r.topTokens(l, e, LISTED));
+    examples.setAll(r.examples(l, e));
+  }
+
+  private static String duration(double s) {
+    if (!Double.isFinite(s)) {
+      return "?";
+    }
+    long r = Math.round(s);
+    return r < 60 ? r + " s" : (r / 60) + " min " + (r % 60) + " s";
+  }
+
+  private static String name(Path p) {
+    return p.getFileName() == null ? p.toString() : p.getFileName().toString();
+  }
+
+  private static String message(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  public ObservableList<Path> models() {
+    return models;
+  }
+
+  public ObjectProperty<Path> modelProperty() {
+    return model;
+  }
+
+  /** The second model of a router-saturation comparison; null for none. */
+  public ObjectProperty<Path> compareProperty() {
+    return compare;
+  }
+
+  /** The corpus folder: each subfolder a domain. */
+  public ObjectProperty<Path> corpusProperty() {
+    return corpus;
+  }
+
+  public IntegerProperty tokensProperty() {
+    return tokens;
+  }
+
+  public ReadOnlyBooleanProperty runningProperty() {
+    return running.getReadOnlyProperty();
+  }
+
+  public BooleanBinding canRunBinding() {
+    return canRun;
+  }
+
+  /** 0..1 of the planned tokens; -1 while loading (indeterminate). */
+  public ReadOnlyDoubleProperty progressProperty() {
+    return progress.getReadOnlyProperty();
+  }
+
+  /** Tokens done of planned, tokens/s, time left; empty when not running. */
+  public ReadOnlyStringProperty progressTextProperty() {
+    return progressText.getReadOnlyProperty();
+  }
+
+  /** How the last run ended, or why it failed. */
+  public ReadOnlyStringProperty statusProperty() {
+    return status.getReadOnlyProperty();
+  }
+
+  /** What the shown result is of (model, domains, tokens); empty without one. */
+  public ReadOnlyStringProperty headingProperty() {
+    return heading.getReadOnlyProperty();
+  }
+
+  /** The selected layer's figures. */
+  public ReadOnlyStringProperty layerSummaryProperty() {
+    return layerSummary.getReadOnlyProperty();
+  }
+
+  /**
+   * The result shown: a finished run, a cancelled one's partial counts, or a run's counts so far.
+   */
+  public ReadOnlyObjectProperty<AnalysisResult> resultProperty() {
+    return result.getReadOnlyProperty();
+  }
+
+  /** Layers with choices to show (routed or sparse FF). */
+  public ObservableList<Integer> layers() {
+    return layers;
+  }
+
+  /** The shown layer (the model's layer index), -1 without a result. */
+  public IntegerProperty layerProperty() {
+    return layer;
+  }
+
+  /** The selected expert of the shown layer, -1 for none. */
+  public IntegerProperty expertProperty() {
+    return expert;
+  }
+
+  /** The tokens routed most often to the selected expert. */
+  public ObservableList<AnalysisResult.TokenShare> expertTokens() {
+    return expertTokens;
+  }
+
+  /** Example contexts of the selected expert's tokens. */
+  public ObservableList<AnalysisResult.Example> examples() {
+    return examples;
+  }
+
+  /** The most frequent tokens and the experts they go to in the shown layer. */
+  public ObservableList<AnalysisResult.TokenRouting> frequentTokens() {
+    return frequentTokens;
+  }
+}
