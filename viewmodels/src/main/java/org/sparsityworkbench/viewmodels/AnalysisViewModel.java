@@ -62,10 +62,15 @@ public final class AnalysisViewModel {
   private final ObservableList<Integer> layers = FXCollections.observableArrayList();
   private final IntegerProperty layer = new SimpleIntegerProperty(-1);
   private final IntegerProperty expert = new SimpleIntegerProperty(-1);
-  private final ObservableList<AnalysisResult.TokenShare> expertTokens =
-      FXCollections.observableArrayList();
-  private final ObservableList<AnalysisResult.Example> examples =
-      FXCollections.observableArrayList();
+  private final ObservableList<TokenRow> expertTokens = FXCollections.observableArrayList();
+  private final ObservableList<ExampleRow> examples = FXCollections.observableArrayList();
+  private final ObjectProperty<AnalysisTables.Pairing> pairing =
+      new SimpleObjectProperty<>(AnalysisTables.Pairing.NEXT_LAYER);
+  private final ReadOnlyObjectWrapper<HeatMap> useMap = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyObjectWrapper<HeatMap> pairMap = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyStringWrapper useMessage = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper pairMessage = new ReadOnlyStringWrapper("");
+  private final ReadOnlyStringWrapper expertTitle = new ReadOnlyStringWrapper("");
   private final ObservableList<AnalysisResult.TokenRouting> frequentTokens =
       FXCollections.observableArrayList();
   private final BooleanBinding canRun;
@@ -75,6 +80,12 @@ public final class AnalysisViewModel {
   private int generation;
 
   private record Tagged(int generation, Object event) {}
+
+  /** A row of the selected expert's tokens: the token (spaces as an open box), count, share. */
+  public record TokenRow(int id, String token, String count, String share) {}
+
+  /** An example context: where it is, the text before, the routed token, the text after. */
+  public record ExampleRow(String where, String before, String token, String after) {}
 
   private record Progress(long done, long planned, double seconds) {}
 
@@ -104,6 +115,7 @@ public final class AnalysisViewModel {
     tokens.subscribe((a, b) -> inputsChanged());
     layer.subscribe((a, b) -> showLayer());
     expert.subscribe((a, b) -> showExpert());
+    pairing.subscribe((a, b) -> showMaps());
     canRun =
         Bindings.createBooleanBinding(
             () -> model.get() != null && corpus.get() != null && tokens.get() > 0 && !running.get(),
@@ -111,6 +123,7 @@ public final class AnalysisViewModel {
             corpus,
             tokens,
             running);
+    showMaps();
   }
 
   /**
@@ -164,6 +177,7 @@ public final class AnalysisViewModel {
     inputsChanged();
     int g = generation;
     running.set(true);
+    showMaps();
     progress.set(-1);
     progressText.set("Loading " + name(model.get()) + " and reading the corpus…");
     CorpusAnalysis.Options options = new CorpusAnalysis.Options(tokens.get(), 0, 0);
@@ -272,6 +286,7 @@ public final class AnalysisViewModel {
         case Failed f -> {
           job = null;
           running.set(false);
+          showMaps();
           progressText.set("");
           status.set(f.message());
         }
@@ -331,6 +346,8 @@ public final class AnalysisViewModel {
       frequentTokens.clear();
       expertTokens.clear();
       examples.clear();
+      showMaps();
+      expertTitle.set("");
       return;
     }
     LayerKind k = r.layers().get(l);
@@ -393,13 +410,164 @@ public final class AnalysisViewModel {
     AnalysisResult r = result.get();
     int l = layer.get();
     int e = expert.get();
+    showMaps();
     if (r == null || l < 0 || e < 0 || !r.layers().get(l).routed()) {
       expertTokens.clear();
       examples.clear();
+      expertTitle.set(
+          r != null && l >= 0 && r.layers().get(l).routed()
+              ? "Expert: click one in the map to list its tokens and contexts"
+              : "");
       return;
     }
-    expertTokens.setAll(r.topTokens(l, e, LISTED));
-    examples.setAll(r.examples(l, e));
+    expertTitle.set(
+        "Expert " + e + " of layer " + l + ": its most frequent tokens and example contexts");
+    expertTokens.setAll(
+        r.topTokens(l, e, LISTED).stream()
+            .map(
+                t ->
+                    new TokenRow(
+                        t.id(),
+                        shown(t.label()),
+                        String.format(Locale.ROOT, "%,d", t.count()),
+                        String.format(Locale.ROOT, "%.0f%%", 100 * t.exclusivity())))
+            .toList());
+    examples.setAll(
+        r.examples(l, e).stream()
+            .map(
+                x ->
+                    new ExampleRow(
+                        String.format(
+                            Locale.ROOT, "%s · %s · p %.2f", x.domain(), x.file(), x.probability()),
+                        org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(x.before()),
+                        shown(x.token()),
+                        org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(x.after())))
+            .toList());
+  }
+
+  /** A token label with its spaces visible (an open box). */
+  static String shown(String label) {
+    return label.replace(' ', '\u2423');
+  }
+
+  /** Recomputes both maps for the shown result, layer, expert and pairing. */
+  private void showMaps() {
+    AnalysisResult r = result.get();
+    int l = layer.get();
+    if (r == null || l < 0 || l >= r.layers().size()) {
+      useMap.set(null);
+      pairMap.set(null);
+      useMessage.set(
+          running.get() ? "Counting…" : "Press Analyse: expert use per domain maps here.");
+      pairMessage.set(running.get() ? "Counting…" : "Press Analyse: co-activation maps here.");
+      return;
+    }
+    LayerKind k = r.layers().get(l);
+    useMap.set(k.routed() ? useMapOf(r, k, expert.get()) : unitMapOf(r, k));
+    useMessage.set("");
+    double[][] m = AnalysisTables.coactivation(r, l, pairing.get());
+    if (m == null) {
+      pairMap.set(null);
+      pairMessage.set(
+          !k.routed()
+              ? "A sparse FF layer has no experts to pair: the left map shows its units per block."
+              : pairing.get() == AnalysisTables.Pairing.WITHIN_TOKEN
+                  ? "Top-1: a token chooses one expert, so there is no pair within it."
+                  : "No routed layer follows this one.");
+      return;
+    }
+    boolean next = pairing.get() == AnalysisTables.Pairing.NEXT_LAYER;
+    String[] rows = new String[m.length];
+    String[][] readings = new String[m.length][];
+    for (int e = 0; e < m.length; e++) {
+      rows[e] = "E" + e;
+      readings[e] = new String[m[e].length];
+      for (int f = 0; f < m[e].length; f++) {
+        readings[e][f] =
+            !Double.isFinite(m[e][f])
+                ? null
+                : next
+                    ? String.format(
+                        Locale.ROOT,
+                        "of the tokens at expert %d in layer %d, %.1f%% go to expert %d in layer %d",
+                        e,
+                        l,
+                        100 * m[e][f],
+                        f,
+                        l + 1)
+                    : String.format(
+                        Locale.ROOT,
+                        "of the tokens at expert %d, %.1f%% also chose expert %d",
+                        e,
+                        100 * m[e][f],
+                        f);
+      }
+    }
+    pairMap.set(new HeatMap(rows, next ? "→E" : "E", m, HeatMap.Scale.SHARE, readings, -1, false));
+    pairMessage.set("");
+  }
+
+  private static HeatMap useMapOf(AnalysisResult r, LayerKind k, int marked) {
+    int l = k.layer();
+    double[][] m = AnalysisTables.useVsUniform(r, l);
+    List<String> names = AnalysisTables.useRows(r);
+    String[][] readings = new String[m.length][k.experts()];
+    for (int d = 0; d < m.length; d++) {
+      boolean all = d == m.length - 1;
+      for (int e = 0; e < k.experts(); e++) {
+        long count = all ? r.use(l, e) : r.use(l, d, e);
+        double share = all ? r.share(l, e) : r.share(l, d, e);
+        readings[d][e] =
+            String.format(
+                Locale.ROOT,
+                "%s, expert %d: %,d assignments, %.1f%% (even split %.1f%%, ×%.2f). Click: its"
+                    + " tokens",
+                names.get(d),
+                e,
+                count,
+                100 * share,
+                100.0 / k.experts(),
+                share * k.experts());
+      }
+    }
+    return new HeatMap(
+        names.toArray(new String[0]), "E", m, HeatMap.Scale.RATIO, readings, marked, true);
+  }
+
+  private static HeatMap unitMapOf(AnalysisResult r, LayerKind k) {
+    double[][] m = AnalysisTables.unitUse(r, k.layer());
+    String[] rows = new String[m.length];
+    String[][] readings = new String[m.length][];
+    for (int g = 0; g < m.length; g++) {
+      rows[g] = "block " + g;
+      readings[g] = new String[m[g].length];
+      for (int i = 0; i < m[g].length; i++) {
+        readings[g][i] =
+            String.format(
+                Locale.ROOT, "block %d, unit %d: chosen for %.1f%% of tokens", g, i, 100 * m[g][i]);
+      }
+    }
+    return new HeatMap(rows, "u", m, HeatMap.Scale.RELATIVE, readings, -1, false);
+  }
+
+  /** A click on the expert-use map: selects the expert of its column (routed layers only). */
+  public void click(int row, int column) {
+    HeatMap m = useMap.get();
+    if (m != null && m.selectable() && column >= 0 && column < m.columnCount()) {
+      expert.set(column);
+    }
+  }
+
+  /** How the layer picker names a layer of the shown result. */
+  public String layerName(int l) {
+    AnalysisResult r = result.get();
+    if (r == null || l < 0 || l >= r.layers().size()) {
+      return "layer " + l;
+    }
+    LayerKind k = r.layers().get(l);
+    return k.routed()
+        ? "layer " + l + " (" + k.experts() + " experts)"
+        : "layer " + l + " (sparse FF)";
   }
 
   private static String duration(double s) {
@@ -501,13 +669,43 @@ public final class AnalysisViewModel {
   }
 
   /** The tokens routed most often to the selected expert. */
-  public ObservableList<AnalysisResult.TokenShare> expertTokens() {
+  public ObservableList<TokenRow> expertTokens() {
     return expertTokens;
   }
 
   /** Example contexts of the selected expert's tokens. */
-  public ObservableList<AnalysisResult.Example> examples() {
+  public ObservableList<ExampleRow> examples() {
     return examples;
+  }
+
+  /** What the co-activation map pairs. */
+  public ObjectProperty<AnalysisTables.Pairing> pairingProperty() {
+    return pairing;
+  }
+
+  /** The expert-use map (or for a sparse FF layer the unit map); null with nothing to show. */
+  public ReadOnlyObjectProperty<HeatMap> useMapProperty() {
+    return useMap.getReadOnlyProperty();
+  }
+
+  /** The co-activation map; null where the layer has none ({@link #pairMessageProperty}). */
+  public ReadOnlyObjectProperty<HeatMap> pairMapProperty() {
+    return pairMap.getReadOnlyProperty();
+  }
+
+  /** What stands in place of the use map when there is none. */
+  public ReadOnlyStringProperty useMessageProperty() {
+    return useMessage.getReadOnlyProperty();
+  }
+
+  /** What stands in place of the co-activation map when there is none. */
+  public ReadOnlyStringProperty pairMessageProperty() {
+    return pairMessage.getReadOnlyProperty();
+  }
+
+  /** The title over the selected expert's tokens and contexts. */
+  public ReadOnlyStringProperty expertTitleProperty() {
+    return expertTitle.getReadOnlyProperty();
   }
 
   /** The most frequent tokens and the experts they go to in the shown layer. */

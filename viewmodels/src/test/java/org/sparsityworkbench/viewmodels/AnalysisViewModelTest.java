@@ -2,6 +2,7 @@ package org.sparsityworkbench.viewmodels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -125,13 +126,23 @@ class AnalysisViewModelTest {
     // 'a' is 97 = 1 mod 4: expert 1 in layer 0 holds the six a's, and only them.
     vm.expertProperty().set(1);
     assertEquals(1, vm.expertTokens().size());
-    assertEquals('a', vm.expertTokens().get(0).id());
-    assertEquals(6, vm.expertTokens().get(0).count());
-    assertEquals(r.examples(0, 1), vm.examples());
+    assertEquals(new AnalysisViewModel.TokenRow('a', "a", "6", "100%"), vm.expertTokens().get(0));
+    assertEquals(r.examples(0, 1).size(), vm.examples().size());
+    assertEquals("a", vm.examples().get(0).token());
+    assertTrue(vm.expertTitleProperty().get().startsWith("Expert 1 of layer 0"));
+    assertEquals(1, vm.useMapProperty().get().marked(), "the map outlines the selected expert");
     // Layer 1: the selected expert's tokens are that layer's (there, d = 100 goes to expert 1).
     vm.layerProperty().set(1);
     assertTrue(vm.layerSummaryProperty().get().startsWith("Layer 1: 4 experts, top-1"));
-    assertEquals(r.topTokens(1, 1, AnalysisViewModel.LISTED), vm.expertTokens());
+    assertEquals(
+        r.topTokens(1, 1, AnalysisViewModel.LISTED).stream()
+            .map(AnalysisResult.TokenShare::id)
+            .toList(),
+        vm.expertTokens().stream().map(AnalysisViewModel.TokenRow::id).toList());
+    // The spaces of a token are shown.
+    vm.layerProperty().set(0);
+    vm.expertProperty().set(0); // ' ' = 32 = 0 mod 4
+    assertEquals("\u2423", vm.expertTokens().get(0).token());
   }
 
   @Test
@@ -215,5 +226,22 @@ class AnalysisViewModelTest {
     assertNull(
         AnalysisTables.coactivation(r, 0, AnalysisTables.Pairing.WITHIN_TOKEN), "top-1: no pairs");
     assertNull(AnalysisTables.coactivation(r, 1, AnalysisTables.Pairing.NEXT_LAYER), "last layer");
+    // Through the view model: the maps of the shown layer, and what stands in for a missing one.
+    vm.run();
+    runner.futures.get(0).complete(r);
+    vm.refresh();
+    HeatMap m = vm.useMapProperty().get();
+    assertEquals(HeatMap.Scale.RATIO, m.scale());
+    assertEquals(3, m.values()[0][1], 1e-12);
+    assertTrue(m.readings()[0][1].startsWith("prose, expert 1: 3 assignments, 75.0%"));
+    vm.click(1, 2);
+    assertEquals(2, vm.expertProperty().get(), "a click selects its column's expert");
+    assertNotNull(vm.pairMapProperty().get());
+    vm.pairingProperty().set(AnalysisTables.Pairing.WITHIN_TOKEN);
+    assertNull(vm.pairMapProperty().get());
+    assertTrue(vm.pairMessageProperty().get().startsWith("Top-1"));
+    vm.layerProperty().set(1);
+    vm.pairingProperty().set(AnalysisTables.Pairing.NEXT_LAYER);
+    assertEquals("No routed layer follows this one.", vm.pairMessageProperty().get());
   }
 }

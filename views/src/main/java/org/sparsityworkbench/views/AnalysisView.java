@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Function;
 import javafx.beans.property.ObjectProperty;
-import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
@@ -25,10 +24,9 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import javafx.scene.text.Text;
 import javafx.scene.text.TextFlow;
-import org.sparsityworkbench.engine.analysis.AnalysisResult;
-import org.sparsityworkbench.engine.analysis.LayerKind;
 import org.sparsityworkbench.viewmodels.AnalysisTables;
 import org.sparsityworkbench.viewmodels.AnalysisViewModel;
+import org.sparsityworkbench.viewmodels.HeatMap;
 
 /**
  * Expert specialisation over a corpus: pick a model, a corpus folder (its subfolders are the
@@ -201,7 +199,7 @@ public final class AnalysisView extends BorderPane {
 
     pairing.setId("analysis-pairing");
     pairing.getItems().setAll(AnalysisTables.Pairing.values());
-    pairing.setValue(AnalysisTables.Pairing.NEXT_LAYER);
+    pairing.valueProperty().bindBidirectional(vm.pairingProperty());
     pairing.setConverter(
         new javafx.util.StringConverter<>() {
           @Override
@@ -216,38 +214,22 @@ public final class AnalysisView extends BorderPane {
             return null;
           }
         });
-    pairing.valueProperty().subscribe(p -> pairs.request());
 
-    TableView<AnalysisResult.TokenShare> tokensTable = new TableView<>(vm.expertTokens());
+    TableView<AnalysisViewModel.TokenRow> tokensTable = new TableView<>(vm.expertTokens());
     tokensTable.setId("analysis-expert-tokens");
     tokensTable.setPlaceholder(new Label("Click an expert in the map: its tokens list here."));
-    tokensTable.getColumns().add(column("Token", t -> shown(t.label())));
-    tokensTable
-        .getColumns()
-        .add(column("Count", t -> String.format(Locale.ROOT, "%,d", t.count())));
-    tokensTable
-        .getColumns()
-        .add(
-            column(
-                "Of the token's uses",
-                t -> String.format(Locale.ROOT, "%.0f%%", 100 * t.exclusivity())));
+    tokensTable.getColumns().add(column("Token", AnalysisViewModel.TokenRow::token));
+    tokensTable.getColumns().add(column("Count", AnalysisViewModel.TokenRow::count));
+    tokensTable.getColumns().add(column("Of the token's uses", AnalysisViewModel.TokenRow::share));
     tokensTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
-    ListView<AnalysisResult.Example> examples = new ListView<>(vm.examples());
+    ListView<AnalysisViewModel.ExampleRow> examples = new ListView<>(vm.examples());
     examples.setId("analysis-examples");
     examples.setPlaceholder(new Label("Example contexts of the clicked expert's tokens."));
     examples.setCellFactory(l -> new ExampleCell());
     Label expertTitle = new Label();
     expertTitle.setId("analysis-expert-title");
     expertTitle.getStyleClass().add("chart-title");
-    expertTitle
-        .textProperty()
-        .bind(
-            vm.expertProperty()
-                .map(
-                    e ->
-                        e.intValue() < 0
-                            ? "Expert: (click one in the map)"
-                            : "Expert " + e + " of layer " + vm.layerProperty().get()));
+    expertTitle.textProperty().bind(vm.expertTitleProperty());
 
     GridPane grid = Widgets.grid(2, 0, 50, 0, 50);
     grid.add(Widgets.caption(use.title("Expert use per domain: share ÷ even share (1/E)")), 0, 0);
@@ -276,15 +258,10 @@ public final class AnalysisView extends BorderPane {
     use.reader(this::readUse);
     pairs.reader(this::readPairs);
     use.canvas().setOnMouseClicked(e -> clickUse(e.getX(), e.getY()));
-    vm.resultProperty().subscribe(r -> repaint());
-    vm.layerProperty().subscribe(l -> repaint());
-    vm.expertProperty().subscribe(l -> repaint());
-    vm.layers().addListener((ListChangeListener<Integer>) c -> repaint());
-  }
-
-  private void repaint() {
-    use.request();
-    pairs.request();
+    vm.useMapProperty().subscribe(m -> use.request());
+    vm.useMessageProperty().subscribe(m -> use.request());
+    vm.pairMapProperty().subscribe(m -> pairs.request());
+    vm.pairMessageProperty().subscribe(m -> pairs.request());
   }
 
   private static <T> TableColumn<T, String> column(String name, Function<T, String> f) {
@@ -301,16 +278,21 @@ public final class AnalysisView extends BorderPane {
 
   /** Where a map's cells lie in a chart of the given size. */
   record Grid(double left, double top, double cellW, double cellH, int rows, int cols) {
-    static Grid of(double width, double height, int rows, int cols, double left) {
+    static Grid of(double width, double height, HeatMap m) {
+      double left = 0;
+      for (String n : m.rows()) {
+        left = Math.max(left, Chart.textWidth(n, 11));
+      }
+      left = Math.min(160, left + 10);
       double top = 4;
       double bottom = 16;
       return new Grid(
           left,
           top,
-          Math.max(1, (width - left - 4) / cols),
-          Math.max(1, (height - top - bottom) / rows),
-          rows,
-          cols);
+          Math.max(1, (width - left - 4) / m.columnCount()),
+          Math.max(1, (height - top - bottom) / m.rowCount()),
+          m.rowCount(),
+          m.columnCount());
     }
 
     /** The cell under a point: {row, col}, or null outside. */
@@ -321,34 +303,6 @@ public final class AnalysisView extends BorderPane {
     }
   }
 
-  private AnalysisResult result() {
-    return vm.resultProperty().get();
-  }
-
-  private LayerKind kind() {
-    AnalysisResult r = result();
-    int l = vm.layerProperty().get();
-    return r == null || l < 0 ? null : r.layers().get(l);
-  }
-
-  private Grid useGrid(double w, double h) {
-    AnalysisResult r = result();
-    LayerKind k = kind();
-    if (k.routed()) {
-      return Grid.of(
-          w, h, r.domains().size() + 1, k.experts(), labelWidth(AnalysisTables.useRows(r)));
-    }
-    return Grid.of(w, h, k.blocks(), k.blockSize(), 48);
-  }
-
-  private static double labelWidth(java.util.List<String> names) {
-    double w = 0;
-    for (String n : names) {
-      w = Math.max(w, Chart.textWidth(n, 11));
-    }
-    return Math.min(160, w + 10);
-  }
-
   /** Text colour that reads on a cell: white on dark cells, black on light ones. */
   static int inkOn(int argb) {
     double r = ((argb >> 16) & 0xff) / 255.0;
@@ -357,172 +311,34 @@ public final class AnalysisView extends BorderPane {
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 ? 0xffffffff : 0xff111111;
   }
 
-  /** A token as a table shows it: spaces visible as an open box. */
-  static String shown(String label) {
-    return label.replace(' ', '\u2423');
-  }
-
-  /** Diverging: blue below an even split, paper at it, orange above (log2 of the ratio, ±2). */
-  static int ratioColour(double ratio) {
-    if (!Double.isFinite(ratio)) {
+  /** A cell's colour on the map's scale. */
+  static int colour(HeatMap m, double v, double max) {
+    if (!Double.isFinite(v)) {
       return Palette.empty();
     }
-    double t = ratio <= 0 ? -1 : Math.max(-1, Math.min(1, Math.log(ratio) / Math.log(2) / 2));
-    return t < 0 ? Palette.blue(-t) : Palette.orange(t);
-  }
-
-  private void paintUse(Sketch s) {
-    AnalysisResult r = result();
-    LayerKind k = kind();
-    if (r == null || k == null) {
-      Chart.message(
-          s,
-          vm.runningProperty().get()
-              ? "Counting…"
-              : "Press Analyse: expert use per domain maps here.");
-      return;
-    }
-    Grid g = useGrid(s.width(), s.height());
-    double[][] m =
-        k.routed()
-            ? AnalysisTables.useVsUniform(r, k.layer())
-            : AnalysisTables.unitUse(r, k.layer());
-    int[] argb = new int[g.rows() * g.cols()];
-    double max = 0;
-    for (double[] row : m) {
-      for (double v : row) {
-        if (Double.isFinite(v)) {
-          max = Math.max(max, v);
-        }
+    return switch (m.scale()) {
+      case RATIO -> {
+        // Diverging: blue below an even split, paper at it, orange above (log2 of the ratio, ±2).
+        double t = v <= 0 ? -1 : Math.max(-1, Math.min(1, Math.log(v) / Math.log(2) / 2));
+        yield t < 0 ? Palette.blue(-t) : Palette.orange(t);
       }
-    }
-    for (int i = 0; i < g.rows(); i++) {
-      for (int j = 0; j < g.cols(); j++) {
-        double v = m[i][j];
-        argb[i * g.cols() + j] =
-            k.routed()
-                ? ratioColour(v)
-                : (Double.isFinite(v) && max > 0 ? Palette.blue(v / max) : Palette.empty());
-      }
-    }
-    s.cells(
-        argb, g.cols(), g.rows(), g.left(), g.top(), g.cellW() * g.cols(), g.cellH() * g.rows());
-    java.util.List<String> rows = k.routed() ? AnalysisTables.useRows(r) : null;
-    for (int i = 0; i < g.rows(); i++) {
-      String name = rows != null ? rows.get(i) : "block " + i;
-      if (g.cellH() >= 9 || i % Math.max(1, (int) Math.ceil(9 / g.cellH())) == 0) {
-        s.text(
-            name,
-            2,
-            g.top() + i * g.cellH() + g.cellH() / 2 + 4,
-            Math.min(11, Math.max(8, g.cellH())),
-            Palette.ink());
-      }
-    }
-    if (k.routed() && g.cellW() >= 34 && g.cellH() >= 16) {
-      for (int i = 0; i < g.rows(); i++) {
-        for (int j = 0; j < g.cols(); j++) {
-          if (Double.isFinite(m[i][j])) {
-            s.text(
-                String.format(Locale.ROOT, "%.2f", m[i][j]),
-                g.left() + j * g.cellW() + 3,
-                g.top() + i * g.cellH() + g.cellH() / 2 + 4,
-                10,
-                inkOn(argb[i * g.cols() + j]),
-                true);
-          }
-        }
-      }
-    }
-    int e = vm.expertProperty().get();
-    if (k.routed() && e >= 0 && e < g.cols()) {
-      s.outline(
-          g.left() + e * g.cellW(), g.top(), g.cellW(), g.cellH() * g.rows(), Palette.accent(), 2);
-    }
-    Chart.columnLabels(s, k.routed() ? "E" : "u", g.cols(), g.left(), g.cellW(), 22);
+      case SHARE -> Palette.purple(v);
+      case RELATIVE -> max > 0 ? Palette.blue(v / max) : Palette.empty();
+    };
   }
 
-  private Chart.Reading readUse(double x, double y) {
-    AnalysisResult r = result();
-    LayerKind k = kind();
-    if (r == null || k == null) {
-      return null;
-    }
-    Grid g = useGrid(use.getWidth(), use.getHeight());
-    int[] c = g.at(x, y);
-    if (c == null) {
-      return null;
-    }
-    double x0 = g.left() + c[1] * g.cellW();
-    if (!k.routed()) {
-      double v = AnalysisTables.unitUse(r, k.layer())[c[0]][c[1]];
-      return new Chart.Reading(
-          String.format(
-              Locale.ROOT, "block %d, unit %d: chosen for %.1f%% of tokens", c[0], c[1], 100 * v),
-          x0,
-          x0 + g.cellW());
-    }
-    java.util.List<String> rows = AnalysisTables.useRows(r);
-    boolean all = c[0] == rows.size() - 1;
-    long count = all ? r.use(k.layer(), c[1]) : r.use(k.layer(), c[0], c[1]);
-    double share = all ? r.share(k.layer(), c[1]) : r.share(k.layer(), c[0], c[1]);
-    return new Chart.Reading(
-        String.format(
-            Locale.ROOT,
-            "%s, expert %d: %,d assignments, %.1f%% (even split %.1f%%, ×%.2f). Click: its tokens",
-            rows.get(c[0]),
-            c[1],
-            count,
-            100 * share,
-            100.0 / k.experts(),
-            share * k.experts()),
-        x0,
-        x0 + g.cellW());
-  }
-
-  private void clickUse(double x, double y) {
-    LayerKind k = kind();
-    if (k == null || !k.routed()) {
-      return;
-    }
-    int[] c = useGrid(use.getWidth(), use.getHeight()).at(x, y);
-    if (c != null) {
-      vm.expertProperty().set(c[1]);
-    }
-  }
-
-  private double[][] pairMatrix() {
-    AnalysisResult r = result();
-    LayerKind k = kind();
-    if (r == null || k == null || !k.routed()) {
-      return null;
-    }
-    return AnalysisTables.coactivation(r, k.layer(), pairing.getValue());
-  }
-
-  private void paintPairs(Sketch s) {
-    LayerKind k = kind();
-    if (k == null) {
-      Chart.message(s, "Press Analyse: co-activation maps here.");
-      return;
-    }
-    double[][] m = pairMatrix();
+  /** Paints a map, or the message in its place. */
+  static void paint(Sketch s, HeatMap m, String message) {
     if (m == null) {
-      Chart.message(
-          s,
-          !k.routed()
-              ? "A sparse FF layer has no experts to pair: the left map shows its units."
-              : pairing.getValue() == AnalysisTables.Pairing.WITHIN_TOKEN
-                  ? "Top-1: a token chooses one expert, there is no pair within it."
-                  : "No routed layer follows this one.");
+      Chart.message(s, message);
       return;
     }
-    Grid g = Grid.of(s.width(), s.height(), m.length, m[0].length, 30);
+    Grid g = Grid.of(s.width(), s.height(), m);
+    double max = m.max();
     int[] argb = new int[g.rows() * g.cols()];
     for (int i = 0; i < g.rows(); i++) {
       for (int j = 0; j < g.cols(); j++) {
-        double v = m[i][j];
-        argb[i * g.cols() + j] = Double.isFinite(v) ? Palette.purple(v) : Palette.empty();
+        argb[i * g.cols() + j] = colour(m, m.values()[i][j], max);
       }
     }
     s.cells(
@@ -530,9 +346,12 @@ public final class AnalysisView extends BorderPane {
     if (g.cellW() >= 34 && g.cellH() >= 16) {
       for (int i = 0; i < g.rows(); i++) {
         for (int j = 0; j < g.cols(); j++) {
-          if (Double.isFinite(m[i][j])) {
+          double v = m.values()[i][j];
+          if (Double.isFinite(v)) {
             s.text(
-                String.format(Locale.ROOT, "%.0f%%", 100 * m[i][j]),
+                m.scale() == HeatMap.Scale.RATIO
+                    ? String.format(Locale.ROOT, "%.2f", v)
+                    : String.format(Locale.ROOT, "%.0f%%", 100 * v),
                 g.left() + j * g.cellW() + 3,
                 g.top() + i * g.cellH() + g.cellH() / 2 + 4,
                 10,
@@ -542,54 +361,65 @@ public final class AnalysisView extends BorderPane {
         }
       }
     }
-    for (int i = 0; i < g.rows(); i++) {
-      if (g.cellH() >= 9 || i % Math.max(1, (int) Math.ceil(9 / g.cellH())) == 0) {
-        s.text(
-            "E" + i,
-            2,
-            g.top() + i * g.cellH() + g.cellH() / 2 + 4,
-            Math.min(11, Math.max(8, g.cellH())),
-            Palette.ink());
-      }
+    int every = g.cellH() >= 9 ? 1 : (int) Math.ceil(9 / g.cellH());
+    for (int i = 0; i < g.rows(); i += every) {
+      s.text(
+          m.rows()[i],
+          2,
+          g.top() + i * g.cellH() + g.cellH() / 2 + 4,
+          Math.min(11, Math.max(8, g.cellH())),
+          Palette.ink());
     }
-    Chart.columnLabels(
-        s,
-        pairing.getValue() == AnalysisTables.Pairing.NEXT_LAYER ? "→E" : "E",
-        g.cols(),
-        g.left(),
-        g.cellW(),
-        26);
+    if (m.marked() >= 0 && m.marked() < g.cols()) {
+      s.outline(
+          g.left() + m.marked() * g.cellW(),
+          g.top(),
+          g.cellW(),
+          g.cellH() * g.rows(),
+          Palette.accent(),
+          2);
+    }
+    Chart.columnLabels(s, m.columnPrefix(), g.cols(), g.left(), g.cellW(), 26);
   }
 
-  private Chart.Reading readPairs(double x, double y) {
-    double[][] m = pairMatrix();
+  /** The readout of a map at a point of a chart of the given size. */
+  static Chart.Reading read(HeatMap m, double width, double height, double x, double y) {
     if (m == null) {
       return null;
     }
-    Grid g = Grid.of(pairs.getWidth(), pairs.getHeight(), m.length, m[0].length, 30);
+    Grid g = Grid.of(width, height, m);
     int[] c = g.at(x, y);
-    if (c == null || !Double.isFinite(m[c[0]][c[1]])) {
+    if (c == null || m.readings()[c[0]][c[1]] == null) {
       return null;
     }
-    int l = vm.layerProperty().get();
-    String text =
-        pairing.getValue() == AnalysisTables.Pairing.NEXT_LAYER
-            ? String.format(
-                Locale.ROOT,
-                "of the tokens at expert %d in layer %d, %.1f%% go to expert %d in layer %d",
-                c[0],
-                l,
-                100 * m[c[0]][c[1]],
-                c[1],
-                l + 1)
-            : String.format(
-                Locale.ROOT,
-                "of the tokens at expert %d, %.1f%% also chose expert %d",
-                c[0],
-                100 * m[c[0]][c[1]],
-                c[1]);
     double x0 = g.left() + c[1] * g.cellW();
-    return new Chart.Reading(text, x0, x0 + g.cellW());
+    return new Chart.Reading(m.readings()[c[0]][c[1]], x0, x0 + g.cellW());
+  }
+
+  private void paintUse(Sketch s) {
+    paint(s, vm.useMapProperty().get(), vm.useMessageProperty().get());
+  }
+
+  private void paintPairs(Sketch s) {
+    paint(s, vm.pairMapProperty().get(), vm.pairMessageProperty().get());
+  }
+
+  private Chart.Reading readUse(double x, double y) {
+    return read(vm.useMapProperty().get(), use.getWidth(), use.getHeight(), x, y);
+  }
+
+  private Chart.Reading readPairs(double x, double y) {
+    return read(vm.pairMapProperty().get(), pairs.getWidth(), pairs.getHeight(), x, y);
+  }
+
+  private void clickUse(double x, double y) {
+    HeatMap m = vm.useMapProperty().get();
+    if (m != null) {
+      int[] c = Grid.of(use.getWidth(), use.getHeight(), m).at(x, y);
+      if (c != null) {
+        vm.click(c[0], c[1]);
+      }
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -606,42 +436,25 @@ public final class AnalysisView extends BorderPane {
     @Override
     protected void updateItem(Integer l, boolean empty) {
       super.updateItem(l, empty);
-      AnalysisResult r = result();
-      if (empty || l == null || r == null) {
-        setText(null);
-        return;
-      }
-      LayerKind k = r.layers().get(l);
-      setText(
-          k.routed()
-              ? "layer " + l + " (" + k.experts() + " experts)"
-              : "layer " + l + " (sparse FF)");
+      setText(empty || l == null ? null : vm.layerName(l));
     }
   }
 
   /** An example: the token marked between its context. */
-  private static final class ExampleCell extends ListCell<AnalysisResult.Example> {
+  private static final class ExampleCell extends ListCell<AnalysisViewModel.ExampleRow> {
     @Override
-    protected void updateItem(AnalysisResult.Example x, boolean empty) {
+    protected void updateItem(AnalysisViewModel.ExampleRow x, boolean empty) {
       super.updateItem(x, empty);
       if (empty || x == null) {
         setGraphic(null);
         setText(null);
         return;
       }
-      Text where =
-          new Text(
-              x.domain()
-                  + " · "
-                  + x.file()
-                  + " · p "
-                  + String.format(Locale.ROOT, "%.2f", x.probability())
-                  + "   ");
-      where.getStyleClass().add("example-where");
-      Text before = new Text(oneLine(x.before()));
-      Label token = new Label(shown(x.token()));
+      Text where = new Text(x.where() + "   ");
+      Text before = new Text(x.before());
+      Label token = new Label(x.token());
       token.getStyleClass().add("example-token");
-      Text after = new Text(oneLine(x.after()));
+      Text after = new Text(x.after());
       for (Text t : new Text[] {where, before, after}) {
         t.getStyleClass().add("example-text");
       }
@@ -649,10 +462,6 @@ public final class AnalysisView extends BorderPane {
       flow.setId("analysis-example");
       setGraphic(flow);
       setText(null);
-    }
-
-    private static String oneLine(String s) {
-      return org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(s);
     }
   }
 }

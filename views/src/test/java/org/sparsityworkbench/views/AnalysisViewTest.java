@@ -152,7 +152,8 @@ class AnalysisViewTest {
     assertTrue(text(robot, "#analysis-layer-summary").startsWith("Layer 0: 4 experts, top-2"));
     // Hover the map's "all" row at the last expert: the readout names its share.
     Chart use = robot.lookup("#analysis-use").queryAs(Chart.class);
-    AnalysisView.Grid g = AnalysisView.Grid.of(use.getWidth(), use.getHeight(), 3, 4, gridLeft(r));
+    AnalysisView.Grid g =
+        AnalysisView.Grid.of(use.getWidth(), use.getHeight(), avm.useMapProperty().get());
     double x = g.left() + 3.5 * g.cellW();
     double y = g.top() + 2.5 * g.cellH();
     robot.moveTo(
@@ -168,17 +169,26 @@ class AnalysisViewTest {
         readout);
     robot.clickOn(MouseButtonPrimary.PRIMARY);
     assertEquals(3, avm.expertProperty().get());
-    TableView<?> table = robot.lookup("#analysis-expert-tokens").queryAs(TableView.class);
-    assertEquals(r.topTokens(0, 3, AnalysisViewModel.LISTED), table.getItems());
+    @SuppressWarnings("unchecked")
+    TableView<AnalysisViewModel.TokenRow> table =
+        robot.lookup("#analysis-expert-tokens").queryAs(TableView.class);
+    assertEquals(ids(r.topTokens(0, 3, AnalysisViewModel.LISTED)), rowIds(table));
     assertFalse(table.getItems().isEmpty());
-    ListView<?> examples = robot.lookup("#analysis-examples").queryAs(ListView.class);
-    assertEquals(r.examples(0, 3), examples.getItems());
+    @SuppressWarnings("unchecked")
+    ListView<AnalysisViewModel.ExampleRow> examples =
+        robot.lookup("#analysis-examples").queryAs(ListView.class);
+    assertEquals(r.examples(0, 3).size(), examples.getItems().size());
+    for (int i = 0; i < examples.getItems().size(); i++) {
+      assertEquals(
+          r.examples(0, 3).get(i).token().replace(' ', '\u2423'),
+          examples.getItems().get(i).token());
+    }
     assertFalse(robot.lookup("#analysis-example").queryAll().isEmpty(), "contexts drawn");
     // Another layer: its figures, and the clicked expert's tokens of that layer.
     choose(robot, "#analysis-layer", "layer 1 (4 experts)");
     assertEquals(1, avm.layerProperty().get());
     assertTrue(text(robot, "#analysis-layer-summary").startsWith("Layer 1:"));
-    assertEquals(r.topTokens(1, 3, AnalysisViewModel.LISTED), table.getItems());
+    assertEquals(ids(r.topTokens(1, 3, AnalysisViewModel.LISTED)), rowIds(table));
     // Export: the tables land in the chosen folder.
     Path out = dir.resolve("tables");
     analysis.chooseExportFolder = w -> out;
@@ -200,12 +210,12 @@ class AnalysisViewTest {
     assertNull(avm.resultProperty().get());
   }
 
-  private static double gridLeft(AnalysisResult r) {
-    double w = 0;
-    for (String n : org.sparsityworkbench.viewmodels.AnalysisTables.useRows(r)) {
-      w = Math.max(w, Chart.textWidth(n, 11));
-    }
-    return Math.min(160, w + 10);
+  private static List<Integer> ids(List<AnalysisResult.TokenShare> shares) {
+    return shares.stream().map(AnalysisResult.TokenShare::id).toList();
+  }
+
+  private static List<Integer> rowIds(TableView<AnalysisViewModel.TokenRow> table) {
+    return table.getItems().stream().map(AnalysisViewModel.TokenRow::id).toList();
   }
 
   /** The mouse button, named once. */
