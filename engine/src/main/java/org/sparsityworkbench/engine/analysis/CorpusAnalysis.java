@@ -207,9 +207,7 @@ public final class CorpusAnalysis {
       }
     }
     NDArray tokens = model.manager().create(ids, new Shape(rows, len));
-    List<LayerTrace> traces = new ArrayList<>();
-    model.forward(tokens, null, opt, traces);
-    return traces;
+    return model.choices(tokens, opt);
   }
 
   /**

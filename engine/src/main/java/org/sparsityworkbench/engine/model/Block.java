@@ -43,6 +43,15 @@ public final class Block {
     return x;
   }
 
+  /**
+   * The attention half as in {@link #forward}, then only the feed-forward's choices into the trace
+   * (its output is not computed).
+   */
+  void choose(int layer, NDArray x, Pass pass, LayerTrace trace) {
+    x = x.add(scaled(attention.forward(layer, attentionNorm.apply(x), pass, trace)));
+    feedForward.choose(feedForwardNorm.apply(x), pass, trace);
+  }
+
   private NDArray scaled(NDArray y) {
     return residual == null ? y : y.mul(residual);
   }

@@ -9,4 +9,11 @@ public interface FeedForward {
    * @return (B, T, d)
    */
   NDArray forward(NDArray h, Pass pass, LayerTrace trace);
+
+  /**
+   * Only the choices of the layer (a router's or a controller's) into the trace, where computing
+   * the output can be skipped because nothing reads it (the last layer of a corpus analysis). A
+   * dense layer has no choices: the default does nothing.
+   */
+  default void choose(NDArray h, Pass pass, LayerTrace trace) {}
 }

@@ -64,6 +64,23 @@ public final class MixtureOfExperts implements FeedForward {
   }
 
   @Override
+  public void choose(NDArray h, Pass pass, LayerTrace trace) {
+    Shape shape = h.getShape();
+    int n = (int) (shape.get(0) * shape.get(1));
+    long r0 = System.nanoTime();
+    NDArray logits = router.apply(h.reshape(n, shape.get(2)));
+    float[] p = Floats.of(logits.softmax(-1));
+    int capacity =
+        pass.options().enforceCapacity() && n > 1
+            ? Router.capacity(spec.capacityFactor(), n, spec.topK(), spec.experts())
+            : Integer.MAX_VALUE;
+    trace.routerProbs = p;
+    trace.routing =
+        Router.route(p, null, n, spec.experts(), spec.topK(), spec.renormalise(), capacity);
+    trace.routerNanos = System.nanoTime() - r0;
+  }
+
+  @Override
   public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
     TransformerModel.ForwardOptions opt = pass.options();
     Shape shape = h.getShape();

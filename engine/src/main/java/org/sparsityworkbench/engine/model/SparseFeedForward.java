@@ -116,6 +116,19 @@ public final class SparseFeedForward implements FeedForward {
     return gathered(flat, chosen).reshape(shape);
   }
 
+  /** The controller's choices only: the argmax unit of every block and its confidence. */
+  @Override
+  public void choose(NDArray h, Pass pass, LayerTrace trace) {
+    Shape shape = h.getShape();
+    int n = (int) (shape.get(0) * shape.get(1));
+    long c0 = System.nanoTime();
+    float[] l = Floats.of(controllerLogits(h.reshape(n, shape.get(2))));
+    int[] units = blockArgmax(l, blockSize);
+    trace.controllerChosen = units;
+    trace.controllerConfidence = confidences(l, units, blockSize);
+    trace.controllerNanos = System.nanoTime() - c0;
+  }
+
   /**
    * One token (1, d) -> (1, d) in Java on the weights' memory: the controller's logits, the argmax
    * per block, the chosen rows' dot products, relu and the weighted sum of the chosen W2 rows. The

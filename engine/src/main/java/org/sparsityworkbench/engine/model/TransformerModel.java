@@ -490,6 +490,56 @@ public final class TransformerModel implements AutoCloseable {
     return parts.head().forward(x); // (B, T|1, V)
   }
 
+  /**
+   * The choices of every layer for a batch of sequences from position 0 (corpus analysis): the
+   * blocks run as in {@link #forward} without a cache, except that after the last layer with
+   * choices (a router or a controller) nothing runs, and that layer's feed-forward only chooses,
+   * since nothing reads its output. The traces of the layers after it are empty.
+   *
+   * @param tokens (B, T) int64 token ids
+   * @return one trace per layer
+   */
+  public List<LayerTrace> choices(NDArray tokens, ForwardOptions opt) {
+    Shape ts = tokens.getShape();
+    if (ts.dimension() != 2 || ts.get(1) < 1 || ts.get(1) > spec.contextLength()) {
+      throw new IllegalArgumentException(
+          "tokens must be (B, T) with 1 <= T <= context_length "
+              + spec.contextLength()
+              + ", got "
+              + ts);
+    }
+    int t = (int) ts.get(1);
+    List<Block> blocks = parts.blocks();
+    int last = -1;
+    for (int i = 0; i < blocks.size(); i++) {
+      if (!(spec.block(i).feedForward()
+          instanceof org.sparsityworkbench.engine.spec.FeedForwardSpec.Mlp)) {
+        last = i;
+      }
+    }
+    List<LayerTrace> traces = new ArrayList<>();
+    NDArray x = parts.embedding().forward(tokens, 0);
+    NDManager m = x.getManager();
+    Pass pass =
+        new Pass(
+            null,
+            0,
+            t,
+            t > 1 ? causalMask(m, t, 0) : null,
+            parts.rotary() == null ? null : parts.rotary().angles(m, 0, t),
+            opt);
+    for (int i = 0; i < blocks.size(); i++) {
+      LayerTrace trace = new LayerTrace();
+      if (i < last) {
+        x = blocks.get(i).forward(i, x, pass, trace);
+      } else if (i == last) {
+        blocks.get(i).choose(i, x, pass, trace);
+      }
+      traces.add(trace);
+    }
+    return traces;
+  }
+
   /** Additive causal mask (T, S): query t at position start+t sees keys 0..start+t. */
   private static NDArray causalMask(NDManager m, int t, int start) {
     int s = start + t;

@@ -232,4 +232,38 @@ class TransformerModelTest {
       }
     }
   }
+
+  /** The choices-only pass of corpus analysis against the full forward's traces. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(
+      value = Family.class,
+      names = {"SWITCH", "TOPK", "SPARSE_FF", "SPARSE_FFQKV"})
+  void choicesOnlyGivesTheFullForwardsRoutingAndControllerChoices(Family family) {
+    ModelConfig c = TestModels.tiny(family, 32);
+    long[] ids = new long[3 * 10];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 71 + 5) % 256;
+    }
+    var opt = new TransformerModel.ForwardOptions(false, false, false, false, null);
+    try (TransformerModel model = TransformerModel.random(c, 11, root);
+        NDManager m = root.newSubManager()) {
+      NDArray batch = m.create(ids, new Shape(3, 10));
+      List<LayerTrace> full = new ArrayList<>();
+      model.forward(batch, null, opt, full);
+      List<LayerTrace> only = model.choices(batch, opt);
+      assertEquals(full.size(), only.size());
+      for (int l = 0; l < full.size(); l++) {
+        LayerTrace a = full.get(l);
+        LayerTrace b = only.get(l);
+        if (family.isMoe()) {
+          assertTrue(
+              java.util.Arrays.deepEquals(a.routing.experts(), b.routing.experts()), "layer " + l);
+          assertClose(a.routerProbs, b.routerProbs, 1e-6f, "probabilities, layer " + l);
+        } else {
+          assertTrue(java.util.Arrays.equals(a.controllerChosen, b.controllerChosen), "layer " + l);
+          assertClose(a.controllerConfidence, b.controllerConfidence, 1e-6f, "confidence " + l);
+        }
+      }
+    }
+  }
 }
