@@ -32,11 +32,17 @@ final class Analyze implements Callable<Integer> {
 
   @Option(
       names = "--corpus",
-      required = true,
       description =
           "Corpus folder: each subfolder is a domain (the bundled sample-models/corpus), or a"
               + " folder of files as one domain.")
   Path corpus;
+
+  @Option(
+      names = "--domain",
+      paramLabel = "DIR",
+      description =
+          "A folder as one domain, named after it (repeat for each domain; instead of --corpus).")
+  List<Path> domains;
 
   @Option(
       names = "--tokens",
@@ -73,7 +79,12 @@ final class Analyze implements Callable<Integer> {
       Cli.checkedModelDir(compare);
     }
     Cli.checkOutputDir("--out", out);
-    AnalysisCorpus c = AnalysisCorpus.of(corpus);
+    boolean byDomain = domains != null && !domains.isEmpty();
+    if ((corpus == null) == !byDomain) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "give either --corpus DIR or one --domain DIR per domain");
+    }
+    AnalysisCorpus c = byDomain ? AnalysisCorpus.ofFolders(domains) : AnalysisCorpus.of(corpus);
     CorpusAnalysis.Options options = new CorpusAnalysis.Options(tokens, window, batch);
     PrintWriter err = spec.commandLine().getErr();
     AnalysisResult r;
@@ -108,7 +119,7 @@ final class Analyze implements Callable<Integer> {
         "%s: %,d tokens of %s in %.1f s (%.0f tokens/s), domains %s%n",
         r.run().model(),
         r.tokens(),
-        corpus,
+        byDomain ? domains.size() + " domain folders" : corpus,
         r.run().seconds(),
         r.tokens() / Math.max(r.run().seconds(), 1e-9),
         String.join(", ", r.domains()));

@@ -120,4 +120,44 @@ class AnalyzeCliTest {
     assertEquals(1, missing.code());
     assertTrue(missing.err().contains("nowhere: no such corpus folder"), missing.err());
   }
+
+  @Test
+  void foldersGivenOneByOneAreTheDomains() throws Exception {
+    Path model = CliTest.init(dir, "switch");
+    Path c = corpus();
+    Path out = dir.resolve("out");
+    CliTest.Result r =
+        CliTest.run(
+            "analyze",
+            "--model",
+            model.toString(),
+            "--domain",
+            c.resolve("numbers").toString(),
+            "--domain",
+            c.resolve("english").toString(),
+            "--tokens",
+            "400",
+            "--out",
+            out.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonObject s =
+        JsonParser.parseString(Files.readString(out.resolve("summary.json"))).getAsJsonObject();
+    assertEquals(
+        List.of("numbers", "english"),
+        List.copyOf(s.getAsJsonObject("domain_tokens").keySet()),
+        "in the order given");
+    CliTest.Result both =
+        CliTest.run(
+            "analyze",
+            "--model",
+            model.toString(),
+            "--corpus",
+            c.toString(),
+            "--domain",
+            c.resolve("english").toString(),
+            "--out",
+            out.toString());
+    assertEquals(2, both.code());
+    assertTrue(both.err().contains("either --corpus DIR or one --domain DIR"), both.err());
+  }
 }
