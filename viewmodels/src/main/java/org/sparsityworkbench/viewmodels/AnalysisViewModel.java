@@ -53,6 +53,8 @@ public final class AnalysisViewModel {
   private final ObjectProperty<Path> corpus = new SimpleObjectProperty<>();
   private final IntegerProperty tokens = new SimpleIntegerProperty(DEFAULT_TOKENS);
   private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper();
+  private final javafx.beans.property.BooleanProperty engineBusy =
+      new javafx.beans.property.SimpleBooleanProperty();
   private final ReadOnlyDoubleWrapper progress = new ReadOnlyDoubleWrapper(0);
   private final ReadOnlyStringWrapper progressText = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("");
@@ -118,11 +120,17 @@ public final class AnalysisViewModel {
     pairing.subscribe((a, b) -> showMaps());
     canRun =
         Bindings.createBooleanBinding(
-            () -> model.get() != null && corpus.get() != null && tokens.get() > 0 && !running.get(),
+            () ->
+                model.get() != null
+                    && corpus.get() != null
+                    && tokens.get() > 0
+                    && !running.get()
+                    && !engineBusy.get(),
             model,
             corpus,
             tokens,
-            running);
+            running,
+            engineBusy);
     showMaps();
   }
 
@@ -421,7 +429,13 @@ public final class AnalysisViewModel {
       return;
     }
     expertTitle.set(
-        "Expert " + e + " of layer " + l + ": its most frequent tokens and example contexts");
+        "Expert "
+            + e
+            + " of layer "
+            + l
+            + (r.hasVocabulary()
+                ? ": its most frequent tokens and example contexts"
+                : ": its tokens and contexts are listed when the run ends"));
     expertTokens.setAll(
         r.topTokens(l, e, LISTED).stream()
             .map(
@@ -615,6 +629,11 @@ public final class AnalysisViewModel {
 
   public ReadOnlyBooleanProperty runningProperty() {
     return running.getReadOnlyProperty();
+  }
+
+  /** True while the engine thread decodes, loads or compares: an analysis would wait for it. */
+  public javafx.beans.property.BooleanProperty engineBusyProperty() {
+    return engineBusy;
   }
 
   public BooleanBinding canRunBinding() {

@@ -91,10 +91,15 @@ public final class CompareViewModel {
     modelB.subscribe(this::clearResult);
     canCompare =
         Bindings.createBooleanBinding(
-            () -> modelB.get() != null && main.modelProperty().get() != null && !running.get(),
+            () ->
+                modelB.get() != null
+                    && main.modelProperty().get() != null
+                    && !running.get()
+                    && !main.analysis().runningProperty().get(),
             modelB,
             main.modelProperty(),
-            running);
+            running,
+            main.analysis().runningProperty());
   }
 
   /**

@@ -206,7 +206,6 @@ public final class MainViewModel {
     if (!sampleModels.isEmpty()) {
       selectedModel.set(sampleModels.getFirst());
     }
-    this.compare = new CompareViewModel(service, this, sampleModels);
     this.analysis =
         new AnalysisViewModel(
             AnalysisRunner.of(service),
@@ -214,18 +213,24 @@ public final class MainViewModel {
             AnalysisViewModel.firstRouted(sampleModels, selectedModel.get()),
             AnalysisViewModel.bundledCorpus(sampleModels),
             doorbell);
+    this.compare = new CompareViewModel(service, this, sampleModels);
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
                 model.get() != null
                     && !running.get()
                     && !loading.get()
+                    && !analysis.runningProperty().get()
                     && prompt.get() != null
                     && !prompt.get().isEmpty(),
             model,
             running,
             loading,
+            analysis.runningProperty(),
             prompt);
+    // The engine thread does one job at a time: an analysis waits for no decode, and no decode
+    // queues behind an analysis.
+    analysis.engineBusyProperty().bind(running.or(loading).or(compare.runningProperty()));
     inspected.subscribe(t -> showDetails());
     timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());

@@ -194,6 +194,27 @@ class AnalysisViewModelTest {
   }
 
   @Test
+  void noRunWhileTheEngineDecodesAndAPartialResultDefersItsTokens() {
+    vm.engineBusyProperty().set(true);
+    assertFalse(vm.canRunBinding().get(), "a decode holds the engine thread");
+    vm.run();
+    assertTrue(runner.listeners.isEmpty());
+    vm.engineBusyProperty().set(false);
+    vm.run();
+    LayerKind[] kinds = {new LayerKind(0, 4, 1, 0, 0), new LayerKind(1, 4, 1, 0, 0)};
+    AnalysisResult full = result("switch-a", "abab", false);
+    RoutingTally empty = new RoutingTally(kinds, List.of("prose"), ByteTokenizer.INSTANCE);
+    AnalysisResult partial = empty.snapshot(full.run(), false);
+    runner.listeners.get(0).partial(partial);
+    vm.refresh();
+    vm.expertProperty().set(1);
+    assertTrue(vm.expertTokens().isEmpty());
+    assertTrue(
+        vm.expertTitleProperty().get().endsWith("listed when the run ends"),
+        vm.expertTitleProperty().get());
+  }
+
+  @Test
   void aFailedRunSaysWhyAndShowsNothing() {
     vm.run();
     runner

@@ -143,6 +143,7 @@ class AnalysisViewTest {
     typeBudget(robot, "4000");
     System.gc(); // the field's binding must outlive a collection
     assertEquals(4000, avm.tokensProperty().get());
+    waitUntil(() -> avm.canRunBinding().get()); // after the window's first model has loaded
     robot.clickOn("#analysis-run");
     waitUntil(() -> text(robot, "#analysis-status").startsWith("Done"));
     AnalysisResult r = avm.resultProperty().get();
@@ -202,6 +203,7 @@ class AnalysisViewTest {
     assertNull(avm.resultProperty().get());
     assertEquals("", text(robot, "#analysis-heading"));
     assertTrue(table.getItems().isEmpty());
+    waitUntil(() -> avm.canRunBinding().get()); // after the window's first model has loaded
     robot.clickOn("#analysis-run");
     waitUntil(() -> !avm.runningProperty().get() && !text(robot, "#analysis-status").isEmpty());
     assertTrue(
@@ -229,6 +231,7 @@ class AnalysisViewTest {
     analysis.chooseCorpus = w -> big;
     robot.clickOn("#analysis-pick-corpus");
     typeBudget(robot, "2000000");
+    waitUntil(() -> avm.canRunBinding().get()); // after the window's first model has loaded
     robot.clickOn("#analysis-run");
     waitUntil(() -> text(robot, "#analysis-progress-text").contains("tokens/s"));
     assertTrue(text(robot, "#analysis-progress-text").contains("left"));

@@ -80,7 +80,8 @@ public final class AnalysisResult {
   private final long[][][] next;
   private final double[] entropy;
   private final double[][] probability;
-  private final List<Map<Integer, long[]>> tokenExperts;
+  private final List<Map<Integer, int[]>> tokenExperts;
+  private final boolean vocabulary;
   private final long[][][] units;
   private final List<List<List<Example>>> examples;
   private final long[] compared;
@@ -100,13 +101,15 @@ public final class AnalysisResult {
       long[][][] next,
       double[] entropy,
       double[][] probability,
-      List<Map<Integer, long[]>> tokenExperts,
+      List<Map<Integer, int[]>> tokenExperts,
       long[][][] units,
       List<List<List<Example>>> examples,
       long[] compared,
       double[] overlap,
-      long[] identical) {
+      long[] identical,
+      boolean vocabulary) {
     this.run = run;
+    this.vocabulary = vocabulary;
     this.kinds = kinds;
     this.domains = List.copyOf(domains);
     this.domainTokens = domainTokens;
@@ -128,6 +131,14 @@ public final class AnalysisResult {
 
   public Run run() {
     return run;
+  }
+
+  /**
+   * False for a partial result taken during a run, which leaves out the per-token counts and the
+   * examples ({@link #topTokens}, {@link #tokenRouting} and {@link #examples} are then empty).
+   */
+  public boolean hasVocabulary() {
+    return vocabulary;
   }
 
   /** Every layer of the model, routed or not. */
@@ -297,6 +308,9 @@ public final class AnalysisResult {
    * occurrences that chose e); ties to the lower id.
    */
   public List<TokenShare> topTokens(int layer, int expert, int n) {
+    if (!vocabulary) {
+      return List.of();
+    }
     List<TokenShare> all = new ArrayList<>();
     tokenExperts
         .get(layer)
@@ -317,6 +331,9 @@ public final class AnalysisResult {
    * chosen first; ties to the lower id.
    */
   public List<TokenRouting> tokenRouting(int layer, int n) {
+    if (!vocabulary) {
+      return List.of();
+    }
     List<Map.Entry<Integer, Long>> frequent = new ArrayList<>(tokenCounts.entrySet());
     frequent.sort(
         Map.Entry.<Integer, Long>comparingByValue()
@@ -324,7 +341,7 @@ public final class AnalysisResult {
             .thenComparing(Map.Entry.comparingByKey()));
     List<TokenRouting> out = new ArrayList<>();
     for (Map.Entry<Integer, Long> f : frequent.subList(0, Math.min(n, frequent.size()))) {
-      long[] row = tokenExperts.get(layer).get(f.getKey());
+      int[] row = tokenExperts.get(layer).get(f.getKey());
       List<ExpertShare> experts = new ArrayList<>();
       for (int x = 0; row != null && x < row.length; x++) {
         if (row[x] > 0) {

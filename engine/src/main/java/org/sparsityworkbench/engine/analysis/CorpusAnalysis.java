@@ -166,7 +166,8 @@ public final class CorpusAnalysis {
         listener.progress(tally.tokens(), planned, (now - t0) / 1e9);
         if ((now - lastPartial) / 1e9 >= PARTIAL_SECONDS) {
           lastPartial = now;
-          listener.partial(tally.snapshot(run(model, compare, planned, window, batch, t0, false)));
+          listener.partial(
+              tally.snapshot(run(model, compare, planned, window, batch, t0, false), false));
         }
       }
       if (!complete) {

@@ -55,7 +55,7 @@ public final class RoutingTally {
   private final long[][][] next; // [layer][e][e' of the next layer]
   private final double[] entropy; // [layer] sum over tokens
   private final double[][] probability; // [layer][expert] sum over tokens
-  private final List<Map<Integer, long[]>> tokenExperts = new ArrayList<>(); // [layer] id -> [E]
+  private final List<Map<Integer, int[]>> tokenExperts = new ArrayList<>(); // [layer] id -> [E]
   private final long[][][] units; // [layer][domain][unit]
   private final long[][] examplesSeen; // [layer][expert]
   private final List<List<List<AnalysisResult.Example>>> examples = new ArrayList<>();
@@ -156,10 +156,10 @@ public final class RoutingTally {
   private void addRouting(int l, Batch batch, int[][] chosen, float[] probs) {
     int e = kinds[l].experts();
     long[] domainUse = use[l][batch.domain()];
-    Map<Integer, long[]> byToken = tokenExperts.get(l);
+    Map<Integer, int[]> byToken = tokenExperts.get(l);
     for (int t = 0; t < chosen.length; t++) {
       int[] c = chosen[t];
-      long[] row = byToken.computeIfAbsent(batch.id(t), id -> new long[e]);
+      int[] row = byToken.computeIfAbsent(batch.id(t), id -> new int[e]);
       for (int j = 0; j < c.length; j++) {
         int x = c[j];
         domainUse[x]++;
@@ -239,23 +239,34 @@ public final class RoutingTally {
 
   /** An immutable copy of the counts so far. */
   public AnalysisResult snapshot(AnalysisResult.Run run) {
+    return snapshot(run, true);
+  }
+
+  /**
+   * An immutable copy of the counts so far; without {@code vocabulary} the per-token counts and the
+   * examples are left out (a partial result during a run: with a large vocabulary and many experts
+   * they are most of the tally, and copying them every few seconds would cost more than counting).
+   */
+  public AnalysisResult snapshot(AnalysisResult.Run run, boolean vocabulary) {
     Map<Integer, String> labels = new HashMap<>();
     for (Integer id : tokenCounts.keySet()) {
       labels.put(id, tokenizer.label(id));
     }
     Map<Integer, Long> counts = new HashMap<>();
     tokenCounts.forEach((id, c) -> counts.put(id, c[0]));
-    List<Map<Integer, long[]>> byToken = new ArrayList<>();
-    for (Map<Integer, long[]> m : tokenExperts) {
-      Map<Integer, long[]> copy = new HashMap<>();
-      m.forEach((id, row) -> copy.put(id, row.clone()));
+    List<Map<Integer, int[]>> byToken = new ArrayList<>();
+    for (Map<Integer, int[]> m : tokenExperts) {
+      Map<Integer, int[]> copy = new HashMap<>();
+      if (vocabulary) {
+        m.forEach((id, row) -> copy.put(id, row.clone()));
+      }
       byToken.add(copy);
     }
     List<List<List<AnalysisResult.Example>>> ex = new ArrayList<>();
     for (List<List<AnalysisResult.Example>> layer : examples) {
       List<List<AnalysisResult.Example>> copy = new ArrayList<>();
       for (List<AnalysisResult.Example> e : layer) {
-        List<AnalysisResult.Example> sorted = new ArrayList<>(e);
+        List<AnalysisResult.Example> sorted = vocabulary ? new ArrayList<>(e) : new ArrayList<>();
         sorted.sort(
             java.util.Comparator.comparing(AnalysisResult.Example::domain)
                 .thenComparing(AnalysisResult.Example::file)
@@ -282,7 +293,8 @@ public final class RoutingTally {
         ex,
         compared.clone(),
         overlap.clone(),
-        identical.clone());
+        identical.clone(),
+        vocabulary);
   }
 
   private static long[][][] deep(long[][][] a) {
