@@ -46,21 +46,20 @@ public final class AnalysisView extends BorderPane {
 
   /** Picks the corpus folder; replaced in tests. */
   Function<javafx.stage.Window, Path> chooseCorpus =
-      w -> {
-        javafx.stage.DirectoryChooser c = new javafx.stage.DirectoryChooser();
-        c.setTitle("Corpus folder (each subfolder a domain)");
-        java.io.File f = c.showDialog(w);
-        return f == null ? null : f.toPath();
-      };
+      folderChooser("Corpus folder (each subfolder a domain)");
 
   /** Picks the folder the tables are written into; replaced in tests. */
   Function<javafx.stage.Window, Path> chooseExportFolder =
-      w -> {
-        javafx.stage.DirectoryChooser c = new javafx.stage.DirectoryChooser();
-        c.setTitle("Folder for the analysis tables (CSV and summary.json)");
-        java.io.File f = c.showDialog(w);
-        return f == null ? null : f.toPath();
-      };
+      folderChooser("Folder for the analysis tables (CSV and summary.json)");
+
+  private static Function<javafx.stage.Window, Path> folderChooser(String title) {
+    return w -> {
+      javafx.stage.DirectoryChooser c = new javafx.stage.DirectoryChooser();
+      c.setTitle(title);
+      java.io.File f = c.showDialog(w);
+      return f == null ? null : f.toPath();
+    };
+  }
 
   public AnalysisView(AnalysisViewModel vm) {
     this.vm = vm;

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javafx.scene.Node;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
@@ -92,28 +91,13 @@ class AnalysisViewTest {
   }
 
   private void open(FxRobot robot) {
-    robot.clickOn(
-        robot
-            .lookup(".tab-label")
-            .match(n -> "Analyse".equals(((javafx.scene.control.Labeled) n).getText()))
-            .queryAs(Node.class));
-    WaitForAsyncUtils.waitForFxEvents();
+    Clicks.tab(robot, "Analyse");
     analysis = robot.lookup("#analysis-view").queryAs(AnalysisView.class);
     analysis.chooseCorpus = w -> corpus;
   }
 
   private void choose(FxRobot robot, String combo, String entry) {
-    robot.clickOn(combo);
-    WaitForAsyncUtils.waitForFxEvents();
-    robot.clickOn(
-        robot
-            .lookup(".list-cell")
-            .match(
-                n ->
-                    n.getScene() != view.getScene()
-                        && entry.equals(((javafx.scene.control.Labeled) n).getText()))
-            .queryAs(Node.class));
-    WaitForAsyncUtils.waitForFxEvents();
+    Clicks.choose(robot, view.getScene(), combo, entry);
   }
 
   private void typeBudget(FxRobot robot, String text) {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javafx.scene.Node;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.scene.control.TextArea;
@@ -91,28 +90,12 @@ class CompareAndAttentionViewTest {
     WaitForAsyncUtils.waitForFxEvents();
   }
 
-  /** Opens a combo box with the mouse and clicks the entry with this text in its pop-up. */
   private void choose(FxRobot robot, String combo, String entry) {
-    robot.clickOn(combo);
-    WaitForAsyncUtils.waitForFxEvents();
-    robot.clickOn(
-        robot
-            .lookup(".list-cell")
-            .match(
-                n ->
-                    n.getScene() != view.getScene()
-                        && entry.equals(((javafx.scene.control.Labeled) n).getText()))
-            .queryAs(Node.class));
-    WaitForAsyncUtils.waitForFxEvents();
+    Clicks.choose(robot, view.getScene(), combo, entry);
   }
 
   private void tab(FxRobot robot, String name) {
-    robot.clickOn(
-        robot
-            .lookup(".tab-label")
-            .match(n -> name.equals(((javafx.scene.control.Labeled) n).getText()))
-            .queryAs(Node.class));
-    WaitForAsyncUtils.waitForFxEvents();
+    Clicks.tab(robot, name);
   }
 
   private static WritableImage snapshot(FxRobot robot, Chart chart) throws Exception {

@@ -84,15 +84,7 @@ public record AnalysisCorpus(List<Domain> domains) {
   }
 
   private static Domain domain(Path folder) throws IOException {
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(folder)) {
-      files =
-          s.filter(Files::isRegularFile)
-              .filter(p -> !p.getFileName().toString().equals("README.md"))
-              .filter(p -> !p.getFileName().toString().endsWith(".sh"))
-              .sorted()
-              .toList();
-    }
+    List<Path> files = org.sparsityworkbench.engine.train.Corpus.textFiles(folder);
     Path name = folder.getFileName();
     return new Domain(name == null ? folder.toString() : name.toString(), files);
   }

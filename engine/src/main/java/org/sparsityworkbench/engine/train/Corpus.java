@@ -18,24 +18,26 @@ import java.util.stream.Stream;
  */
 public record Corpus(byte[] train, byte[] validation, String source) {
 
+  /**
+   * The text files of a corpus folder: every regular file below it, sorted by path, without
+   * README.md and shell scripts (the corpus's provenance, not its text).
+   */
+  public static List<Path> textFiles(Path folder) throws IOException {
+    try (Stream<Path> s = Files.walk(folder)) {
+      return s.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().equals("README.md"))
+          .filter(p -> !p.getFileName().toString().endsWith(".sh"))
+          .sorted()
+          .toList();
+    }
+  }
+
   /** Reads and splits a corpus; every problem names the path. */
   public static Corpus read(Path path, int sequenceLength) throws IOException {
     if (!Files.exists(path)) {
       throw new IOException(path + ": no such corpus file or folder");
     }
-    List<Path> files;
-    if (Files.isDirectory(path)) {
-      try (Stream<Path> s = Files.walk(path)) {
-        files =
-            s.filter(Files::isRegularFile)
-                .filter(p -> !p.getFileName().toString().equals("README.md"))
-                .filter(p -> !p.getFileName().toString().endsWith(".sh"))
-                .sorted()
-                .toList();
-      }
-    } else {
-      files = List.of(path);
-    }
+    List<Path> files = Files.isDirectory(path) ? textFiles(path) : List.of(path);
     ByteArrayOutputStream train = new ByteArrayOutputStream();
     ByteArrayOutputStream val = new ByteArrayOutputStream();
     long total = 0;
