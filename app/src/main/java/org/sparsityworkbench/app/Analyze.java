@@ -129,12 +129,14 @@ final class Analyze implements Callable<Integer> {
         AnalysisResult.Saturation s = r.saturation(l);
         o.printf(
             Locale.ROOT,
-            "layer %d: %d experts, top-%d; load entropy %.3f, load balance %.3f, dead %s, rare %s%s%n",
+            "layer %d: %d experts, top-%d; load entropy %.3f, load balance %.3f, token consistency"
+                + " %.3f, dead %s, rare %s%s%n",
             l,
             k.experts(),
             k.topK(),
             r.loadEntropy(l),
             r.loadBalance(l),
+            r.tokenConsistency(l),
             r.deadExperts(l),
             r.rareExperts(l),
             s == null ? "" : String.format(Locale.ROOT, "; saturation %.3f", s.meanOverlap()));

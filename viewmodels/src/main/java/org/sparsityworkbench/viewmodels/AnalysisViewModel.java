@@ -380,7 +380,7 @@ public final class AnalysisViewModel {
       return String.format(
           Locale.ROOT,
           "Layer %d: %d experts, top-%d · router entropy %.2f of %.2f nats · load entropy %.3f ·"
-              + " load balance %.3f (1 = even) · dead: %s · rare: %s%s",
+              + " load balance %.3f (1 = even) · token consistency %s · dead: %s · rare: %s%s",
           l,
           k.experts(),
           k.topK(),
@@ -388,6 +388,9 @@ public final class AnalysisViewModel {
           Math.log(k.experts()),
           r.loadEntropy(l),
           r.loadBalance(l),
+          Double.isNaN(r.tokenConsistency(l))
+              ? "(when the run ends)"
+              : String.format(Locale.ROOT, "%.3f", r.tokenConsistency(l)),
           list(r.deadExperts(l)),
           list(r.rareExperts(l)),
           s == null

@@ -168,7 +168,8 @@ public final class AnalysisFiles {
     StringBuilder b =
         new StringBuilder(
             "layer,kind,experts,top_k,tokens,mean_router_entropy,max_router_entropy,load_entropy,"
-                + "load_balance,dead_experts,rare_experts,units,unused_units,unit_entropy\n");
+                + "load_balance,token_consistency,dead_experts,rare_experts,units,unused_units,"
+                + "unit_entropy\n");
     for (LayerKind k : r.layers()) {
       int l = k.layer();
       if (k.routed()) {
@@ -183,6 +184,7 @@ public final class AnalysisFiles {
             num(Math.log(k.experts())),
             num(r.loadEntropy(l)),
             num(r.loadBalance(l)),
+            num(r.tokenConsistency(l)),
             csv(join(r.deadExperts(l))),
             csv(join(r.rareExperts(l))),
             "",
@@ -196,6 +198,7 @@ public final class AnalysisFiles {
             "",
             "",
             r.tokens(),
+            "",
             "",
             "",
             "",
@@ -298,6 +301,7 @@ public final class AnalysisFiles {
         x.put("mean_router_entropy", round(r.meanEntropy(l)));
         x.put("load_entropy", round(r.loadEntropy(l)));
         x.put("load_balance", round(r.loadBalance(l)));
+        x.put("token_consistency", round(r.tokenConsistency(l)));
         x.put("dead_experts", r.deadExperts(l));
         x.put("rare_experts", r.rareExperts(l));
         List<Object> shares = new ArrayList<>();

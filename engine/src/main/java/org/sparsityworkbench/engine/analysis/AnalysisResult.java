@@ -261,6 +261,28 @@ public final class AnalysisResult {
     return e * s;
   }
 
+  /**
+   * How much a token's id alone decides its experts in layer l: for every token id, its assignments
+   * to the k experts it goes to most often, summed over ids and divided by tokens x k. 1 when every
+   * occurrence of a token goes to the same experts (routing by token, context ignored); lower when
+   * the context moves it. NaN for a partial result or before any token.
+   */
+  public double tokenConsistency(int layer) {
+    int k = kinds[layer].topK();
+    if (!vocabulary || tokens == 0 || k == 0) {
+      return Double.NaN;
+    }
+    long sum = 0;
+    for (int[] row : tokenExperts.get(layer).values()) {
+      int[] sorted = row.clone();
+      java.util.Arrays.sort(sorted);
+      for (int j = 0; j < k && j < sorted.length; j++) {
+        sum += sorted[sorted.length - 1 - j];
+      }
+    }
+    return (double) sum / ((double) tokens * k);
+  }
+
   /** Mean router probability of expert e. */
   public double meanProbability(int layer, int expert) {
     return tokens == 0 ? Double.NaN : probability[layer][expert] / tokens;

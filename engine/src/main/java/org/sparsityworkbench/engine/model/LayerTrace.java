@@ -5,6 +5,12 @@ package org.sparsityworkbench.engine.model;
  * Engine-internal and mutable; the decode session turns it into immutable telemetry records.
  */
 public final class LayerTrace {
+  /**
+   * Set by whoever reads only the choices (corpus analysis): the layer then leaves out what only
+   * the telemetry shows (controller confidences, the router's z-loss, the shared expert's gate).
+   */
+  public boolean choicesOnly;
+
   /** Attention weights of the last query position, [heads][keys]; null unless collected. */
   public float[][] attention;
 

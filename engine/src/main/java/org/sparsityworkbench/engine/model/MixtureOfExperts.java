@@ -113,7 +113,9 @@ public final class MixtureOfExperts implements FeedForward {
             p,
             // The z-loss needs the logits: every routed batch and a one-token prompt (position
             // 0) report it; a decode step (one token later in the sequence) skips the copy.
-            trace == null || (n == 1 && pass.start() > 0) ? null : Floats.of(logits),
+            trace == null || trace.choicesOnly || (n == 1 && pass.start() > 0)
+                ? null
+                : Floats.of(logits),
             n,
             e,
             k,
@@ -146,7 +148,7 @@ public final class MixtureOfExperts implements FeedForward {
       NDArray s = shared.apply(flat); // (N, d)
       if (sharedGate != null) {
         NDArray g = Ops.sigmoid(sharedGate.apply(flat)); // (N, 1)
-        if (trace != null) {
+        if (trace != null && !trace.choicesOnly) {
           trace.sharedGate = Floats.of(g);
         }
         s = s.mul(g);

@@ -530,6 +530,7 @@ public final class TransformerModel implements AutoCloseable {
             opt);
     for (int i = 0; i < blocks.size(); i++) {
       LayerTrace trace = new LayerTrace();
+      trace.choicesOnly = true;
       if (i < last) {
         x = blocks.get(i).forward(i, x, pass, trace);
       } else if (i == last) {

@@ -224,6 +224,7 @@ class CorpusAnalysisTest {
       // Routing is all but certain: entropy near 0; every class occurs, so no expert is dead.
       assertTrue(r.meanEntropy(0) < 1e-3, "entropy " + r.meanEntropy(0));
       assertTrue(r.deadExperts(0).isEmpty());
+      assertEquals(1.0, r.tokenConsistency(0), 1e-12, "routing by byte class: the id decides");
       // Examples are tokens of the expert's classes, in context.
       for (AnalysisResult.Example x : r.examples(0, 0)) {
         int b = x.token().charAt(0);

@@ -261,8 +261,39 @@ class TransformerModelTest {
           assertClose(a.routerProbs, b.routerProbs, 1e-6f, "probabilities, layer " + l);
         } else {
           assertTrue(java.util.Arrays.equals(a.controllerChosen, b.controllerChosen), "layer " + l);
-          assertClose(a.controllerConfidence, b.controllerConfidence, 1e-6f, "confidence " + l);
+          assertEquals(null, b.controllerConfidence, "choices only: no telemetry-only values");
         }
+      }
+    }
+  }
+
+  /**
+   * A sparse FF pass over many tokens (the masked dense product, SparseFeedForward.MASKED_FROM)
+   * against the same sequences one by one (each a few tokens: the gathered rows).
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(
+      value = Family.class,
+      names = {"SPARSE_FF", "SPARSE_FFQKV"})
+  void aLargeSparseBatchEqualsItsSequencesOneByOne(Family family) {
+    ModelConfig c = TestModels.tiny(family, 32);
+    int rows = 10;
+    int len = 30; // 300 tokens: at least MASKED_FROM
+    long[] ids = new long[rows * len];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 29 + 3) % 256;
+    }
+    var opt = new TransformerModel.ForwardOptions(false, false, false, true, null);
+    try (TransformerModel model = TransformerModel.random(c, 17, root);
+        NDManager m = root.newSubManager()) {
+      assertTrue(rows * len >= SparseFeedForward.MASKED_FROM);
+      float[] batch =
+          model.forward(m.create(ids, new Shape(rows, len)), null, opt, null).toFloatArray();
+      for (int r = 0; r < rows; r++) {
+        long[] one = java.util.Arrays.copyOfRange(ids, r * len, (r + 1) * len);
+        float[] alone = model.forward(tokens(m, one), null, opt, null).toFloatArray();
+        float[] want = java.util.Arrays.copyOfRange(batch, r * len * 256, (r + 1) * len * 256);
+        assertClose(alone, want, 1e-5f, family + " sequence " + r);
       }
     }
   }
