@@ -231,6 +231,8 @@ public final class Cli implements Runnable {
                 + " and every record; replay it with 'replay').")
     Path save;
 
+    @CommandLine.Mixin InterventionOptions interventions = new InterventionOptions();
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -244,7 +246,9 @@ public final class Cli implements Runnable {
                 ? (jsonl || save != null ? TelemetryLevel.FULL : TelemetryLevel.OFF)
                 : TelemetryLevel.parse(telemetry);
         sampling = new SamplingOptions(temperature, topK, topP, seed);
-        options = new DecodeOptions(maxTokens, sampling, level, !noCapacity);
+        options =
+            new DecodeOptions(maxTokens, sampling, level, !noCapacity)
+                .with(interventions.list(spec.commandLine()));
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }

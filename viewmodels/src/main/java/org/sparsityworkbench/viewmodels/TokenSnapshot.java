@@ -209,7 +209,15 @@ public record TokenSnapshot(
 
   private static Records.Token withLayers(Records.Token t, List<Records.TokenLayer> layers) {
     return new Records.Token(
-        t.type(), t.step(), t.position(), t.token(), t.text(), t.top(), t.latencyUs(), layers);
+        t.type(),
+        t.step(),
+        t.position(),
+        t.token(),
+        t.text(),
+        t.top(),
+        t.latencyUs(),
+        layers,
+        t.interventions());
   }
 
   /** The decode step that produced the token (0 for the first generated token). */

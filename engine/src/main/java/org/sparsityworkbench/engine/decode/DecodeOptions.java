@@ -10,10 +10,28 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  * @param telemetry how much each step reports
  * @param enforceCapacity apply the experts' capacity to the prefill (a single decoded token never
  *     exceeds it)
+ * @param interventions changes to the model's routing and heads, from the prefill on
  */
 public record DecodeOptions(
-    int maxTokens, SamplingOptions sampling, TelemetryLevel telemetry, boolean enforceCapacity) {
+    int maxTokens,
+    SamplingOptions sampling,
+    TelemetryLevel telemetry,
+    boolean enforceCapacity,
+    java.util.List<org.sparsityworkbench.engine.intervention.Intervention> interventions) {
+  public DecodeOptions(
+      int maxTokens, SamplingOptions sampling, TelemetryLevel telemetry, boolean enforceCapacity) {
+    this(maxTokens, sampling, telemetry, enforceCapacity, java.util.List.of());
+  }
+
+  /** These options with interventions (checked against the model when the decode starts). */
+  public DecodeOptions with(
+      java.util.List<org.sparsityworkbench.engine.intervention.Intervention> list) {
+    return new DecodeOptions(maxTokens, sampling, telemetry, enforceCapacity, list);
+  }
+
   public DecodeOptions {
+    interventions =
+        interventions == null ? java.util.List.of() : java.util.List.copyOf(interventions);
     if (maxTokens < 0 || maxTokens > 1_000_000) {
       throw new IllegalArgumentException("max-tokens = " + maxTokens + ": must be in 0..1000000");
     }

@@ -49,6 +49,22 @@ public final class DecodeSession implements AutoCloseable {
     this.text = tokenizer.newStream();
     this.options = options;
     this.sampler = new Sampler(options.sampling());
+    this.interventions =
+        org.sparsityworkbench.engine.intervention.Interventions.of(options.interventions(), spec);
+  }
+
+  /** The interventions in force (checked against the model). */
+  private org.sparsityworkbench.engine.intervention.Interventions interventions;
+
+  /**
+   * Puts other interventions in force from the next step on (on the session's thread).
+   *
+   * @throws IllegalArgumentException naming one that does not fit the model; the old ones stay
+   */
+  public void setInterventions(
+      java.util.List<org.sparsityworkbench.engine.intervention.Intervention> list) {
+    checkThread();
+    interventions = org.sparsityworkbench.engine.intervention.Interventions.of(list, spec);
   }
 
   /** A cache that reserves the whole context unless that is large (then prompt + max tokens). */
@@ -112,7 +128,8 @@ public final class DecodeSession implements AutoCloseable {
       }
       NDArray tokens = model.manager().create(ids, new Shape(1, ids.length));
       var opt =
-          new TransformerModel.ForwardOptions(false, options.enforceCapacity(), false, false, null);
+          new TransformerModel.ForwardOptions(false, options.enforceCapacity(), false, false, null)
+              .with(interventions);
       nextLogits = Floats.of(model.forward(tokens, cache, opt, traces));
     }
     double us = (System.nanoTime() - t0) / 1e3;
@@ -132,7 +149,8 @@ public final class DecodeSession implements AutoCloseable {
     for (int i = 0; i < texts.length; i++) {
       texts[i] = tokenizer.label(prompt[i]);
     }
-    return new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), layers);
+    return new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), layers)
+        .withInterventions(interventions.describe());
   }
 
   private Records.PrefillRouter prefillRouter(LayerTrace tr, int n) {
@@ -207,7 +225,9 @@ public final class DecodeSession implements AutoCloseable {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray in = model.manager().create(new long[] {token}, new Shape(1, 1));
-      var opt = TransformerModel.ForwardOptions.inference(level == TelemetryLevel.FULL);
+      var opt =
+          TransformerModel.ForwardOptions.inference(level == TelemetryLevel.FULL)
+              .with(interventions);
       nextLogits = Floats.of(model.forward(in, cache, opt, traces));
     }
     long dt = System.nanoTime() - t0;
@@ -216,7 +236,8 @@ public final class DecodeSession implements AutoCloseable {
     generated.append(piece);
     List<Records.TokenLayer> layers = traces == null ? null : tokenLayers(traces);
     List<Records.TopToken> top = level == TelemetryLevel.OFF ? null : top(nextLogits);
-    return new Records.Token(steps++, position, token, piece, top, dt / 1e3, layers);
+    return new Records.Token(steps++, position, token, piece, top, dt / 1e3, layers)
+        .withInterventions(interventions.describe());
   }
 
   private List<Records.TokenLayer> tokenLayers(List<LayerTrace> traces) {

@@ -68,6 +68,16 @@ public interface Attention {
     } else {
       o = att.reshape(b, kvHeads, group, t, s).matMul(v.expandDims(2)).reshape(b, heads, t, hd);
     }
+    org.sparsityworkbench.engine.intervention.Interventions.Layer iv =
+        pass.options().interventions().at(layer);
+    if (iv != null && iv.headsOff() != null) {
+      // Heads turned off: their output is zeroed before the output projection.
+      float[] keep = new float[(int) heads];
+      for (int h = 0; h < heads; h++) {
+        keep[h] = iv.headsOff()[h] ? 0f : 1f;
+      }
+      o = o.mul(o.getManager().create(keep, new ai.djl.ndarray.types.Shape(1, heads, 1, 1)));
+    }
     return o.transpose(0, 2, 1, 3).reshape(b, t, heads * hd); // (B, T, H h)
   }
 }

@@ -35,7 +35,7 @@ public final class Block {
     long t0 = System.nanoTime();
     x = x.add(scaled(attention.forward(layer, attentionNorm.apply(x), pass, trace)));
     long t1 = System.nanoTime();
-    x = x.add(scaled(feedForward.forward(feedForwardNorm.apply(x), pass, trace)));
+    x = x.add(scaled(feedForward.forward(layer, feedForwardNorm.apply(x), pass, trace)));
     if (trace != null) {
       trace.attentionNanos = t1 - t0;
       trace.ffnNanos = System.nanoTime() - t1 - trace.routerNanos;
@@ -49,7 +49,7 @@ public final class Block {
    */
   void choose(int layer, NDArray x, Pass pass, LayerTrace trace) {
     x = x.add(scaled(attention.forward(layer, attentionNorm.apply(x), pass, trace)));
-    feedForward.choose(feedForwardNorm.apply(x), pass, trace);
+    feedForward.choose(layer, feedForwardNorm.apply(x), pass, trace);
   }
 
   private NDArray scaled(NDArray y) {

@@ -64,7 +64,7 @@ public final class MixtureOfExperts implements FeedForward {
   }
 
   @Override
-  public void choose(NDArray h, Pass pass, LayerTrace trace) {
+  public void choose(int layer, NDArray h, Pass pass, LayerTrace trace) {
     Shape shape = h.getShape();
     int n = (int) (shape.get(0) * shape.get(1));
     long r0 = System.nanoTime();
@@ -81,7 +81,7 @@ public final class MixtureOfExperts implements FeedForward {
   }
 
   @Override
-  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
+  public NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace) {
     TransformerModel.ForwardOptions opt = pass.options();
     Shape shape = h.getShape();
     int n = (int) (shape.get(0) * shape.get(1));
@@ -99,13 +99,32 @@ public final class MixtureOfExperts implements FeedForward {
       }
       routerIn = flat.mul(flat.getManager().create(noise, flat.getShape()));
     }
+    org.sparsityworkbench.engine.intervention.Interventions.Layer iv =
+        opt.interventions().at(layer);
     // Weights and activations are float32 throughout, so the router runs in float32.
     NDArray logits = router.apply(routerIn); // (N, E)
+    if (iv != null && iv.temperature() != 1) {
+      logits = logits.div((float) iv.temperature());
+    }
     NDArray probs = logits.softmax(-1);
     float[] p = Floats.of(probs);
+    boolean[] banned = null;
+    if (iv != null) {
+      k = iv.topK();
+      for (int x = 0; x < e; x++) {
+        if (iv.banned()[x]) {
+          banned = iv.banned();
+          for (int t = 0; t < n; t++) {
+            p[t * e + x] = 0f; // masked before the top-k, and so in the telemetry
+          }
+        }
+      }
+    }
+    double factor =
+        iv != null && iv.capacityFactor() != null ? iv.capacityFactor() : spec.capacityFactor();
     int capacity =
-        opt.enforceCapacity() && n > 1
-            ? Router.capacity(spec.capacityFactor(), n, k, e)
+        opt.enforceCapacity() && n > 1 && factor > 0
+            ? Router.capacity(factor, n, k, e)
             : Integer.MAX_VALUE;
     boolean renorm = spec.renormalise();
     Router.Routing routing =
@@ -120,7 +139,9 @@ public final class MixtureOfExperts implements FeedForward {
             e,
             k,
             renorm,
-            capacity);
+            capacity,
+            banned,
+            iv == null || iv.forced().length == 0 ? null : iv.forced());
     if (opt.training() && opt.auxLosses() != null) {
       opt.auxLosses().add(loss(probs, logits, routing, n, e));
     }
@@ -144,7 +165,7 @@ public final class MixtureOfExperts implements FeedForward {
     } else {
       out = batched(flat, probs, routing, n, e, k, renorm);
     }
-    if (shared != null) {
+    if (shared != null && (iv == null || !iv.sharedOff())) {
       NDArray s = shared.apply(flat); // (N, d)
       if (sharedGate != null) {
         NDArray g = Ops.sigmoid(sharedGate.apply(flat)); // (N, 1)

@@ -44,7 +44,7 @@ public final class Mlp implements FeedForward {
   }
 
   @Override
-  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
+  public NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace) {
     return apply(h);
   }
 

@@ -72,6 +72,27 @@ public final class Router {
    */
   public static Routing route(
       float[] probs, float[] logits, int n, int e, int k, boolean renormalise, int capacity) {
+    return route(probs, logits, n, e, k, renormalise, capacity, null, null);
+  }
+
+  /**
+   * Routes N tokens under interventions: the forced experts are every token's first choices (in the
+   * order given), the rest of the k are the largest probabilities among the experts neither forced
+   * nor banned; gates, capacity and losses as without.
+   *
+   * @param banned experts never chosen, [E], or null
+   * @param forced experts always chosen, at most k, or null
+   */
+  public static Routing route(
+      float[] probs,
+      float[] logits,
+      int n,
+      int e,
+      int k,
+      boolean renormalise,
+      int capacity,
+      boolean[] banned,
+      int[] forced) {
     if (probs.length != n * e) {
       throw new IllegalArgumentException(
           "probs has " + probs.length + " values, expected " + n * e);
@@ -82,15 +103,24 @@ public final class Router {
     int[][] experts = new int[n][];
     float[][] gates = new float[n][k];
     boolean[][] kept = new boolean[n][k];
+    int fixed = forced == null ? 0 : forced.length;
+    if (fixed > k) {
+      throw new IllegalArgumentException(fixed + " forced experts exceed k = " + k);
+    }
     for (int t = 0; t < n; t++) {
-      experts[t] = topK(probs, t * e, e, k);
+      experts[t] =
+          banned == null && fixed == 0
+              ? topK(probs, t * e, e, k)
+              : choose(probs, t * e, e, k, banned, forced);
       double sum = 0;
       for (int j = 0; j < k; j++) {
         sum += probs[t * e + experts[t][j]];
       }
       for (int j = 0; j < k; j++) {
         float p = probs[t * e + experts[t][j]];
-        gates[t][j] = renormalise ? (float) (p / sum) : p;
+        // Renormalised over the chosen; evenly when every chosen one has probability 0 (only
+        // possible when an intervention bans every expert the router wanted).
+        gates[t][j] = renormalise ? (float) (sum > 0 ? p / sum : 1.0 / k) : p;
       }
     }
     int[] load = new int[e];
@@ -126,6 +156,35 @@ public final class Router {
         droppedTokens,
         auxLoss(probs, experts, n, e),
         logits == null ? Double.NaN : zLoss(logits, n, e));
+  }
+
+  /** The forced experts, then the largest of the others that are not banned, ties to the lower. */
+  static int[] choose(float[] v, int off, int e, int k, boolean[] banned, int[] forced) {
+    int[] idx = new int[k];
+    boolean[] taken = new boolean[e];
+    int j = 0;
+    if (forced != null) {
+      for (int x : forced) {
+        taken[x] = true;
+        idx[j++] = x;
+      }
+    }
+    for (; j < k; j++) {
+      int best = -1;
+      for (int i = 0; i < e; i++) {
+        if (!taken[i]
+            && (banned == null || !banned[i])
+            && (best < 0 || v[off + i] > v[off + best])) {
+          best = i;
+        }
+      }
+      if (best < 0) {
+        throw new IllegalArgumentException("k = " + k + " exceeds the experts not banned");
+      }
+      taken[best] = true;
+      idx[j] = best;
+    }
+    return idx;
   }
 
   /**

@@ -88,7 +88,7 @@ public final class SparseFeedForward implements FeedForward {
    * the chosen units and each one's softmax probability within its block as telemetry.
    */
   @Override
-  public NDArray forward(NDArray h, Pass pass, LayerTrace trace) {
+  public NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace) {
     Shape shape = h.getShape();
     int n = (int) (shape.get(0) * shape.get(1));
     NDArray flat = h.reshape(n, shape.get(2)); // (N, d)
@@ -123,7 +123,7 @@ public final class SparseFeedForward implements FeedForward {
 
   /** The controller's choices only: the argmax unit of every block and its confidence. */
   @Override
-  public void choose(NDArray h, Pass pass, LayerTrace trace) {
+  public void choose(int layer, NDArray h, Pass pass, LayerTrace trace) {
     Shape shape = h.getShape();
     int n = (int) (shape.get(0) * shape.get(1));
     long c0 = System.nanoTime();

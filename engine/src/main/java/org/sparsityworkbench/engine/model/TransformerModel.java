@@ -409,14 +409,40 @@ public final class TransformerModel implements AutoCloseable {
       boolean collectAttention,
       boolean allLogits,
       Random jitterRng,
-      List<NDArray> auxLosses) {
+      List<NDArray> auxLosses,
+      org.sparsityworkbench.engine.intervention.Interventions interventions) {
+    public ForwardOptions {
+      if (interventions == null) {
+        interventions = org.sparsityworkbench.engine.intervention.Interventions.NONE;
+      }
+      if (training && !interventions.isEmpty()) {
+        throw new IllegalArgumentException("interventions apply to inference, not to training");
+      }
+    }
+
+    public ForwardOptions(
+        boolean training,
+        boolean enforceCapacity,
+        boolean collectAttention,
+        boolean allLogits,
+        Random jitterRng,
+        List<NDArray> auxLosses) {
+      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, auxLosses, null);
+    }
+
     public ForwardOptions(
         boolean training,
         boolean enforceCapacity,
         boolean collectAttention,
         boolean allLogits,
         Random jitterRng) {
-      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, null);
+      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, null, null);
+    }
+
+    /** These options with interventions in force. */
+    public ForwardOptions with(org.sparsityworkbench.engine.intervention.Interventions i) {
+      return new ForwardOptions(
+          training, enforceCapacity, collectAttention, allLogits, jitterRng, auxLosses, i);
     }
 
     /** Inference defaults: capacity enforced, no attention copies, last-position logits only. */

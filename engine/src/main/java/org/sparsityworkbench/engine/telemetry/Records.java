@@ -36,7 +36,8 @@ public final class Records {
       double latencyUs,
       List<TopToken> top,
       List<PrefillLayer> layers,
-      Session session)
+      Session session,
+      List<String> interventions)
       implements Record {
     public Prefill(
         int tokens,
@@ -45,17 +46,31 @@ public final class Records {
         double latencyUs,
         List<TopToken> top,
         List<PrefillLayer> layers) {
-      this("prefill", tokens, ids, texts, latencyUs, top, layers, null);
+      this("prefill", tokens, ids, texts, latencyUs, top, layers, null, null);
     }
 
     /** A prefill without the prompt's ids and texts (tests that build records by hand). */
     public Prefill(int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers) {
-      this("prefill", tokens, null, null, latencyUs, top, layers, null);
+      this("prefill", tokens, null, null, latencyUs, top, layers, null, null);
     }
 
     /** This record with what was decoded and how. */
     public Prefill withSession(Session s) {
-      return new Prefill(type, tokens, ids, texts, latencyUs, top, layers, s);
+      return new Prefill(type, tokens, ids, texts, latencyUs, top, layers, s, interventions);
+    }
+
+    /** This record with the interventions that were in force (null or empty: none). */
+    public Prefill withInterventions(List<String> in) {
+      return new Prefill(
+          type,
+          tokens,
+          ids,
+          texts,
+          latencyUs,
+          top,
+          layers,
+          session,
+          in == null || in.isEmpty() ? null : List.copyOf(in));
     }
   }
 
@@ -118,7 +133,10 @@ public final class Records {
       double auxLoss,
       double zLoss) {}
 
-  /** One decode step: token sampled, appended at position, processed. */
+  /**
+   * One decode step: token sampled, appended at position, processed; {@code interventions} lists
+   * those in force for this step in their command-line form ({@code ban 1:3}), null when none.
+   */
   public record Token(
       String type,
       int step,
@@ -127,7 +145,8 @@ public final class Records {
       String text,
       List<TopToken> top,
       double latencyUs,
-      List<TokenLayer> layers)
+      List<TokenLayer> layers,
+      List<String> interventions)
       implements Record {
     public Token(
         int step,
@@ -137,7 +156,21 @@ public final class Records {
         List<TopToken> top,
         double latencyUs,
         List<TokenLayer> layers) {
-      this("token", step, position, token, text, top, latencyUs, layers);
+      this("token", step, position, token, text, top, latencyUs, layers, null);
+    }
+
+    /** This record with the interventions that were in force (null or empty: none). */
+    public Token withInterventions(List<String> in) {
+      return new Token(
+          type,
+          step,
+          position,
+          token,
+          text,
+          top,
+          latencyUs,
+          layers,
+          in == null || in.isEmpty() ? null : List.copyOf(in));
     }
   }
 

@@ -189,7 +189,7 @@ class SparseFeedForwardTest {
         assertClose(Floats.of(ff.decodeDjl(xa)), javaY, "output d=" + d + " N=" + blockSize);
         // The layer's telemetry, from forward(), as the DJL path reports it for the same logits.
         LayerTrace trace = new LayerTrace();
-        ff.forward(xa.reshape(1, 1, d), inferencePass(), trace);
+        ff.forward(0, xa.reshape(1, 1, d), inferencePass(), trace);
         assertArrayEquals(djlUnits, trace.controllerChosen);
         assertArrayEquals(
             SparseFeedForward.confidences(djlLogits, djlUnits, blockSize),

@@ -1,0 +1,253 @@
+package org.sparsityworkbench.engine.intervention;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.sparsityworkbench.engine.spec.FeedForwardSpec;
+import org.sparsityworkbench.engine.spec.ModelSpec;
+
+/**
+ * The interventions in force, checked against a model ({@link #of}) and resolved per layer, so that
+ * a layer asks for its own in O(1) on the decode path. Immutable; {@link #NONE} changes nothing.
+ */
+public final class Interventions {
+  /** No intervention. */
+  public static final Interventions NONE = new Interventions(List.of(), new Layer[0]);
+
+  /**
+   * What a routed layer does differently.
+   *
+   * @param banned experts never chosen, [E]
+   * @param forced experts always chosen, in the order given
+   * @param topK experts chosen per token
+   * @param temperature the router's logits are divided by it
+   * @param capacityFactor the capacity factor in a routed batch; null for the model's
+   * @param sharedOff the shared expert adds nothing
+   * @param headsOff heads whose output is zeroed, [H]; null when none
+   */
+  public record Layer(
+      boolean[] banned,
+      int[] forced,
+      int topK,
+      double temperature,
+      Double capacityFactor,
+      boolean sharedOff,
+      boolean[] headsOff) {
+    /** True when the router's choice differs from the model's own rule. */
+    public boolean changesRouting() {
+      if (forced.length > 0 || temperature != 1) {
+        return true;
+      }
+      for (boolean b : banned) {
+        if (b) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  private final List<Intervention> list;
+  private final Layer[] layers; // null where a layer has none
+
+  private Interventions(List<Intervention> list, Layer[] layers) {
+    this.list = List.copyOf(list);
+    this.layers = layers;
+  }
+
+  /**
+   * The interventions for a model.
+   *
+   * @throws IllegalArgumentException naming the intervention: a layer or expert or head that does
+   *     not exist, a routing change on a layer that does not route, every expert of a layer banned,
+   *     more forced experts than k, an expert both banned and forced, k above the experts left, a
+   *     temperature or capacity factor out of range
+   */
+  public static Interventions of(List<Intervention> list, ModelSpec spec) {
+    if (list.isEmpty()) {
+      return NONE;
+    }
+    int n = spec.layers();
+    for (Intervention i : list) {
+      if (i.layer() != Intervention.ALL && (i.layer() < 0 || i.layer() >= n)) {
+        throw new IllegalArgumentException(
+            i.describe() + ": the model has layers 0.." + (n - 1) + " (or * for every layer)");
+      }
+      boolean routesSomewhere = false;
+      for (int l = 0; l < n; l++) {
+        routesSomewhere |=
+            applies(i, l) && spec.block(l).feedForward() instanceof FeedForwardSpec.Moe;
+      }
+      if (!(i instanceof Intervention.HeadOff) && !routesSomewhere) {
+        throw new IllegalArgumentException(
+            i.describe()
+                + ": "
+                + (i.layer() == Intervention.ALL ? "no layer" : "layer " + i.layer())
+                + " of "
+                + spec.family()
+                + " routes tokens to experts");
+      }
+    }
+    Layer[] layers = new Layer[n];
+    for (int l = 0; l < n; l++) {
+      layers[l] = layer(list, spec, l);
+    }
+    return new Interventions(list, layers);
+  }
+
+  private static boolean applies(Intervention i, int layer) {
+    return i.layer() == Intervention.ALL || i.layer() == layer;
+  }
+
+  private static Layer layer(List<Intervention> list, ModelSpec spec, int l) {
+    FeedForwardSpec.Moe moe =
+        spec.block(l).feedForward() instanceof FeedForwardSpec.Moe m ? m : null;
+    int heads = spec.block(l).attention().heads();
+    boolean[] banned = new boolean[moe == null ? 0 : moe.experts()];
+    List<Integer> forced = new ArrayList<>();
+    int k = moe == null ? 0 : moe.topK();
+    double temperature = 1;
+    Double capacity = null;
+    boolean sharedOff = false;
+    boolean[] headsOff = null;
+    boolean any = false;
+    for (Intervention i : list) {
+      if (!applies(i, l)) {
+        continue;
+      }
+      if (moe == null && !(i instanceof Intervention.HeadOff)) {
+        continue; // a routing change for every layer passes over the dense ones
+      }
+      any = true;
+      switch (i) {
+        case Intervention.BanExpert b -> banned[expert(b.describe(), b.expert(), moe, l)] = true;
+        case Intervention.ForceExpert f -> {
+          int e = expert(f.describe(), f.expert(), moe, l);
+          if (!forced.contains(e)) {
+            forced.add(e);
+          }
+        }
+        case Intervention.TopK t -> {
+          if (t.k() < 1) {
+            throw new IllegalArgumentException(t.describe() + ": k must be at least 1");
+          }
+          k = t.k();
+        }
+        case Intervention.RouterTemperature t -> {
+          if (!(t.temperature() > 0) || t.temperature() > 1e6) {
+            throw new IllegalArgumentException(
+                t.describe() + ": the temperature must be in (0, 1e6]");
+          }
+          temperature = t.temperature();
+        }
+        case Intervention.CapacityFactor c -> {
+          if (!(c.factor() >= 0) || c.factor() > 1000) {
+            throw new IllegalArgumentException(
+                c.describe() + ": the capacity factor must be in [0, 1000] (0: off)");
+          }
+          capacity = c.factor();
+        }
+        case Intervention.SharedExpertOff s -> {
+          if (moe.shared() == null && s.layer() != Intervention.ALL) {
+            throw new IllegalArgumentException(
+                s.describe() + ": layer " + l + " has no shared expert");
+          }
+          sharedOff = true;
+        }
+        case Intervention.HeadOff h -> {
+          if (h.head() < 0 || h.head() >= heads) {
+            throw new IllegalArgumentException(
+                h.describe() + ": layer " + l + " has heads 0.." + (heads - 1));
+          }
+          if (headsOff == null) {
+            headsOff = new boolean[heads];
+          }
+          headsOff[h.head()] = true;
+        }
+      }
+    }
+    if (!any) {
+      return null;
+    }
+    if (moe != null) {
+      int left = 0;
+      for (boolean b : banned) {
+        left += b ? 0 : 1;
+      }
+      String where = "layer " + l;
+      if (left == 0) {
+        throw new IllegalArgumentException(
+            where + ": every one of its " + moe.experts() + " experts is banned");
+      }
+      for (int e : forced) {
+        if (banned[e]) {
+          throw new IllegalArgumentException(
+              where + ": expert " + e + " is both banned and forced");
+        }
+      }
+      if (forced.size() > k) {
+        throw new IllegalArgumentException(
+            where + ": " + forced.size() + " forced experts but the router chooses " + k);
+      }
+      if (k > left) {
+        throw new IllegalArgumentException(
+            where + ": top-" + k + " but only " + left + " of its experts are not banned");
+      }
+    }
+    return new Layer(
+        banned,
+        forced.stream().mapToInt(Integer::intValue).toArray(),
+        k,
+        temperature,
+        capacity,
+        sharedOff,
+        headsOff);
+  }
+
+  private static int expert(String what, int e, FeedForwardSpec.Moe moe, int l) {
+    if (e < 0 || e >= moe.experts()) {
+      throw new IllegalArgumentException(
+          what + ": layer " + l + " has experts 0.." + (moe.experts() - 1));
+    }
+    return e;
+  }
+
+  /**
+   * One intervention in its command-line form ({@code ban}, {@code 1:3}).
+   *
+   * @throws IllegalArgumentException naming the kind and value
+   */
+  public static Intervention parse(String kind, String value) {
+    return Intervention.parse(kind, value);
+  }
+
+  /** What a layer does differently; null when nothing. */
+  public Layer at(int layer) {
+    return layer < layers.length ? layers[layer] : null;
+  }
+
+  /** True when nothing changes. */
+  public boolean isEmpty() {
+    return list.isEmpty();
+  }
+
+  /** The interventions as given. */
+  public List<Intervention> list() {
+    return list;
+  }
+
+  /** Their command-line forms, in the order given (what telemetry records list). */
+  public List<String> describe() {
+    return list.stream().map(Intervention::describe).toList();
+  }
+
+  @Override
+  public String toString() {
+    return describe().toString();
+  }
+
+  /** For tests: the layers' resolutions. */
+  List<Layer> layers() {
+    return Arrays.asList(layers);
+  }
+}

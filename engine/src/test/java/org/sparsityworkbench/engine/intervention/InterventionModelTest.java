@@ -1,0 +1,213 @@
+package org.sparsityworkbench.engine.intervention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.sparsityworkbench.engine.TestModels;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeOptions;
+import org.sparsityworkbench.engine.decode.DecodeSession;
+import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.LayerTrace;
+import org.sparsityworkbench.engine.model.ParameterLayout;
+import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.telemetry.Records;
+import org.sparsityworkbench.engine.telemetry.TelemetryJson;
+import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
+
+/** Interventions in the forward pass and the decode: what they change, against references. */
+class InterventionModelTest {
+  static NDManager root;
+
+  @BeforeAll
+  static void start() {
+    root = TestModels.manager();
+  }
+
+  @AfterAll
+  static void stop() {
+    root.close();
+  }
+
+  static final long[] SEQ = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100, 33, 10};
+
+  static Interventions of(TransformerModel m, String... kindValue) {
+    List<Intervention> list = new ArrayList<>();
+    for (int i = 0; i < kindValue.length; i += 2) {
+      list.add(Interventions.parse(kindValue[i], kindValue[i + 1]));
+    }
+    return Interventions.of(list, m.spec());
+  }
+
+  static float[] forward(TransformerModel m, Interventions iv, List<LayerTrace> traces) {
+    try (NDManager s = root.newSubManager()) {
+      NDArray t = s.create(SEQ, new Shape(1, SEQ.length));
+      var opt = new TransformerModel.ForwardOptions(false, false, false, true, null).with(iv);
+      return m.forward(t, null, opt, traces).toFloatArray();
+    }
+  }
+
+  static float maxDiff(float[] a, float[] b) {
+    float d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+    }
+    return d;
+  }
+
+  @Test
+  void aBannedExpertIsNeverChosenAndBanningAllButOneIsForcingIt() {
+    ModelConfig c = TestModels.tiny(Family.SWITCH, 32);
+    try (TransformerModel m = TransformerModel.random(c, 7, root)) {
+      List<LayerTrace> plain = new ArrayList<>();
+      float[] base = forward(m, Interventions.NONE, plain);
+      int favourite = plain.get(0).routing.experts()[0][0];
+      List<LayerTrace> banned = new ArrayList<>();
+      float[] out = forward(m, of(m, "ban", "*:" + favourite), banned);
+      for (LayerTrace t : banned) {
+        for (int[] chosen : t.routing.experts()) {
+          assertTrue(chosen[0] != favourite, "expert " + favourite + " is banned");
+        }
+        for (int tok = 0; tok < SEQ.length; tok++) {
+          assertEquals(0f, t.routerProbs[tok * 4 + favourite], "masked in the telemetry too");
+        }
+      }
+      assertTrue(maxDiff(base, out) > 1e-4, "the output moves");
+      // Switch: banning 0, 1, 2 leaves 3 with gate p_3, exactly what forcing 3 gives.
+      float[] onlyThree = forward(m, of(m, "ban", "*:0", "ban", "*:1", "ban", "*:2"), null);
+      float[] forced = forward(m, of(m, "force", "*:3"), null);
+      assertTrue(maxDiff(onlyThree, forced) < 1e-6, "ban all but 3 = force 3");
+    }
+  }
+
+  @Test
+  void topKOfEveryExpertAndAHotRouterSpreadTheTokens() {
+    ModelConfig c = TestModels.tiny(Family.TOPK, 32);
+    try (TransformerModel m = TransformerModel.random(c, 8, root)) {
+      List<LayerTrace> all = new ArrayList<>();
+      forward(m, of(m, "top-k", "1:4"), all);
+      assertEquals(4, all.get(1).routing.experts()[0].length);
+      assertEquals(2, all.get(0).routing.experts()[0].length, "layer 0 keeps its top-2");
+      List<LayerTrace> hot = new ArrayList<>();
+      forward(m, of(m, "router-temperature", "*:1000000"), hot);
+      for (float p : hot.get(0).routerProbs) {
+        assertEquals(0.25f, p, 1e-4f, "a very hot router is uniform");
+      }
+    }
+  }
+
+  @Test
+  void everyHeadOffIsAttentionThatAddsNothing() {
+    ModelConfig c = TestModels.tiny(Family.DENSE, 32);
+    try (TransformerModel m = TransformerModel.random(c, 9, root)) {
+      Map<String, float[]> v = new LinkedHashMap<>();
+      for (ParameterLayout.Param p : ParameterLayout.of(c)) {
+        float[] x = m.param(p.name()).toFloatArray();
+        v.put(p.name(), p.name().endsWith("attn.wo") ? new float[x.length] : x);
+      }
+      try (TransformerModel silent = TransformerModel.fromValues(c, v, root, null)) {
+        List<String> off = new ArrayList<>();
+        for (int l = 0; l < 2; l++) {
+          for (int h = 0; h < 4; h++) {
+            off.add("head-off");
+            off.add(l + ":" + h);
+          }
+        }
+        float[] heads = forward(m, of(m, off.toArray(new String[0])), null);
+        float[] wo = forward(silent, Interventions.NONE, null);
+        assertTrue(maxDiff(heads, wo) < 1e-5, "all heads off = a zero output projection");
+        float[] one = forward(m, of(m, "head-off", "0:1"), null);
+        assertTrue(maxDiff(one, forward(m, Interventions.NONE, null)) > 1e-5, "one head matters");
+      }
+    }
+  }
+
+  @Test
+  void capacityOffKeepsEveryTokenOfThePrompt() {
+    ModelConfig c =
+        new ModelConfig(Family.SWITCH, 256, 32, 1, 4, 64, 32, 1e-5, 4, 1, 0.25, 0, 0.01, 0.001);
+    try (TransformerModel m = TransformerModel.random(c, 5, root);
+        NDManager s = root.newSubManager()) {
+      var capped = new TransformerModel.ForwardOptions(false, true, false, true, null);
+      List<LayerTrace> a = new ArrayList<>();
+      m.forward(s.create(SEQ, new Shape(1, SEQ.length)), null, capped, a);
+      assertTrue(a.get(0).routing.dropped() > 0);
+      List<LayerTrace> b = new ArrayList<>();
+      m.forward(
+          s.create(SEQ, new Shape(1, SEQ.length)),
+          null,
+          capped.with(of(m, "capacity", "0:off")),
+          b);
+      assertEquals(0, b.get(0).routing.dropped());
+    }
+  }
+
+  @Test
+  void everyRecordSaysWhichInterventionsWereInForceAndNoneSaysNothing() {
+    ModelConfig c = TestModels.tiny(Family.SWITCH, 32);
+    try (TransformerModel m = TransformerModel.random(c, 7, root)) {
+      DecodeOptions plain =
+          new DecodeOptions(6, new SamplingOptions(0, 0, 1, 1), TelemetryLevel.SUMMARY, true);
+      List<Records.Record> without = new ArrayList<>();
+      DecodeSession.run(m, "Hello", plain, without::add, () -> false);
+      for (Records.Record r : without) {
+        assertFalse(TelemetryJson.toJson(r).contains("interventions"), "no key without any");
+      }
+      List<Records.Record> with = new ArrayList<>();
+      DecodeSession.run(
+          m,
+          "Hello",
+          plain.with(List.of(new Intervention.BanExpert(Intervention.ALL, 2))),
+          with::add,
+          () -> false);
+      Records.Prefill p = (Records.Prefill) with.get(0);
+      assertEquals(List.of("ban *:2"), p.interventions());
+      int tokens = 0;
+      for (Records.Record r : with) {
+        if (r instanceof Records.Token t) {
+          tokens++;
+          assertEquals(List.of("ban *:2"), t.interventions());
+          for (Records.TokenLayer l : t.layers()) {
+            assertTrue(l.router().experts()[0] != 2);
+          }
+          String json = TelemetryJson.toJson(t);
+          assertTrue(json.contains("\"interventions\":[\"ban *:2\"]"), json);
+          assertEquals(
+              List.of("ban *:2"), ((Records.Token) TelemetryJson.fromJson(json)).interventions());
+        }
+      }
+      assertEquals(6, tokens);
+    }
+  }
+
+  @Test
+  void aDecodeWithOneThatDoesNotFitFailsBeforeItStarts() {
+    ModelConfig c = TestModels.tiny(Family.SWITCH, 32);
+    try (TransformerModel m = TransformerModel.random(c, 7, root)) {
+      DecodeOptions o =
+          new DecodeOptions(6, new SamplingOptions(0, 0, 1, 1), TelemetryLevel.SUMMARY, true)
+              .with(List.of(new Intervention.ForceExpert(0, 7)));
+      List<Records.Record> got = new ArrayList<>();
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () -> DecodeSession.run(m, "Hello", o, got::add, () -> false));
+      assertEquals("force 0:7: layer 0 has experts 0..3", e.getMessage());
+      assertTrue(got.isEmpty(), "no record of a decode that did not start");
+      assertNull(null);
+    }
+  }
+}
