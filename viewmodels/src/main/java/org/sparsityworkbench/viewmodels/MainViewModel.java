@@ -1,6 +1,7 @@
 package org.sparsityworkbench.viewmodels;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javafx.beans.binding.Bindings;
@@ -324,6 +325,105 @@ public final class MainViewModel {
     selectedModel.set(dir);
   }
 
+  private final ObservableList<org.sparsityworkbench.engine.intervention.Intervention>
+      interventions = FXCollections.observableArrayList();
+
+  /**
+   * The interventions of the next decode, and of the running one from its next step on (each token
+   * record lists those in force). Cleared when another model is loaded.
+   */
+  public ObservableList<org.sparsityworkbench.engine.intervention.Intervention> interventions() {
+    return interventionsView;
+  }
+
+  private final ObservableList<org.sparsityworkbench.engine.intervention.Intervention>
+      interventionsView = FXCollections.unmodifiableObservableList(interventions);
+
+  /**
+   * Adds an intervention in its command-line form ({@code ban}, {@code 1:3}); one that cannot be
+   * read or does not fit the model (with those already in force) is refused with the reason, and
+   * nothing changes.
+   *
+   * @return true when added
+   */
+  public boolean addIntervention(String kind, String value) {
+    TransformerModel m = model.get();
+    if (m == null) {
+      error.set("Load a model first: an intervention is checked against its layers and experts.");
+      return false;
+    }
+    List<org.sparsityworkbench.engine.intervention.Intervention> next =
+        new ArrayList<>(interventions);
+    try {
+      var i = org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value);
+      if (next.contains(i)) {
+        return false;
+      }
+      next.add(i);
+      org.sparsityworkbench.engine.intervention.Interventions.of(next, m.spec());
+    } catch (IllegalArgumentException e) {
+      error.set(e.getMessage());
+      return false;
+    }
+    setInterventions(next);
+    return true;
+  }
+
+  /** Takes an intervention out (from the running decode's next step on). */
+  public void removeIntervention(org.sparsityworkbench.engine.intervention.Intervention i) {
+    List<org.sparsityworkbench.engine.intervention.Intervention> next =
+        new ArrayList<>(interventions);
+    if (next.remove(i)) {
+      setInterventions(next);
+    }
+  }
+
+  /** Takes every intervention out. */
+  public void clearInterventions() {
+    if (!interventions.isEmpty()) {
+      setInterventions(List.of());
+    }
+  }
+
+  private final ObservableList<String> interventionLabels = FXCollections.observableArrayList();
+  private final javafx.beans.property.ReadOnlyIntegerWrapper expertCount =
+      new javafx.beans.property.ReadOnlyIntegerWrapper();
+
+  /** The interventions in their command-line form ({@code ban *:3}), in the order added. */
+  public ObservableList<String> interventionLabels() {
+    return interventionLabelsView;
+  }
+
+  /**
+   * One read-only view, kept: a wrapper made per call listens to the list weakly, so listeners
+   * added to it would die with it at the next collection.
+   */
+  private final ObservableList<String> interventionLabelsView =
+      FXCollections.unmodifiableObservableList(interventionLabels);
+
+  /** Takes out the intervention at this index of {@link #interventionLabels()}. */
+  public void removeIntervention(int index) {
+    if (index >= 0 && index < interventions.size()) {
+      removeIntervention(interventions.get(index));
+    }
+  }
+
+  /** The most experts of any layer of the loaded model (0 without a model or routing). */
+  public ReadOnlyIntegerProperty expertCountProperty() {
+    return expertCount.getReadOnlyProperty();
+  }
+
+  private void setInterventions(List<org.sparsityworkbench.engine.intervention.Intervention> next) {
+    interventions.setAll(next);
+    interventionLabels.setAll(
+        next.stream()
+            .map(org.sparsityworkbench.engine.intervention.Intervention::describe)
+            .toList());
+    if (job != null && running.get()) {
+      job.setInterventions(next);
+    }
+  }
+
   /** Starts decoding the prompt with the current settings. */
   public void generate() {
     start(false);
@@ -370,10 +470,11 @@ public final class MainViewModel {
     try {
       options =
           new DecodeOptions(
-              maxTokens.get(),
-              new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
-              TelemetryLevel.FULL,
-              true);
+                  maxTokens.get(),
+                  new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
+                  TelemetryLevel.FULL,
+                  true)
+              .with(List.copyOf(interventions));
       // What the records are of: the head of an exported file (see docs/architecture.md).
       Records.Session run =
           options.session(
@@ -1121,6 +1222,8 @@ public final class MainViewModel {
           loadedDir.set(l.dir());
           selectedModel.set(l.dir());
           modelCard.set(l.card());
+          setInterventions(List.of()); // they name the old model's layers and experts
+          expertCount.set(l.model().spec().maxExperts());
           model.set(l.model());
           layerCount.set(l.model().spec().layers());
           family.set(l.model().spec().family());

@@ -44,7 +44,7 @@ public final class RoutingView extends BorderPane {
     prefill.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     HBox top =
         Widgets.topRow(new Label("Layer"), Widgets.layerPicker(vm, "routing-layer"), summary);
-    setTop(new VBox(4, top, prefill));
+    setTop(new VBox(4, top, interventionRow(vm), prefill));
     BorderPane.setMargin(getTop(), new Insets(0, 0, 6, 0));
 
     GridPane grid = Widgets.grid(3, 0, 55, 0, 0, 30);
@@ -385,5 +385,69 @@ public final class RoutingView extends BorderPane {
   /** A token label as drawn under a map column: a space as the open-box sign. */
   static String visible(String label) {
     return label.equals(" ") ? "\u2423" : label.length() > 2 ? "·" : label;
+  }
+
+  /**
+   * Ban or force an expert of the shown layer (or of every layer), from the running decode's next
+   * step on, or for the next decode; the interventions in force as chips that take themselves out.
+   */
+  static javafx.scene.Node interventionRow(MainViewModel vm) {
+    javafx.scene.control.ComboBox<Integer> expert = new javafx.scene.control.ComboBox<>();
+    expert.setId("intervene-expert");
+    expert.setPromptText("expert");
+    vm.expertCountProperty()
+        .subscribe(
+            n -> {
+              expert
+                  .getItems()
+                  .setAll(java.util.stream.IntStream.range(0, n.intValue()).boxed().toList());
+              expert.setValue(n.intValue() > 0 ? 0 : null);
+            });
+    javafx.scene.control.CheckBox every = new javafx.scene.control.CheckBox("every layer");
+    every.setId("intervene-every-layer");
+    javafx.scene.control.Button ban = new javafx.scene.control.Button("Ban");
+    ban.setId("intervene-ban");
+    ban.setTooltip(new javafx.scene.control.Tooltip("The router never chooses this expert"));
+    javafx.scene.control.Button force = new javafx.scene.control.Button("Force");
+    force.setId("intervene-force");
+    force.setTooltip(new javafx.scene.control.Tooltip("The router always chooses this expert"));
+    java.util.function.Function<String, javafx.event.EventHandler<javafx.event.ActionEvent>> add =
+        kind ->
+            e -> {
+              if (expert.getValue() != null) {
+                String layer = every.isSelected() ? "*" : Integer.toString(Widgets.shownLayer(vm));
+                vm.addIntervention(kind, layer + ":" + expert.getValue());
+              }
+            };
+    ban.setOnAction(add.apply("ban"));
+    force.setOnAction(add.apply("force"));
+    javafx.scene.layout.FlowPane chips = new javafx.scene.layout.FlowPane(4, 4);
+    chips.setId("interventions");
+    Runnable showChips =
+        () -> {
+          chips.getChildren().clear();
+          for (int i = 0; i < vm.interventionLabels().size(); i++) {
+            int index = i;
+            javafx.scene.control.Button chip =
+                new javafx.scene.control.Button(vm.interventionLabels().get(i) + "  ✕");
+            chip.getStyleClass().add("intervention-chip");
+            chip.setTooltip(new javafx.scene.control.Tooltip("Take this intervention out"));
+            chip.setOnAction(e -> vm.removeIntervention(index));
+            chips.getChildren().add(chip);
+          }
+        };
+    vm.interventionLabels()
+        .addListener((javafx.collections.ListChangeListener<String>) c -> showChips.run());
+    showChips.run();
+    javafx.scene.control.Button clear = new javafx.scene.control.Button("Clear");
+    clear.setId("intervene-clear");
+    clear.disableProperty().bind(javafx.beans.binding.Bindings.isEmpty(vm.interventionLabels()));
+    clear.setOnAction(e -> vm.clearInterventions());
+    HBox row =
+        Widgets.topRow(new Label("Intervene: expert"), expert, every, ban, force, clear, chips);
+    row.setId("intervene-row");
+    row.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
+    row.managedProperty().bind(row.visibleProperty());
+    return row;
   }
 }

@@ -39,6 +39,18 @@ public final class DecodeService implements AutoCloseable {
     private final Object gate = new Object();
     private boolean paused;
     private int permits;
+    private final java.util.concurrent.atomic.AtomicReference<
+            java.util.List<org.sparsityworkbench.engine.intervention.Intervention>>
+        interventions = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Puts these interventions in force from the decode's next step on (checked against the model
+     * when applied: a decode given one that does not fit fails with its message).
+     */
+    public void setInterventions(
+        java.util.List<org.sparsityworkbench.engine.intervention.Intervention> list) {
+      interventions.set(java.util.List.copyOf(list));
+    }
 
     /** Asks the decode to stop between steps. */
     public void cancel() {
@@ -155,7 +167,14 @@ public final class DecodeService implements AutoCloseable {
     executor.execute(
         () -> {
           try {
-            job.done.complete(DecodeSession.run(model, bytes, options, sink, job::awaitTurn));
+            job.done.complete(
+                DecodeSession.run(
+                    model,
+                    bytes,
+                    options,
+                    sink,
+                    job::awaitTurn,
+                    () -> job.interventions.getAndSet(null)));
           } catch (RuntimeException | Error e) {
             job.done.completeExceptionally(e);
           }

@@ -324,6 +324,22 @@ public final class DecodeSession implements AutoCloseable {
       DecodeOptions options,
       Consumer<Records.Record> sink,
       BooleanSupplier cancelled) {
+    return run(model, prompt, options, sink, cancelled, () -> null);
+  }
+
+  /**
+   * As {@link #run(TransformerModel, int[], DecodeOptions, Consumer, BooleanSupplier)}; before
+   * every step, {@code interventions} may hand over the interventions in force from that step on
+   * (null: no change).
+   */
+  public static Records.End run(
+      TransformerModel model,
+      int[] prompt,
+      DecodeOptions options,
+      Consumer<Records.Record> sink,
+      BooleanSupplier cancelled,
+      java.util.function.Supplier<List<org.sparsityworkbench.engine.intervention.Intervention>>
+          interventions) {
     validatePrompt(prompt, model.spec());
     try (DecodeSession s = new DecodeSession(model, options)) {
       sink.accept(s.prefill(prompt));
@@ -336,6 +352,10 @@ public final class DecodeSession implements AutoCloseable {
         if (!s.canStep()) {
           reason = "context_full";
           break;
+        }
+        List<org.sparsityworkbench.engine.intervention.Intervention> change = interventions.get();
+        if (change != null) {
+          s.setInterventions(change);
         }
         sink.accept(s.step());
       }

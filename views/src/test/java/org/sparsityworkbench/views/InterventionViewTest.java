@@ -1,0 +1,148 @@
+package org.sparsityworkbench.views;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javafx.scene.Node;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.config.Family;
+import org.sparsityworkbench.engine.config.ModelConfig;
+import org.sparsityworkbench.engine.decode.DecodeService;
+import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.TokenSnapshot;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+/** Banning and forcing experts from the Routing tab, before a decode and while one is held. */
+@ExtendWith(ApplicationExtension.class)
+class InterventionViewTest {
+  static Path topk;
+  static Path dense;
+  static DecodeService service;
+
+  @BeforeAll
+  static void models() throws Exception {
+    MainViewControlsTest.dir = Files.createTempDirectory("workbench-intervention-view-test");
+    Engines.pytorch();
+    topk =
+        MainViewControlsTest.save(
+            "topk", ModelConfig.moe(Family.TOPK, 32, 2, 4, 64, 256, 4, 2, 1.25));
+    dense = MainViewControlsTest.save("dense", ModelConfig.dense(32, 2, 4, 64, 256));
+    service = new DecodeService();
+  }
+
+  @AfterAll
+  static void close() {
+    service.close();
+  }
+
+  MainViewModel vm;
+  MainView view;
+
+  @Start
+  void start(Stage stage) {
+    vm = new MainViewModel(service, List.of(topk, dense));
+    view = new MainView(vm);
+    Scene scene = new Scene(view, 1400, 900);
+    Styles.apply(scene);
+    stage.setScene(scene);
+    stage.show();
+  }
+
+  private static void waitUntil(java.util.concurrent.Callable<Boolean> c) throws Exception {
+    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, c);
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  private List<String> chips(FxRobot robot) {
+    return robot
+        .lookup("#interventions")
+        .queryAs(javafx.scene.layout.FlowPane.class)
+        .getChildren()
+        .stream()
+        .map(n -> ((Button) n).getText())
+        .toList();
+  }
+
+  private static boolean chose(TokenSnapshot t, int expert) {
+    for (int[] layer : t.experts()) {
+      for (int e : layer) {
+        if (e == expert) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aBannedExpertIsNeverChosenAndTakingTheBanOutMidDecodeLetsItBack(FxRobot robot)
+      throws Exception {
+    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    Clicks.tab(robot, "Routing");
+    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    robot.clickOn("#intervene-every-layer");
+    robot.clickOn("#intervene-ban");
+    assertEquals(List.of("ban *:1  ✕"), chips(robot));
+    robot.interact(() -> vm.maxTokensProperty().set(40));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 40);
+    for (TokenSnapshot t : vm.tokens()) {
+      assertTrue(!chose(t, 1), "token " + t.step() + " chose the banned expert");
+      assertEquals(List.of("ban *:1"), t.record().interventions());
+    }
+    // Step a held decode, take the ban out by its chip, step on: the later records are free.
+    robot.clickOn("#step");
+    waitUntil(() -> vm.tokenCountProperty().get() == 1 && vm.pausedProperty().get());
+    robot.clickOn(robot.lookup("#interventions").lookup(".button").queryAs(Node.class));
+    assertEquals(List.of(), chips(robot));
+    for (int i = 0; i < 30; i++) {
+      robot.clickOn("#step");
+      int want = i + 2;
+      waitUntil(() -> vm.tokenCountProperty().get() == want);
+    }
+    assertEquals(List.of("ban *:1"), vm.tokens().get(0).record().interventions());
+    boolean back = false;
+    for (TokenSnapshot t : vm.tokens().subList(1, vm.tokens().size())) {
+      assertNull(t.record().interventions(), "step " + t.step());
+      back |= chose(t, 1);
+    }
+    assertTrue(back, "without the ban, expert 1 is chosen again");
+  }
+
+  @Test
+  void oneThatDoesNotFitIsRefusedWithItsReasonAndAnotherModelClearsThem(FxRobot robot)
+      throws Exception {
+    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    Clicks.tab(robot, "Routing");
+    System.gc(); // the chips' listener must outlive a collection
+    for (String e : List.of("0", "1", "2")) {
+      Clicks.choose(robot, view.getScene(), "#intervene-expert", e);
+      robot.clickOn("#intervene-force");
+    }
+    assertEquals(List.of("force 0:0  ✕", "force 0:1  ✕"), chips(robot));
+    waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
+    javafx.scene.control.DialogPane pane =
+        robot.lookup("#error-dialog").queryAs(javafx.scene.control.DialogPane.class);
+    assertEquals("layer 0: 3 forced experts but the router chooses 2", pane.getContentText());
+    robot.interact(() -> pane.getScene().getWindow().hide());
+    robot.interact(() -> vm.selectedModelProperty().set(dense));
+    waitUntil(() -> !vm.loadingProperty().get() && vm.familyProperty().get().equals("dense"));
+    assertEquals(List.of(), chips(robot));
+    assertTrue(!robot.lookup("#intervene-row").query().isVisible(), "a dense model has no experts");
+  }
+}
