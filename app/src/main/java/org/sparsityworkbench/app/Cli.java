@@ -231,6 +231,13 @@ public final class Cli implements Runnable {
                 + " and every record; replay it with 'replay').")
     Path save;
 
+    @Option(
+        names = "--logit-lens",
+        description =
+            "Every token record's layers carry the next-token distribution read after that layer"
+                + " (final norm, then the output head; not with --telemetry off).")
+    boolean logitLens;
+
     @CommandLine.Mixin InterventionOptions interventions = new InterventionOptions();
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -248,7 +255,8 @@ public final class Cli implements Runnable {
         sampling = new SamplingOptions(temperature, topK, topP, seed);
         options =
             new DecodeOptions(maxTokens, sampling, level, !noCapacity)
-                .with(interventions.list(spec.commandLine()));
+                .with(interventions.list(spec.commandLine()))
+                .withLogitLens(logitLens);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }

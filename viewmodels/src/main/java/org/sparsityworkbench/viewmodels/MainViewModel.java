@@ -424,6 +424,14 @@ public final class MainViewModel {
     }
   }
 
+  private final javafx.beans.property.BooleanProperty logitLens =
+      new javafx.beans.property.SimpleBooleanProperty(true);
+
+  /** Whether the next decode computes the logit lens (one head product per layer per token). */
+  public javafx.beans.property.BooleanProperty logitLensProperty() {
+    return logitLens;
+  }
+
   /** Starts decoding the prompt with the current settings. */
   public void generate() {
     start(false);
@@ -474,7 +482,8 @@ public final class MainViewModel {
                   new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
                   TelemetryLevel.FULL,
                   true)
-              .with(List.copyOf(interventions));
+              .with(List.copyOf(interventions))
+              .withLogitLens(logitLens.get());
       // What the records are of: the head of an exported file (see docs/architecture.md).
       Records.Session run =
           options.session(

@@ -204,7 +204,8 @@ public record TokenSnapshot(
   }
 
   private static Records.TokenLayer withAttention(Records.TokenLayer l, Records.Attention a) {
-    return new Records.TokenLayer(l.index(), a, l.router(), l.controller(), l.qkv(), l.timingUs());
+    return new Records.TokenLayer(
+        l.index(), a, l.router(), l.controller(), l.qkv(), l.timingUs(), l.lens());
   }
 
   private static Records.Token withLayers(Records.Token t, List<Records.TokenLayer> layers) {
@@ -218,6 +219,41 @@ public record TokenSnapshot(
         t.latencyUs(),
         layers,
         t.interventions());
+  }
+
+  /**
+   * The logit lens after a layer: the most probable next token read from the residual stream after
+   * it, or null when the decode had the lens off.
+   */
+  public String lensToken(int layer) {
+    Records.TopToken t = lensTop(layer);
+    return t == null ? null : t.text();
+  }
+
+  /** The probability of {@link #lensToken}, NaN when there is none. */
+  public double lensProbability(int layer) {
+    Records.TopToken t = lensTop(layer);
+    return t == null ? Double.NaN : t.p();
+  }
+
+  /** The model's own most probable next token (its final distribution), or null. */
+  public String nextToken() {
+    return record.top() == null || record.top().isEmpty() ? null : record.top().getFirst().text();
+  }
+
+  /** True when the decode had the logit lens on. */
+  public boolean hasLens() {
+    return record.layers() != null
+        && !record.layers().isEmpty()
+        && record.layers().getFirst().lens() != null;
+  }
+
+  private Records.TopToken lensTop(int layer) {
+    if (record.layers() == null || layer < 0 || layer >= record.layers().size()) {
+      return null;
+    }
+    List<Records.TopToken> lens = record.layers().get(layer).lens();
+    return lens == null || lens.isEmpty() ? null : lens.getFirst();
   }
 
   /** The decode step that produced the token (0 for the first generated token). */

@@ -442,7 +442,8 @@ public final class MainView extends BorderPane {
 
   /**
    * The views that "All views" puts in its grid: the six that follow a decode live (the first six
-   * tabs, in tab order); Analyse and Model are views of a corpus and of the model, not of a decode.
+   * tabs, in tab order); the logit lens follows the decode too but has no cell (the grid is 3 x 2),
+   * Analyse and Model are views of a corpus and of the model, not of a decode.
    */
   private static final int GRID_VIEWS = 6;
 
@@ -534,6 +535,7 @@ public final class MainView extends BorderPane {
             new Tab("Attention", padded(new AttentionView(vm))),
             new Tab("Latency", padded(new LatencyView(vm))),
             new Tab("Compare", padded(new CompareView(vm))),
+            new Tab("Logit lens", padded(new LogitLensView(vm))),
             new Tab("Analyse", padded(new AnalysisView(vm.analysis()))),
             new Tab("Model", padded(modelPane(details))));
     tabs.setId("tabs");

@@ -11,22 +11,30 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  * @param enforceCapacity apply the experts' capacity to the prefill (a single decoded token never
  *     exceeds it)
  * @param interventions changes to the model's routing and heads, from the prefill on
+ * @param logitLens each token record's layers carry the next-token distribution read after them
+ *     (one head product per layer per token: as costly as the head itself, times the layers)
  */
 public record DecodeOptions(
     int maxTokens,
     SamplingOptions sampling,
     TelemetryLevel telemetry,
     boolean enforceCapacity,
-    java.util.List<org.sparsityworkbench.engine.intervention.Intervention> interventions) {
+    java.util.List<org.sparsityworkbench.engine.intervention.Intervention> interventions,
+    boolean logitLens) {
   public DecodeOptions(
       int maxTokens, SamplingOptions sampling, TelemetryLevel telemetry, boolean enforceCapacity) {
-    this(maxTokens, sampling, telemetry, enforceCapacity, java.util.List.of());
+    this(maxTokens, sampling, telemetry, enforceCapacity, java.util.List.of(), false);
   }
 
   /** These options with interventions (checked against the model when the decode starts). */
   public DecodeOptions with(
       java.util.List<org.sparsityworkbench.engine.intervention.Intervention> list) {
-    return new DecodeOptions(maxTokens, sampling, telemetry, enforceCapacity, list);
+    return new DecodeOptions(maxTokens, sampling, telemetry, enforceCapacity, list, logitLens);
+  }
+
+  /** These options with the logit lens on every token record (not with telemetry off). */
+  public DecodeOptions withLogitLens(boolean on) {
+    return new DecodeOptions(maxTokens, sampling, telemetry, enforceCapacity, interventions, on);
   }
 
   public DecodeOptions {

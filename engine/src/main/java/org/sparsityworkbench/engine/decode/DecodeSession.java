@@ -227,7 +227,8 @@ public final class DecodeSession implements AutoCloseable {
       NDArray in = model.manager().create(new long[] {token}, new Shape(1, 1));
       var opt =
           TransformerModel.ForwardOptions.inference(level == TelemetryLevel.FULL)
-              .with(interventions);
+              .with(interventions)
+              .withLogitLens(options.logitLens() && level != TelemetryLevel.OFF);
       nextLogits = Floats.of(model.forward(in, cache, opt, traces));
     }
     long dt = System.nanoTime() - t0;
@@ -269,14 +270,19 @@ public final class DecodeSession implements AutoCloseable {
               tr.routing == null ? null : tr.routerNanos / 1e3,
               (tr.ffnNanos - tr.controllerNanos) / 1e3,
               tr.controllerChosen == null ? null : tr.controllerNanos / 1e3);
-      out.add(new Records.TokenLayer(i, att, router, controller, qkv, timing));
+      out.add(
+          new Records.TokenLayer(
+              i, att, router, controller, qkv, timing, tr.lens == null ? null : top(tr.lens, 3)));
     }
     return out;
   }
 
   /** The most probable next tokens at temperature 1 (the model's own distribution). */
   private List<Records.TopToken> top(float[] logits) {
-    int n = options.telemetry() == TelemetryLevel.FULL ? 10 : 5;
+    return top(logits, options.telemetry() == TelemetryLevel.FULL ? 10 : 5);
+  }
+
+  private List<Records.TopToken> top(float[] logits, int n) {
     double[] p = Sampler.softmax(logits, 1.0);
     int[] order = Sampler.top(p, n);
     List<Records.TopToken> top = new ArrayList<>(n);

@@ -14,6 +14,12 @@ public final class LayerTrace {
   /** Attention weights of the last query position, [heads][keys]; null unless collected. */
   public float[][] attention;
 
+  /**
+   * The logit lens: next-token logits (V) read from the residual stream after this layer at the
+   * last position (final norm, then the head); null unless asked for.
+   */
+  public float[] lens;
+
   /** Router probabilities, row-major [tokens][experts]; null for dense layers. */
   public float[] routerProbs;
 

@@ -410,7 +410,8 @@ public final class TransformerModel implements AutoCloseable {
       boolean allLogits,
       Random jitterRng,
       List<NDArray> auxLosses,
-      org.sparsityworkbench.engine.intervention.Interventions interventions) {
+      org.sparsityworkbench.engine.intervention.Interventions interventions,
+      boolean logitLens) {
     public ForwardOptions {
       if (interventions == null) {
         interventions = org.sparsityworkbench.engine.intervention.Interventions.NONE;
@@ -427,7 +428,15 @@ public final class TransformerModel implements AutoCloseable {
         boolean allLogits,
         Random jitterRng,
         List<NDArray> auxLosses) {
-      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, auxLosses, null);
+      this(
+          training,
+          enforceCapacity,
+          collectAttention,
+          allLogits,
+          jitterRng,
+          auxLosses,
+          null,
+          false);
     }
 
     public ForwardOptions(
@@ -436,13 +445,36 @@ public final class TransformerModel implements AutoCloseable {
         boolean collectAttention,
         boolean allLogits,
         Random jitterRng) {
-      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, null, null);
+      this(training, enforceCapacity, collectAttention, allLogits, jitterRng, null, null, false);
     }
 
     /** These options with interventions in force. */
     public ForwardOptions with(org.sparsityworkbench.engine.intervention.Interventions i) {
       return new ForwardOptions(
-          training, enforceCapacity, collectAttention, allLogits, jitterRng, auxLosses, i);
+          training,
+          enforceCapacity,
+          collectAttention,
+          allLogits,
+          jitterRng,
+          auxLosses,
+          i,
+          logitLens);
+    }
+
+    /**
+     * These options with the logit lens: each layer's trace gets the next-token distribution read
+     * from the residual stream after it (final norm, then the output head) at the last position.
+     */
+    public ForwardOptions withLogitLens(boolean on) {
+      return new ForwardOptions(
+          training,
+          enforceCapacity,
+          collectAttention,
+          allLogits,
+          jitterRng,
+          auxLosses,
+          interventions,
+          on);
     }
 
     /** Inference defaults: capacity enforced, no attention copies, last-position logits only. */
@@ -504,6 +536,12 @@ public final class TransformerModel implements AutoCloseable {
       LayerTrace trace = traces == null ? null : new LayerTrace();
       x = blocks.get(i).forward(i, x, pass, trace);
       if (trace != null) {
+        if (opt.logitLens()) {
+          // The logit lens: the residual stream after this layer, at the last position of the
+          // first sequence, through the final norm and the head.
+          NDArray last = x.get(new NDIndex("0:1, -1:, :"));
+          trace.lens = Floats.of(parts.head().forward(last));
+        }
         traces.add(trace);
       }
     }

@@ -175,7 +175,9 @@ public final class Records {
   }
 
   /**
-   * One layer of a decode step; router, controller and qkv appear only where the family has them.
+   * One layer of a decode step; router, controller and qkv appear only where the family has them;
+   * {@code lens}, with the logit lens on, the most probable next tokens read from the residual
+   * stream after this layer (final norm, then the output head).
    */
   public record TokenLayer(
       int index,
@@ -183,7 +185,18 @@ public final class Records {
       TokenRouter router,
       Controller controller,
       Qkv qkv,
-      Timing timingUs) {}
+      Timing timingUs,
+      List<TopToken> lens) {
+    public TokenLayer(
+        int index,
+        Attention attention,
+        TokenRouter router,
+        Controller controller,
+        Qkv qkv,
+        Timing timingUs) {
+      this(index, attention, router, controller, qkv, timingUs, null);
+    }
+  }
 
   /**
    * The sparse FF controller's choice for the new token.
