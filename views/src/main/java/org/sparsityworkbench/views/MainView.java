@@ -495,6 +495,13 @@ public final class MainView extends BorderPane {
             hiddenInGrid.add(p);
           }
         }
+        for (javafx.scene.Node p : content.lookupAll("." + Widgets.TAB_ONLY)) {
+          if (p.isVisible()) {
+            p.setVisible(false);
+            p.setManaged(false);
+            hiddenInGrid.add(p);
+          }
+        }
       }
       setCenter(gridScroll);
     } else {

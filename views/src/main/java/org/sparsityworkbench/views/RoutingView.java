@@ -448,6 +448,9 @@ public final class RoutingView extends BorderPane {
     row.setId("intervene-row");
     row.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
     row.managedProperty().bind(row.visibleProperty());
-    return row;
+    // In the "All views" grid the row stays out: the map needs the cell's room.
+    VBox holder = new VBox(row);
+    holder.getStyleClass().add(Widgets.TAB_ONLY);
+    return holder;
   }
 }

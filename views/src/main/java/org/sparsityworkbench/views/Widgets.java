@@ -10,6 +10,9 @@ import org.sparsityworkbench.viewmodels.MainViewModel;
 final class Widgets {
   private Widgets() {}
 
+  /** Style class of what a view shows in its tab but not in the "All views" grid. */
+  static final String TAB_ONLY = "tab-only";
+
   /**
    * A layer picker bound to the view model's shared layer: choosing a layer in one view chooses it
    * in all (routing map, controller masks, token colours, attention).

@@ -74,6 +74,33 @@ public final class KvCache implements AutoCloseable {
     }
   }
 
+  private KvCache(KvCache from, NDManager parent) {
+    this.manager = parent.newSubManager();
+    this.capacity = from.capacity;
+    this.length = from.length;
+    this.keys = new NDArray[from.keys.length];
+    this.values = new NDArray[from.values.length];
+    this.convStates = new NDArray[from.convStates.length];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = from.keys[i].duplicate();
+      keys[i].attach(manager);
+      values[i] = from.values[i].duplicate();
+      values[i].attach(manager);
+      if (from.convStates[i] != null) {
+        convStates[i] = from.convStates[i].duplicate();
+        convStates[i].attach(manager);
+      }
+    }
+  }
+
+  /**
+   * An independent copy (keys, values, convolution states and length), so that one state can be
+   * continued several ways (what-if passes); closed on its own.
+   */
+  public KvCache copy(NDManager parent) {
+    return new KvCache(this, parent);
+  }
+
   /** Bytes of keys and values for {@code capacity} positions. */
   public static long bytes(ModelSpec spec, int capacity) {
     long bytes = 0;
