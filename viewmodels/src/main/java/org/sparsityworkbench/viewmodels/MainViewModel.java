@@ -233,6 +233,7 @@ public final class MainViewModel {
     // queues behind an analysis.
     analysis.engineBusyProperty().bind(running.or(loading).or(compare.runningProperty()));
     inspected.subscribe(t -> showDetails());
+    colourLayer.subscribe((a, b) -> clearEffects()); // the table is of one layer
     timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());
     service
@@ -432,6 +433,188 @@ public final class MainViewModel {
     return logitLens;
   }
 
+  /** One row of the effect table: an expert banned alone, and what the next token does then. */
+  public record EffectRow(
+      String expert, String chosen, String klBits, String top, String topP, boolean changed) {}
+
+  private final ObservableList<EffectRow> effects = FXCollections.observableArrayList();
+  private final javafx.beans.property.ReadOnlyStringWrapper effectsStatus =
+      new javafx.beans.property.ReadOnlyStringWrapper("");
+  private final javafx.beans.property.ReadOnlyBooleanWrapper effectsRunning =
+      new javafx.beans.property.ReadOnlyBooleanWrapper();
+  private final javafx.beans.property.ReadOnlyDoubleWrapper effectsProgress =
+      new javafx.beans.property.ReadOnlyDoubleWrapper();
+  private final java.util.concurrent.atomic.AtomicBoolean effectsCancel =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private int effectsGeneration;
+
+  private record EffectsProgress(int generation, int done, int experts) implements Event {}
+
+  private record EffectsDone(
+      int generation,
+      String what,
+      List<org.sparsityworkbench.engine.intervention.ExpertEffects.Effect> effects,
+      Throwable failure)
+      implements Event {}
+
+  /** The effect table of the last run, one row per expert; empty until run, cleared by changes. */
+  public ObservableList<EffectRow> effects() {
+    return effects;
+  }
+
+  /** What the effect table is of, or why it is empty. */
+  public ReadOnlyStringProperty effectsStatusProperty() {
+    return effectsStatus.getReadOnlyProperty();
+  }
+
+  public ReadOnlyBooleanProperty effectsRunningProperty() {
+    return effectsRunning.getReadOnlyProperty();
+  }
+
+  /** 0..1 of the experts done. */
+  public javafx.beans.property.ReadOnlyDoubleProperty effectsProgressProperty() {
+    return effectsProgress.getReadOnlyProperty();
+  }
+
+  /**
+   * Runs the token inspected (or the newest) again once per expert of the shown layer, each banned
+   * alone, with the decode's interventions; the engine thread must be free (no decode running or
+   * held).
+   */
+  public void computeEffects() {
+    TransformerModel m = model.get();
+    if (m == null || running.get() || effectsRunning.get() || tokens.isEmpty()) {
+      effectsStatus.set(
+          running.get()
+              ? "Stop the decode first: the effects run on the engine thread it holds."
+              : "Generate first: the effects are of a decoded token.");
+      return;
+    }
+    int layer = Math.max(0, Math.min(colourLayer.get(), m.spec().layers() - 1));
+    if (!(m.spec().block(layer).feedForward()
+        instanceof org.sparsityworkbench.engine.spec.FeedForwardSpec.Moe)) {
+      effectsStatus.set("Layer " + layer + " does not route: pick a routed layer.");
+      return;
+    }
+    TokenSnapshot t = inspected.get() != null ? inspected.get() : tokens.getLast();
+    Records.Prefill p = prefill.get();
+    if (p == null || p.ids() == null) {
+      effectsStatus.set("The prompt's ids are not known for this decode.");
+      return;
+    }
+    List<Integer> seq = new ArrayList<>();
+    for (int id : p.ids()) {
+      seq.add(id);
+    }
+    for (TokenSnapshot s : tokens) {
+      if (s.step() <= t.step()) {
+        seq.add(s.record().token());
+      }
+    }
+    int[] ids = seq.stream().mapToInt(Integer::intValue).toArray();
+    List<org.sparsityworkbench.engine.intervention.Intervention> inForce =
+        t.record().interventions() == null
+            ? List.of()
+            : t.record().interventions().stream()
+                .map(
+                    d -> {
+                      String[] kv = d.split(" ", 2);
+                      return org.sparsityworkbench.engine.intervention.Interventions.parse(
+                          kv[0], kv[1]);
+                    })
+                .toList();
+    int g = ++effectsGeneration;
+    int experts = m.spec().maxExperts();
+    String what =
+        "Layer "
+            + layer
+            + ", after '"
+            + t.label()
+            + "' (step "
+            + t.step()
+            + "): each expert banned alone";
+    effects.clear();
+    effectsCancel.set(false);
+    effectsRunning.set(true);
+    effectsProgress.set(0);
+    effectsStatus.set(what + "…");
+    service
+        .expertEffects(
+            m,
+            ids,
+            layer,
+            inForce,
+            done -> inbox.offer(new EffectsProgress(g, done, experts)),
+            effectsCancel::get)
+        .whenComplete((list, e) -> inbox.offer(new EffectsDone(g, what, list, e)));
+  }
+
+  /** Stops the effect table after the expert being run; the rows so far stay. */
+  public void cancelEffects() {
+    effectsCancel.set(true);
+  }
+
+  /** Forgets the effect table (its token, layer or model has changed). */
+  private void clearEffects() {
+    effectsGeneration++;
+    effectsCancel.set(true);
+    effectsRunning.set(false);
+    effectsProgress.set(0);
+    effects.clear();
+    effectsStatus.set("");
+  }
+
+  private void applyEffects(Event event) {
+    if (event instanceof EffectsProgress p) {
+      if (p.generation() == effectsGeneration) {
+        effectsProgress.set((double) p.done() / p.experts());
+      }
+      return;
+    }
+    if (!(event instanceof EffectsDone d) || d.generation() != effectsGeneration) {
+      return; // an older table's
+    }
+    {
+      {
+        effectsRunning.set(false);
+        if (d.failure() != null) {
+          Throwable c = d.failure().getCause() != null ? d.failure().getCause() : d.failure();
+          effectsStatus.set("The effects failed: " + c.getMessage());
+          return;
+        }
+        org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
+        var original = d.effects().getFirst();
+        List<EffectRow> rows = new ArrayList<>();
+        for (var e : d.effects().subList(1, d.effects().size())) {
+          rows.add(
+              new EffectRow(
+                  "E" + e.expert(),
+                  e.chosen() ? "yes" : "",
+                  String.format(java.util.Locale.ROOT, "%.4f", e.klBits()),
+                  AnalysisViewModel.shown(tok.label(e.top())),
+                  String.format(java.util.Locale.ROOT, "%.3f", e.topP()),
+                  e.topChanged()));
+        }
+        effects.setAll(rows);
+        effectsProgress.set(1);
+        effectsStatus.set(
+            d.what()
+                + String.format(
+                    java.util.Locale.ROOT,
+                    ": the model predicts '%s' (p %.3f); KL in bits from that distribution%s",
+                    AnalysisViewModel.shown(tok.label(original.top())),
+                    original.topP(),
+                    rows.size() < expertCount.get()
+                        ? String.format(
+                            java.util.Locale.ROOT,
+                            " (cancelled after %d of %d experts)",
+                            rows.size(),
+                            expertCount.get())
+                        : ""));
+      }
+    }
+  }
+
   /** Starts decoding the prompt with the current settings. */
   public void generate() {
     start(false);
@@ -544,6 +727,7 @@ public final class MainViewModel {
     text.setLength(0);
     generatedText.set("");
     session.clear();
+    clearEffects(); // of a token of the decode that goes
     tokenCount.set(0);
     decodeNanos = 0;
     prefill.set(null);
@@ -1232,6 +1416,7 @@ public final class MainViewModel {
           selectedModel.set(l.dir());
           modelCard.set(l.card());
           setInterventions(List.of()); // they name the old model's layers and experts
+          clearEffects();
           expertCount.set(l.model().spec().maxExperts());
           model.set(l.model());
           layerCount.set(l.model().spec().layers());
@@ -1306,6 +1491,8 @@ public final class MainViewModel {
             status.set("Cannot load " + f.dir().getFileName());
           }
         }
+        case EffectsProgress e -> applyEffects(e);
+        case EffectsDone e -> applyEffects(e);
         case Failed f -> {
           loading.set(false);
           running.set(false);

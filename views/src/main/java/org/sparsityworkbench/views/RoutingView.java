@@ -449,8 +449,64 @@ public final class RoutingView extends BorderPane {
     row.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
     row.managedProperty().bind(row.visibleProperty());
     // In the "All views" grid the row stays out: the map needs the cell's room.
-    VBox holder = new VBox(row);
+    VBox holder = new VBox(4, row, effectsPane(vm));
     holder.getStyleClass().add(Widgets.TAB_ONLY);
     return holder;
+  }
+
+  /**
+   * The effect of each expert of the shown layer on one token (the one pointed at in the Decode
+   * tab, else the newest): run on demand, with progress, cancellable; a table of KL and top token.
+   */
+  static javafx.scene.Node effectsPane(MainViewModel vm) {
+    javafx.scene.control.Button run = new javafx.scene.control.Button("Effect of each expert");
+    run.setId("effects-run");
+    run.setTooltip(
+        new javafx.scene.control.Tooltip(
+            "Run the newest token again once per expert of this layer, each banned alone"));
+    run.disableProperty().bind(vm.runningProperty().or(vm.effectsRunningProperty()));
+    run.setOnAction(e -> vm.computeEffects());
+    javafx.scene.control.Button cancel = new javafx.scene.control.Button("Cancel");
+    cancel.setId("effects-cancel");
+    cancel.disableProperty().bind(vm.effectsRunningProperty().not());
+    cancel.setOnAction(e -> vm.cancelEffects());
+    javafx.scene.control.ProgressBar bar = new javafx.scene.control.ProgressBar();
+    bar.setId("effects-progress");
+    bar.progressProperty().bind(vm.effectsProgressProperty());
+    bar.visibleProperty().bind(vm.effectsRunningProperty());
+    Label status = new Label();
+    status.setId("effects-status");
+    status.setWrapText(true);
+    status.textProperty().bind(vm.effectsStatusProperty());
+    javafx.scene.control.TableView<MainViewModel.EffectRow> table =
+        new javafx.scene.control.TableView<>(vm.effects());
+    table.setId("effects-table");
+    table.setPrefHeight(150);
+    table.setPlaceholder(new Label("Press the button: one pass per expert, each banned alone."));
+    table.getColumns().add(column("Banned", MainViewModel.EffectRow::expert));
+    table.getColumns().add(column("Chosen by the token", MainViewModel.EffectRow::chosen));
+    table.getColumns().add(column("KL (bits)", MainViewModel.EffectRow::klBits));
+    table.getColumns().add(column("Top next token then", MainViewModel.EffectRow::top));
+    table.getColumns().add(column("Its p", MainViewModel.EffectRow::topP));
+    table.getColumns().add(column("Top changed", r -> r.changed() ? "changed" : ""));
+    table.setColumnResizePolicy(
+        javafx.scene.control.TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+    VBox box = new VBox(4, Widgets.topRow(run, cancel, bar, status), table);
+    javafx.scene.control.TitledPane pane =
+        new javafx.scene.control.TitledPane("Effect of each expert on a token", box);
+    pane.setId("effects-pane");
+    pane.setExpanded(false);
+    pane.setAnimated(false);
+    return pane;
+  }
+
+  private static javafx.scene.control.TableColumn<MainViewModel.EffectRow, String> column(
+      String name, java.util.function.Function<MainViewModel.EffectRow, String> f) {
+    javafx.scene.control.TableColumn<MainViewModel.EffectRow, String> c =
+        new javafx.scene.control.TableColumn<>(name);
+    c.setCellValueFactory(
+        d -> new javafx.beans.property.SimpleStringProperty(f.apply(d.getValue())));
+    c.setSortable(false);
+    return c;
   }
 }

@@ -145,4 +145,44 @@ class InterventionViewTest {
     assertEquals(List.of(), chips(robot));
     assertTrue(!robot.lookup("#intervene-row").query().isVisible(), "a dense model has no experts");
   }
+
+  @Test
+  void theEffectOfEachExpertOnTheNewestTokenAndAnotherLayerClearsIt(FxRobot robot)
+      throws Exception {
+    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    robot.interact(() -> vm.maxTokensProperty().set(10));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 10);
+    Clicks.tab(robot, "Routing");
+    robot.clickOn(robot.lookup("#effects-pane .title").queryAs(Node.class));
+    robot.clickOn("#effects-run");
+    waitUntil(() -> !vm.effectsRunningProperty().get() && !vm.effects().isEmpty());
+    String status =
+        robot.lookup("#effects-status").queryAs(javafx.scene.control.Label.class).getText();
+    TokenSnapshot newest = vm.tokens().getLast();
+    assertTrue(
+        status.startsWith(
+            "Layer 0, after '" + newest.label().replace(' ', '\u2423') + "' (step 9)"),
+        status);
+    javafx.scene.control.TableView<?> table =
+        robot.lookup("#effects-table").queryAs(javafx.scene.control.TableView.class);
+    assertEquals(4, table.getItems().size());
+    int chosen = 0;
+    for (MainViewModel.EffectRow r : vm.effects()) {
+      int e = Integer.parseInt(r.expert().substring(1));
+      boolean was = false;
+      for (int x : newest.experts()[0]) {
+        was |= x == e;
+      }
+      assertEquals(was ? "yes" : "", r.chosen(), r.toString());
+      if (was) {
+        chosen++;
+      } else {
+        assertEquals("0.0000", r.klBits(), "an expert the token did not choose changes nothing");
+      }
+    }
+    assertEquals(2, chosen, "top-2");
+    Clicks.choose(robot, view.getScene(), "#routing-layer", "1");
+    assertTrue(vm.effects().isEmpty(), "the table was of layer 0");
+  }
 }

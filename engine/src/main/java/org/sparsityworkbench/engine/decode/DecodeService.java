@@ -255,6 +255,27 @@ public final class DecodeService implements AutoCloseable {
     return job;
   }
 
+  /**
+   * The effect of banning each expert of a layer alone on one token ({@link
+   * org.sparsityworkbench.engine.intervention.ExpertEffects}), on the engine thread once the jobs
+   * queued before have finished.
+   */
+  public CompletableFuture<
+          java.util.List<org.sparsityworkbench.engine.intervention.ExpertEffects.Effect>>
+      expertEffects(
+          TransformerModel model,
+          int[] ids,
+          int layer,
+          java.util.List<org.sparsityworkbench.engine.intervention.Intervention> inForce,
+          java.util.function.IntConsumer progress,
+          java.util.function.BooleanSupplier cancelled) {
+    return CompletableFuture.supplyAsync(
+        () ->
+            org.sparsityworkbench.engine.intervention.ExpertEffects.of(
+                model, ids, layer, inForce, progress, cancelled),
+        executor);
+  }
+
   /** A description of the engine, computed on the engine thread. */
   public CompletableFuture<String> describeEngine() {
     return root.thenApplyAsync(m -> Engines.describe(), executor);
