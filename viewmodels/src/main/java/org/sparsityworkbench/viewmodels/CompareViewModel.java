@@ -89,13 +89,25 @@ public final class CompareViewModel {
     // A result belongs to the models it was computed with: another A or B clears it.
     main.loadedModelProperty().subscribe(this::clearResult);
     modelB.subscribe(this::clearResult);
+    whatIf.subscribe((x, y) -> clearResult());
+    main.interventions()
+        .addListener(
+            (javafx.collections.ListChangeListener<Object>)
+                c -> {
+                  if (whatIf.get()) {
+                    clearResult(); // the result was of other interventions
+                  }
+                });
+    forkAfter.subscribe((x, y) -> clearResult());
     canCompare =
         Bindings.createBooleanBinding(
             () ->
-                modelB.get() != null
+                (whatIf.get() ? !main.interventions().isEmpty() : modelB.get() != null)
                     && main.modelProperty().get() != null
                     && !running.get()
                     && !main.analysis().runningProperty().get(),
+            whatIf,
+            main.interventions(),
             modelB,
             main.modelProperty(),
             running,
@@ -156,6 +168,7 @@ public final class CompareViewModel {
     running.set(false);
     resultA.set(null);
     resultB.set(null);
+    nameB.set("");
     clearFigures();
     summary.set("");
   }
@@ -169,10 +182,39 @@ public final class CompareViewModel {
     latencyB.clear();
     kl.clear(); // last: its listeners draw, and read the latencies
     steps = 0;
+    firstDifference = -1;
+    moved = new int[0];
     agreements = 0;
     klSum = 0;
     usA = 0;
     usB = 0;
+  }
+
+  private final javafx.beans.property.BooleanProperty whatIf =
+      new javafx.beans.property.SimpleBooleanProperty();
+  private final javafx.beans.property.IntegerProperty forkAfter =
+      new javafx.beans.property.SimpleIntegerProperty();
+  private final ReadOnlyStringWrapper nameB = new ReadOnlyStringWrapper("");
+  private int firstDifference = -1;
+  private int[] moved = new int[0];
+
+  /**
+   * A what-if instead of another model: B is model A with the main window's interventions, and both
+   * continue from the same state (the prompt and the first {@link #forkAfterProperty} tokens of the
+   * main decode) with the same seed.
+   */
+  public javafx.beans.property.BooleanProperty whatIfProperty() {
+    return whatIf;
+  }
+
+  /** How many of the main decode's tokens the what-if keeps before it forks (0: the prompt). */
+  public javafx.beans.property.IntegerProperty forkAfterProperty() {
+    return forkAfter;
+  }
+
+  /** What B of the result shown is: a model's name, or A's with its interventions. */
+  public ReadOnlyStringProperty nameBProperty() {
+    return nameB.getReadOnlyProperty();
   }
 
   /** Loads model B (if needed) and runs the comparison. */
@@ -185,7 +227,12 @@ public final class CompareViewModel {
     running.set(true);
     summary.set("Comparing…");
     resultA.set(main.loadedModelProperty().get());
+    if (whatIf.get()) {
+      startWhatIf();
+      return;
+    }
     resultB.set(modelB.get());
+    nameB.set(modelB.get().getFileName().toString());
     int g = generation;
     Path path = modelB.get();
     if (path.equals(loadedPath)) {
@@ -218,6 +265,65 @@ public final class CompareViewModel {
       job =
           service.compare(
               modelA, modelB, main.promptProperty().get(), o, s -> inbox.offer(new Tagged(g, s)));
+      job.done()
+          .whenComplete(
+              (v, e) ->
+                  inbox.offer(
+                      new Tagged(
+                          g, e == null ? new Done() : new Failed(MainViewModel.rootMessage(e)))));
+    } catch (IllegalArgumentException e) {
+      running.set(false);
+      summary.set(e.getMessage());
+    }
+  }
+
+  private void startWhatIf() {
+    TransformerModel m = main.modelProperty().get();
+    List<org.sparsityworkbench.engine.intervention.Intervention> list =
+        List.copyOf(main.interventions());
+    List<Integer> ids = new java.util.ArrayList<>();
+    var prefill = main.prefillProperty().get();
+    int kept = 0;
+    if (prefill != null && prefill.ids() != null) {
+      for (int id : prefill.ids()) {
+        ids.add(id);
+      }
+      for (TokenSnapshot t : main.tokens()) {
+        if (kept >= forkAfter.get()) {
+          break;
+        }
+        ids.add(t.record().token());
+        kept++;
+      }
+    } else {
+      for (int id : m.tokenizer().encode(main.promptProperty().get())) {
+        ids.add(id);
+      }
+    }
+    String with = String.join(", ", list.stream().map(i -> i.describe()).toList());
+    resultB.set(main.loadedModelProperty().get());
+    nameB.set(main.loadedModelProperty().get().getFileName() + " + " + with);
+    try {
+      SamplingOptions sampling =
+          new SamplingOptions(main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get());
+      DecodeOptions original =
+          new DecodeOptions(
+              main.maxTokensProperty().get(), sampling, TelemetryLevel.SUMMARY, false);
+      int g = generation;
+      job =
+          service.whatIf(
+              m,
+              ids.stream().mapToInt(Integer::intValue).toArray(),
+              original,
+              original.with(list),
+              s -> inbox.offer(new Tagged(g, s)));
+      int forkedAt = kept;
+      summary.set(
+          "What-if from "
+              + (forkedAt == 0 ? "the prompt" : "token " + forkedAt + " of the decode")
+              + ": B is A with "
+              + with
+              + "…");
       job.done()
           .whenComplete(
               (v, e) ->
@@ -266,6 +372,17 @@ public final class CompareViewModel {
           usA += s.a().latencyUs();
           usB += s.b().latencyUs();
           freshKl.add(s.kl());
+          if (firstDifference < 0 && !s.agree()) {
+            firstDifference = s.step();
+          }
+          if (s.moved() != null) {
+            for (int l : s.moved()) {
+              if (l >= moved.length) {
+                moved = java.util.Arrays.copyOf(moved, l + 1);
+              }
+              moved[l]++;
+            }
+          }
           freshA.add(s.a().latencyUs());
           freshB.add(s.b().latencyUs());
         }
@@ -298,15 +415,41 @@ public final class CompareViewModel {
     if (steps > 0) {
       summary.set(
           String.format(
-              Locale.ROOT,
-              "%d steps · most probable next token agrees %.0f%% · mean KL(A||B) %.3f bits ·"
-                  + " B takes %.2fx the time of A per token%s",
-              steps,
-              100.0 * agreements / steps,
-              klSum / steps,
-              usB / usA,
-              running.get() ? "" : " · done"));
+                  Locale.ROOT,
+                  "%d steps · most probable next token agrees %.0f%% · mean KL(A||B) %.3f bits ·"
+                      + " B takes %.2fx the time of A per token%s",
+                  steps,
+                  100.0 * agreements / steps,
+                  klSum / steps,
+                  usB / usA,
+                  running.get() ? "" : " · done")
+              + (whatIf.get() && nameB.get().contains(" + ") ? whatIfSummary() : ""));
     }
+  }
+
+  /** Where the greedy choices first differ, and in which layers routing moved on A's text. */
+  private String whatIfSummary() {
+    StringBuilder b =
+        new StringBuilder(
+            firstDifference < 0
+                ? " · the most probable next tokens never differ"
+                : " · the most probable next tokens first differ at step " + firstDifference);
+    StringBuilder layers = new StringBuilder();
+    for (int l = 0; l < moved.length; l++) {
+      if (moved[l] > 0) {
+        layers
+            .append(layers.isEmpty() ? "" : ", ")
+            .append("L")
+            .append(l)
+            .append(" ")
+            .append(moved[l]);
+      }
+    }
+    b.append(
+        layers.isEmpty()
+            ? " · no token changed expert"
+            : " · tokens that changed expert (on A's text): " + layers);
+    return b.toString();
   }
 
   private void keepB(LoadedB l) {

@@ -29,6 +29,9 @@ public final class CompareView extends BorderPane {
   private final Chart kl = new Chart("compare-kl", this::paintKl);
   private final Chart latency = new Chart("compare-latency", this::paintLatency);
 
+  /** Keeps the fork spinner's binding alive (asObject() is otherwise only weakly held). */
+  private final javafx.beans.property.ObjectProperty<Integer> forkValue;
+
   public CompareView(MainViewModel main) {
     this.main = main;
     this.vm = main.compare();
@@ -52,7 +55,23 @@ public final class CompareView extends BorderPane {
     summary.setId("compare-summary");
     summary.setWrapText(true);
     summary.textProperty().bind(vm.summaryProperty());
-    HBox top = Widgets.topRow(a, new Label("B:"), modelB, run);
+    javafx.scene.control.CheckBox whatIf =
+        new javafx.scene.control.CheckBox("What-if: B is A with the interventions (Routing tab)");
+    whatIf.setId("compare-what-if");
+    whatIf.selectedProperty().bindBidirectional(vm.whatIfProperty());
+    javafx.scene.control.Spinner<Integer> fork =
+        new javafx.scene.control.Spinner<>(0, 1_000_000, 0);
+    fork.setId("compare-fork");
+    fork.setEditable(true);
+    fork.setPrefWidth(90);
+    forkValue = vm.forkAfterProperty().asObject();
+    fork.getValueFactory().valueProperty().bindBidirectional(forkValue);
+    fork.disableProperty().bind(whatIf.selectedProperty().not().or(vm.runningProperty()));
+    whatIf.disableProperty().bind(vm.runningProperty());
+    modelB.disableProperty().unbind();
+    modelB.disableProperty().bind(vm.runningProperty().or(whatIf.selectedProperty()));
+    HBox top =
+        Widgets.topRow(a, new Label("B:"), modelB, whatIf, new Label("from token"), fork, run);
     VBox head = new VBox(4, top, summary);
     head.setPadding(new Insets(0, 0, 6, 0));
     setTop(head);
@@ -64,7 +83,7 @@ public final class CompareView extends BorderPane {
     GridPane grid = Widgets.grid(2, 0, 55, 0, 35);
     // Named by the result's models (a result that no longer fits its models is cleared).
     grid.add(label("A: its own continuation", COLOUR_A, vm.resultAProperty()), 0, 0);
-    grid.add(label("B: its own continuation", COLOUR_B, vm.resultBProperty()), 1, 0);
+    grid.add(labelB(), 1, 0);
     grid.add(textA, 0, 1);
     grid.add(textB, 1, 1);
     grid.add(Widgets.caption(latency.title("Time per step (ms): A blue, B orange")), 0, 2);
@@ -98,6 +117,24 @@ public final class CompareView extends BorderPane {
             p.map(x -> text.charAt(0) + " (" + x.getFileName() + ")" + text.substring(1))
                 .orElse(text));
     l.setTextFill(CanvasSketch.color(colour));
+    l.setWrapText(true);
+    l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+    return l;
+  }
+
+  /** B's name as the result has it: a model, or A with its interventions (a what-if). */
+  private Label labelB() {
+    Label l = new Label();
+    l.setId("compare-label-b");
+    l.textProperty()
+        .bind(
+            vm.nameBProperty()
+                .map(
+                    n ->
+                        n.isEmpty()
+                            ? "B: its own continuation"
+                            : "B (" + n + "): its own continuation"));
+    l.setTextFill(CanvasSketch.color(COLOUR_B));
     l.setWrapText(true);
     l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     return l;

@@ -185,4 +185,53 @@ class InterventionViewTest {
     Clicks.choose(robot, view.getScene(), "#routing-layer", "1");
     assertTrue(vm.effects().isEmpty(), "the table was of layer 0");
   }
+
+  @Test
+  void aWhatIfForksTheDecodeAndShowsTheOriginalBesideTheIntervened(FxRobot robot) throws Exception {
+    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    robot.interact(
+        () -> {
+          vm.maxTokensProperty().set(30);
+          vm.temperatureProperty().set(0); // greedy: the original continuation is the decode's own
+        });
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 30);
+    StringBuilder decoded = new StringBuilder();
+    for (TokenSnapshot t : vm.tokens().subList(5, 30)) {
+      decoded.append(t.record().text());
+    }
+    Clicks.tab(robot, "Routing");
+    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    robot.clickOn("#intervene-every-layer");
+    robot.clickOn("#intervene-ban");
+    Clicks.tab(robot, "Compare");
+    robot.clickOn("#compare-what-if");
+    robot.doubleClickOn("#compare-fork");
+    robot
+        .press(javafx.scene.input.KeyCode.CONTROL)
+        .type(javafx.scene.input.KeyCode.A)
+        .release(javafx.scene.input.KeyCode.CONTROL);
+    robot.write("5");
+    robot.type(javafx.scene.input.KeyCode.ENTER);
+    System.gc(); // the spinner's binding must outlive a collection
+    assertEquals(5, vm.compare().forkAfterProperty().get());
+    robot.clickOn("#compare");
+    waitUntil(() -> !vm.compare().runningProperty().get() && vm.compare().klHistory().size() == 30);
+    assertEquals(
+        "B (topk + ban *:1): its own continuation",
+        robot.lookup("#compare-label-b").queryAs(javafx.scene.control.Label.class).getText());
+    String a = vm.compare().textAProperty().get();
+    assertTrue(
+        a.startsWith(decoded.substring(0, 10)),
+        "A continues the decode from its token 5: " + a + " / " + decoded);
+    String summary = vm.compare().summaryProperty().get();
+    assertTrue(summary.contains("most probable next tokens"), summary);
+    assertTrue(summary.contains("changed expert"), summary);
+    // Another intervention: the result was of the old ones.
+    robot.interact(() -> vm.addIntervention("force", "0:2"));
+    assertTrue(vm.compare().klHistory().isEmpty());
+    assertEquals(
+        "B: its own continuation",
+        robot.lookup("#compare-label-b").queryAs(javafx.scene.control.Label.class).getText());
+  }
 }

@@ -1,5 +1,6 @@
 package org.sparsityworkbench.engine.decode;
 
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.sparsityworkbench.engine.model.TransformerModel;
@@ -21,8 +22,15 @@ public final class Comparison {
    * @param b model B's token record
    * @param agree whether both models' most probable next tokens after A's text are the same
    * @param kl KL(p_A || p_B) of the next-token distributions after A's text, in bits
+   * @param moved the layers where B, reading A's token, chose other experts than A did (null
+   *     without telemetry or routing)
    */
-  public record Step(int step, Records.Token a, Records.Token b, boolean agree, double kl) {}
+  public record Step(
+      int step, Records.Token a, Records.Token b, boolean agree, double kl, List<Integer> moved) {
+    public Step(int step, Records.Token a, Records.Token b, boolean agree, double kl) {
+      this(step, a, b, agree, kl, null);
+    }
+  }
 
   /** KL(p || q) in bits between the softmax distributions of two logit vectors. */
   public static double klBits(float[] logitsP, float[] logitsQ) {
@@ -67,8 +75,24 @@ public final class Comparison {
       DecodeOptions options,
       Consumer<Step> sink,
       BooleanSupplier cancelled) {
-    int[] bytes = validate(a, b, prompt);
-    try (DecodeSession sa = new DecodeSession(a, options);
+    run(a, options, b, options, validate(a, b, prompt), sink, cancelled);
+  }
+
+  /**
+   * The comparison from given ids, each side with its own options (a what-if: one model, B with
+   * interventions A has not), same seed and sampling when the options say so.
+   */
+  public static void run(
+      TransformerModel a,
+      DecodeOptions optionsA,
+      TransformerModel b,
+      DecodeOptions options,
+      int[] bytes,
+      Consumer<Step> sink,
+      BooleanSupplier cancelled) {
+    DecodeSession.validatePrompt(bytes, a.spec());
+    DecodeSession.validatePrompt(bytes, b.spec());
+    try (DecodeSession sa = new DecodeSession(a, optionsA);
         DecodeSession sb = new DecodeSession(b, options);
         DecodeSession forced = new DecodeSession(b, options)) {
       sa.prefill(bytes);
@@ -80,11 +104,43 @@ public final class Comparison {
         }
         Records.Token ta = sa.step();
         Records.Token tb = sb.step();
-        forced.stepWith(ta.token()); // B reads A's text
+        Records.Token tf = forced.stepWith(ta.token()); // B reads A's text
         float[] la = sa.nextLogits();
         float[] lb = forced.nextLogits();
-        sink.accept(new Step(s, ta, tb, Sampler.argmax(la) == Sampler.argmax(lb), klBits(la, lb)));
+        sink.accept(
+            new Step(
+                s,
+                ta,
+                tb,
+                Sampler.argmax(la) == Sampler.argmax(lb),
+                klBits(la, lb),
+                moved(ta, tf)));
       }
     }
+  }
+
+  /** The layers where two records of the same token chose other experts; null without routing. */
+  static List<Integer> moved(Records.Token a, Records.Token b) {
+    if (a.layers() == null || b.layers() == null) {
+      return null;
+    }
+    List<Integer> out = new java.util.ArrayList<>();
+    boolean routed = false;
+    for (int l = 0; l < Math.min(a.layers().size(), b.layers().size()); l++) {
+      Records.TokenRouter ra = a.layers().get(l).router();
+      Records.TokenRouter rb = b.layers().get(l).router();
+      if (ra == null || rb == null) {
+        continue;
+      }
+      routed = true;
+      int[] x = ra.experts().clone();
+      int[] y = rb.experts().clone();
+      java.util.Arrays.sort(x);
+      java.util.Arrays.sort(y);
+      if (!java.util.Arrays.equals(x, y)) {
+        out.add(l);
+      }
+    }
+    return routed ? out : null;
   }
 }

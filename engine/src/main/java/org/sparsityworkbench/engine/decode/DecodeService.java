@@ -276,6 +276,31 @@ public final class DecodeService implements AutoCloseable {
         executor);
   }
 
+  /**
+   * A what-if on the engine thread: the model continues the ids twice in lockstep, as it was
+   * ({@code original}) and with other options ({@code intervened}: interventions), same seed; every
+   * step goes to the sink on that thread (see {@link Comparison}).
+   */
+  public Job whatIf(
+      TransformerModel model,
+      int[] ids,
+      DecodeOptions original,
+      DecodeOptions intervened,
+      Consumer<Comparison.Step> sink) {
+    DecodeSession.validatePrompt(ids, model.spec());
+    Job job = new Job();
+    executor.execute(
+        () -> {
+          try {
+            Comparison.run(model, original, model, intervened, ids, sink, job.cancelled::get);
+            job.done.complete(null);
+          } catch (RuntimeException | Error e) {
+            job.done.completeExceptionally(e);
+          }
+        });
+    return job;
+  }
+
   /** A description of the engine, computed on the engine thread. */
   public CompletableFuture<String> describeEngine() {
     return root.thenApplyAsync(m -> Engines.describe(), executor);
