@@ -70,9 +70,11 @@ public final class CompareView extends BorderPane {
     whatIf.disableProperty().bind(vm.runningProperty());
     modelB.disableProperty().unbind();
     modelB.disableProperty().bind(vm.runningProperty().or(whatIf.selectedProperty()));
-    HBox top =
-        Widgets.topRow(a, new Label("B:"), modelB, whatIf, new Label("from token"), fork, run);
-    VBox head = new VBox(4, top, summary);
+    HBox top = Widgets.topRow(a, new Label("B:"), modelB, run);
+    // The what-if's controls stay in the tab: in the "All views" grid the charts need the room.
+    VBox whatIfRow = new VBox(Widgets.topRow(whatIf, new Label("fork after token"), fork));
+    whatIfRow.getStyleClass().add(Widgets.TAB_ONLY);
+    VBox head = new VBox(4, top, whatIfRow, summary);
     head.setPadding(new Insets(0, 0, 6, 0));
     setTop(head);
 
