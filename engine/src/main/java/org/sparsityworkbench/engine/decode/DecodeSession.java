@@ -149,8 +149,9 @@ public final class DecodeSession implements AutoCloseable {
     for (int i = 0; i < texts.length; i++) {
       texts[i] = tokenizer.label(prompt[i]);
     }
-    return new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), layers)
-        .withInterventions(interventions.describe());
+    Records.Prefill record =
+        new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), layers);
+    return interventions.isEmpty() ? record : record.withInterventions(interventions.describe());
   }
 
   private Records.PrefillRouter prefillRouter(LayerTrace tr, int n) {
@@ -237,8 +238,9 @@ public final class DecodeSession implements AutoCloseable {
     generated.append(piece);
     List<Records.TokenLayer> layers = traces == null ? null : tokenLayers(traces);
     List<Records.TopToken> top = level == TelemetryLevel.OFF ? null : top(nextLogits);
-    return new Records.Token(steps++, position, token, piece, top, dt / 1e3, layers)
-        .withInterventions(interventions.describe());
+    Records.Token record =
+        new Records.Token(steps++, position, token, piece, top, dt / 1e3, layers);
+    return interventions.isEmpty() ? record : record.withInterventions(interventions.describe());
   }
 
   private List<Records.TokenLayer> tokenLayers(List<LayerTrace> traces) {

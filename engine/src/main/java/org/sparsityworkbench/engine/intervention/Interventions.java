@@ -50,9 +50,12 @@ public final class Interventions {
   private final List<Intervention> list;
   private final Layer[] layers; // null where a layer has none
 
+  private final List<String> described;
+
   private Interventions(List<Intervention> list, Layer[] layers) {
     this.list = List.copyOf(list);
     this.layers = layers;
+    this.described = this.list.stream().map(Intervention::describe).toList();
   }
 
   /**
@@ -238,7 +241,7 @@ public final class Interventions {
 
   /** Their command-line forms, in the order given (what telemetry records list). */
   public List<String> describe() {
-    return list.stream().map(Intervention::describe).toList();
+    return described;
   }
 
   @Override
