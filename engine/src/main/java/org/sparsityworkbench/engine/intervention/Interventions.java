@@ -1,7 +1,6 @@
 package org.sparsityworkbench.engine.intervention;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.sparsityworkbench.engine.spec.FeedForwardSpec;
 import org.sparsityworkbench.engine.spec.ModelSpec;
@@ -32,20 +31,7 @@ public final class Interventions {
       double temperature,
       Double capacityFactor,
       boolean sharedOff,
-      boolean[] headsOff) {
-    /** True when the router's choice differs from the model's own rule. */
-    public boolean changesRouting() {
-      if (forced.length > 0 || temperature != 1) {
-        return true;
-      }
-      for (boolean b : banned) {
-        if (b) {
-          return true;
-        }
-      }
-      return false;
-    }
-  }
+      boolean[] headsOff) {}
 
   private final List<Intervention> list;
   private final Layer[] layers; // null where a layer has none
@@ -247,10 +233,5 @@ public final class Interventions {
   @Override
   public String toString() {
     return describe().toString();
-  }
-
-  /** For tests: the layers' resolutions. */
-  List<Layer> layers() {
-    return Arrays.asList(layers);
   }
 }
