@@ -351,6 +351,10 @@ public record TokenSnapshot(
       if (experts == null && chosen == null && qkv == null) {
         b.append(" dense feed-forward (every unit)");
       }
+      String lens = lensToken(l);
+      if (lens != null) {
+        b.append(String.format(Locale.ROOT, " · lens '%s' %.2f", lens, lensProbability(l)));
+      }
       b.append(
           String.format(
               Locale.ROOT,

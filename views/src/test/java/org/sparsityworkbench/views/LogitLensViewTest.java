@@ -100,6 +100,16 @@ class LogitLensViewTest {
           text);
     }
     assertEquals(newest.nextToken(), newest.lensToken(2), "the last layer is the model's output");
+    for (int layer = 0; layer < 3; layer++) {
+      String line =
+          String.format(
+              java.util.Locale.ROOT,
+              " · lens '%s' %.2f",
+              newest.lensToken(layer),
+              newest.lensProbability(layer));
+      assertTrue(
+          newest.details().contains(line), "the token details name layer " + layer + "'s lens");
+    }
     robot.clickOn("#logit-lens-on");
     assertFalse(vm.logitLensProperty().get());
     robot.clickOn("#generate");
