@@ -55,6 +55,24 @@ final class InterventionOptions {
       description = "Zero this attention head's output.")
   List<String> headOff = new ArrayList<>();
 
+  @Option(
+      names = "--force-unit",
+      paramLabel = "LAYER:BLOCK:UNIT",
+      description = "Sparse FF: the controller chooses this unit (0..N-1) in this block.")
+  List<String> forceUnit = new ArrayList<>();
+
+  @Option(
+      names = "--block-off",
+      paramLabel = "LAYER:BLOCK",
+      description = "Sparse FF: this block adds nothing.")
+  List<String> blockOff = new ArrayList<>();
+
+  @Option(
+      names = "--module-off",
+      paramLabel = "LAYER:MODULE",
+      description = "Sparse QKV: zero this module's output.")
+  List<String> moduleOff = new ArrayList<>();
+
   /** The interventions in the order of the kinds above, each kind in the order given. */
   List<Intervention> list(CommandLine cl) {
     List<Intervention> out = new ArrayList<>();
@@ -66,6 +84,9 @@ final class InterventionOptions {
       add(out, "capacity", capacity);
       add(out, "shared-expert-off", sharedOff);
       add(out, "head-off", headOff);
+      add(out, "force-unit", forceUnit);
+      add(out, "block-off", blockOff);
+      add(out, "module-off", moduleOff);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, e.getMessage());
     }

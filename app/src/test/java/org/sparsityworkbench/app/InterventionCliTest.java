@@ -83,4 +83,24 @@ class InterventionCliTest {
     assertEquals(0, dense.code(), dense.err());
     assertTrue(dense.out().contains("\"interventions\":[\"head-off 1:3\"]"));
   }
+
+  @Test
+  void theSparseOnesOnASparseModel() {
+    Path model = CliTest.init(dir, "sparse-ffqkv");
+    CliTest.Result r =
+        decode(model, "--force-unit", "0:2:5", "--block-off", "1:0", "--module-off", "*:1");
+    assertEquals(0, r.code(), r.err());
+    for (String line : r.out().split("\n")) {
+      JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+      if (!o.get("type").getAsString().equals("token")) {
+        continue;
+      }
+      assertEquals(
+          "[\"force-unit 0:2:5\",\"block-off 1:0\",\"module-off *:1\"]",
+          o.getAsJsonArray("interventions").toString());
+      JsonObject l0 = o.getAsJsonArray("layers").get(0).getAsJsonObject();
+      assertEquals(5, l0.getAsJsonObject("controller").getAsJsonArray("chosen").get(2).getAsInt());
+      assertEquals(0.0, l0.getAsJsonObject("qkv").getAsJsonArray("modules").get(1).getAsDouble());
+    }
+  }
 }

@@ -26,7 +26,10 @@ public sealed interface Intervention {
           "router-temperature",
           "capacity",
           "shared-expert-off",
-          "head-off");
+          "head-off",
+          "force-unit",
+          "block-off",
+          "module-off");
 
   /**
    * Reads one intervention in its command-line form: {@code kind} one of {@link #KINDS}, {@code
@@ -40,9 +43,13 @@ public sealed interface Intervention {
     String where = kind + " " + value;
     String[] parts = value.split(":", -1);
     boolean single = kind.equals("shared-expert-off");
-    if (parts.length != (single ? 1 : 2)) {
+    boolean triple = kind.equals("force-unit");
+    if (parts.length != (single ? 1 : triple ? 3 : 2)) {
       throw new IllegalArgumentException(
-          where + ": expected " + (single ? "LAYER" : "LAYER:VALUE") + " (LAYER a number or *)");
+          where
+              + ": expected "
+              + (single ? "LAYER" : triple ? "LAYER:BLOCK:UNIT" : "LAYER:VALUE")
+              + " (LAYER a number or *)");
     }
     int layer;
     try {
@@ -63,6 +70,10 @@ public sealed interface Intervention {
         case "router-temperature" -> new RouterTemperature(layer, Double.parseDouble(x));
         case "capacity" -> new CapacityFactor(layer, x.equals("off") ? 0 : Double.parseDouble(x));
         case "head-off" -> new HeadOff(layer, Integer.parseInt(x));
+        case "force-unit" ->
+            new ForceUnit(layer, Integer.parseInt(x), Integer.parseInt(parts[2].trim()));
+        case "block-off" -> new BlockOff(layer, Integer.parseInt(x));
+        case "module-off" -> new ModuleOff(layer, Integer.parseInt(x));
         default ->
             throw new IllegalArgumentException(
                 where + ": unknown intervention '" + kind + "' (one of " + KINDS + ")");
@@ -132,6 +143,30 @@ public sealed interface Intervention {
     @Override
     public String describe() {
       return "head-off " + at(layer) + ":" + head;
+    }
+  }
+
+  /** Sparse FF: the controller's choice in the block is this unit (0..N-1) for every token. */
+  record ForceUnit(int layer, int block, int unit) implements Intervention {
+    @Override
+    public String describe() {
+      return "force-unit " + at(layer) + ":" + block + ":" + unit;
+    }
+  }
+
+  /** Sparse FF: the block adds nothing (its chosen unit's output is zeroed). */
+  record BlockOff(int layer, int block) implements Intervention {
+    @Override
+    public String describe() {
+      return "block-off " + at(layer) + ":" + block;
+    }
+  }
+
+  /** Sparse QKV: the module's multiplicative output is zeroed before the convolutions. */
+  record ModuleOff(int layer, int module) implements Intervention {
+    @Override
+    public String describe() {
+      return "module-off " + at(layer) + ":" + module;
     }
   }
 

@@ -23,6 +23,9 @@ public final class Interventions {
    * @param capacityFactor the capacity factor in a routed batch; null for the model's
    * @param sharedOff the shared expert adds nothing
    * @param headsOff heads whose output is zeroed, [H]; null when none
+   * @param forcedUnits sparse FF: the unit forced in each block, -1 where none; null when none
+   * @param blocksOff sparse FF: blocks that add nothing, [blocks]; null when none
+   * @param modulesOff sparse QKV: modules zeroed, [S]; null when none
    */
   public record Layer(
       boolean[] banned,
@@ -31,7 +34,10 @@ public final class Interventions {
       double temperature,
       Double capacityFactor,
       boolean sharedOff,
-      boolean[] headsOff) {}
+      boolean[] headsOff,
+      int[] forcedUnits,
+      boolean[] blocksOff,
+      boolean[] modulesOff) {}
 
   private final List<Intervention> list;
   private final Layer[] layers; // null where a layer has none
@@ -62,19 +68,29 @@ public final class Interventions {
         throw new IllegalArgumentException(
             i.describe() + ": the model has layers 0.." + (n - 1) + " (or * for every layer)");
       }
-      boolean routesSomewhere = false;
+      boolean fits = false;
       for (int l = 0; l < n; l++) {
-        routesSomewhere |=
-            applies(i, l) && spec.block(l).feedForward() instanceof FeedForwardSpec.Moe;
+        fits |= applies(i, l) && kindFits(i, spec, l);
       }
-      if (!(i instanceof Intervention.HeadOff) && !routesSomewhere) {
+      if (!fits) {
+        boolean all = i.layer() == Intervention.ALL;
+        String part =
+            switch (i) {
+              case Intervention.ForceUnit f ->
+                  all ? " has a sparse feed-forward" : " has no sparse feed-forward";
+              case Intervention.BlockOff b ->
+                  all ? " has a sparse feed-forward" : " has no sparse feed-forward";
+              case Intervention.ModuleOff m ->
+                  all ? " has sparse QKV modules" : " has no sparse QKV modules";
+              default -> all ? " routes tokens to experts" : " does not route tokens to experts";
+            };
         throw new IllegalArgumentException(
             i.describe()
                 + ": "
-                + (i.layer() == Intervention.ALL ? "no layer" : "layer " + i.layer())
+                + (all ? "no layer" : "layer " + i.layer())
                 + " of "
                 + spec.family()
-                + " routes tokens to experts");
+                + part);
       }
     }
     Layer[] layers = new Layer[n];
@@ -82,6 +98,21 @@ public final class Interventions {
       layers[l] = layer(list, spec, l);
     }
     return new Interventions(list, layers);
+  }
+
+  /** Whether a layer has what an intervention changes. */
+  private static boolean kindFits(Intervention i, ModelSpec spec, int l) {
+    return switch (i) {
+      case Intervention.HeadOff h -> true;
+      case Intervention.ForceUnit f ->
+          spec.block(l).feedForward() instanceof FeedForwardSpec.SparseFf;
+      case Intervention.BlockOff b ->
+          spec.block(l).feedForward() instanceof FeedForwardSpec.SparseFf;
+      case Intervention.ModuleOff m ->
+          spec.block(l).attention()
+              instanceof org.sparsityworkbench.engine.spec.AttentionSpec.SparseQkv;
+      default -> spec.block(l).feedForward() instanceof FeedForwardSpec.Moe;
+    };
   }
 
   private static boolean applies(Intervention i, int layer) {
@@ -99,16 +130,59 @@ public final class Interventions {
     Double capacity = null;
     boolean sharedOff = false;
     boolean[] headsOff = null;
+    FeedForwardSpec.SparseFf sparse =
+        spec.block(l).feedForward() instanceof FeedForwardSpec.SparseFf f ? f : null;
+    int[] forcedUnits = null;
+    boolean[] blocksOff = null;
+    boolean[] modulesOff = null;
     boolean any = false;
     for (Intervention i : list) {
-      if (!applies(i, l)) {
-        continue;
-      }
-      if (moe == null && !(i instanceof Intervention.HeadOff)) {
-        continue; // a routing change for every layer passes over the dense ones
+      if (!applies(i, l) || !kindFits(i, spec, l)) {
+        continue; // a change for every layer passes over the layers without its part
       }
       any = true;
       switch (i) {
+        case Intervention.ForceUnit f -> {
+          int blocks = sparse.width() / sparse.blockSize();
+          if (f.block() < 0 || f.block() >= blocks) {
+            throw new IllegalArgumentException(
+                f.describe() + ": layer " + l + " has blocks 0.." + (blocks - 1));
+          }
+          if (f.unit() < 0 || f.unit() >= sparse.blockSize()) {
+            throw new IllegalArgumentException(
+                f.describe() + ": a block has units 0.." + (sparse.blockSize() - 1));
+          }
+          if (forcedUnits == null) {
+            forcedUnits = new int[blocks];
+            java.util.Arrays.fill(forcedUnits, -1);
+          }
+          forcedUnits[f.block()] = f.unit();
+        }
+        case Intervention.BlockOff b -> {
+          int blocks = sparse.width() / sparse.blockSize();
+          if (b.block() < 0 || b.block() >= blocks) {
+            throw new IllegalArgumentException(
+                b.describe() + ": layer " + l + " has blocks 0.." + (blocks - 1));
+          }
+          if (blocksOff == null) {
+            blocksOff = new boolean[blocks];
+          }
+          blocksOff[b.block()] = true;
+        }
+        case Intervention.ModuleOff m -> {
+          int modules =
+              ((org.sparsityworkbench.engine.spec.AttentionSpec.SparseQkv)
+                      spec.block(l).attention())
+                  .modules();
+          if (m.module() < 0 || m.module() >= modules) {
+            throw new IllegalArgumentException(
+                m.describe() + ": layer " + l + " has modules 0.." + (modules - 1));
+          }
+          if (modulesOff == null) {
+            modulesOff = new boolean[modules];
+          }
+          modulesOff[m.module()] = true;
+        }
         case Intervention.BanExpert b -> banned[expert(b.describe(), b.expert(), moe, l)] = true;
         case Intervention.ForceExpert f -> {
           int e = expert(f.describe(), f.expert(), moe, l);
@@ -190,7 +264,10 @@ public final class Interventions {
         temperature,
         capacity,
         sharedOff,
-        headsOff);
+        headsOff,
+        forcedUnits,
+        blocksOff,
+        modulesOff);
   }
 
   private static int expert(String what, int e, FeedForwardSpec.Moe moe, int l) {

@@ -72,15 +72,18 @@ public final class SparseQkvAttention implements Attention {
   @Override
   public NDArray forward(int layer, NDArray h, Pass pass, LayerTrace trace) {
     Shape shape = h.getShape();
+    org.sparsityworkbench.engine.intervention.Interventions.Layer iv =
+        pass.options().interventions().at(layer);
+    boolean[] off = iv == null ? null : iv.modulesOff();
     if (GATHER
         && shape.get(0) == 1
         && shape.get(1) == 1
         && pass.cache() != null
         && spec.convKernel() > 1) {
-      NDArray[] qkv = decodeQkv(layer, h, pass.cache(), trace); // 3 x (1, H, 1, h)
+      NDArray[] qkv = decodeQkv(layer, h, pass.cache(), trace, off); // 3 x (1, H, 1, h)
       return Attention.attend(layer, qkv[0], qkv[1], qkv[2], scale, pass, trace);
     }
-    NDArray[] qkv = qkv(layer, h, pass.cache(), trace); // 3 x (B, T, d)
+    NDArray[] qkv = qkv(layer, h, pass.cache(), trace, off); // 3 x (B, T, d)
     return Attention.attend(layer, heads(qkv[0]), heads(qkv[1]), heads(qkv[2]), scale, pass, trace);
   }
 
@@ -92,12 +95,13 @@ public final class SparseQkvAttention implements Attention {
    *
    * @return q, k, v as (1, H, 1, h)
    */
-  private NDArray[] decodeQkv(int layer, NDArray h, KvCache cache, LayerTrace trace) {
+  private NDArray[] decodeQkv(
+      int layer, NDArray h, KvCache cache, LayerTrace trace, boolean[] off) {
     int d = Math.toIntExact(h.getShape().get(2));
     int s = spec.modules();
     int c = d / s;
     int lk = spec.convKernel();
-    NDArray m = modules(h, trace, s, c); // (1, 1, S, c)
+    NDArray m = off(off, modules(h, trace, s, c), trace); // (1, 1, S, c)
     NDArray state = cache.convState(layer); // (1, lk - 1, S, c)
     NDArray padded = state.concat(m, 1); // (1, lk, S, c)
     // Keep the last lk - 1 inputs for the next step (copied in place into the state).
@@ -147,6 +151,21 @@ public final class SparseQkvAttention implements Attention {
     ai.djl.ndarray.NDScope.unregister(qkIndex, vIndex, zero);
   }
 
+  /** The modules an intervention turned off, zeroed: (B, T, S, c); {@code off} null for none. */
+  private static NDArray off(boolean[] off, NDArray m, LayerTrace trace) {
+    if (off == null) {
+      return m;
+    }
+    float[] keep = new float[off.length];
+    for (int i = 0; i < off.length; i++) {
+      keep[i] = off[i] ? 0f : 1f;
+      if (off[i] && trace != null && trace.qkvModules != null) {
+        trace.qkvModules[i] = 0f; // the telemetry shows what the module gave: nothing
+      }
+    }
+    return m.mul(m.getManager().create(keep, new Shape(1, 1, off.length, 1)));
+  }
+
   /**
    * m = (h * gate_n) proj + proj_bias_n for every module n: (B, T, S, c); traced for the newest.
    */
@@ -182,7 +201,7 @@ public final class SparseQkvAttention implements Attention {
   }
 
   /** q, k, v, each (B, T, d). */
-  private NDArray[] qkv(int layer, NDArray h, KvCache cache, LayerTrace trace) {
+  private NDArray[] qkv(int layer, NDArray h, KvCache cache, LayerTrace trace, boolean[] off) {
     Shape shape = h.getShape();
     long b = shape.get(0);
     long t = shape.get(1);
@@ -190,7 +209,7 @@ public final class SparseQkvAttention implements Attention {
     int s = spec.modules();
     int c = (int) (d / s);
     int lk = spec.convKernel();
-    NDArray m = modules(h, trace, s, c);
+    NDArray m = off(off, modules(h, trace, s, c), trace);
     NDArray padded = m; // (B, lk - 1 + T, S, c)
     if (lk > 1) {
       NDArray before =

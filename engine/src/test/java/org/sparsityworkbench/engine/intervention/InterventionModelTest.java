@@ -210,4 +210,114 @@ class InterventionModelTest {
       assertNull(null);
     }
   }
+
+  /** A model of the family with one layer's parameters zeroed (the reference of an off switch). */
+  static TransformerModel zeroed(TransformerModel m, ModelConfig c, String... suffixes) {
+    Map<String, float[]> v = new LinkedHashMap<>();
+    for (ParameterLayout.Param p : ParameterLayout.of(c)) {
+      float[] x = m.param(p.name()).toFloatArray();
+      boolean zero = false;
+      for (String suffix : suffixes) {
+        zero |= p.name().equals("layers.0." + suffix);
+      }
+      v.put(p.name(), zero ? new float[x.length] : x);
+    }
+    return TransformerModel.fromValues(c, v, root, null);
+  }
+
+  @Test
+  void forcingTheUnitsTheControllerChoosesChangesNothingAndEveryBlockOffIsNoFeedForward() {
+    ModelConfig c = TestModels.tiny(Family.SPARSE_FF, 32);
+    try (TransformerModel m = TransformerModel.random(c, 12, root);
+        TransformerModel silent = zeroed(m, c, "ffn.w2");
+        NDManager s = root.newSubManager()) {
+      var opt = new TransformerModel.ForwardOptions(false, false, false, true, null);
+      long[] one = {72};
+      List<LayerTrace> plain = new ArrayList<>();
+      float[] base = m.forward(s.create(one, new Shape(1, 1)), null, opt, plain).toFloatArray();
+      int[] chosen = plain.get(0).controllerChosen;
+      List<String> force = new ArrayList<>();
+      for (int g = 0; g < chosen.length; g++) {
+        force.add("force-unit");
+        force.add("0:" + g + ":" + chosen[g]);
+      }
+      float[] same =
+          m.forward(
+                  s.create(one, new Shape(1, 1)),
+                  null,
+                  opt.with(of(m, force.toArray(new String[0]))),
+                  null)
+              .toFloatArray();
+      assertTrue(maxDiff(base, same) < 1e-5, "the controller's own units, forced: the same output");
+      List<LayerTrace> forced = new ArrayList<>();
+      forward(m, of(m, "force-unit", "0:1:5"), forced);
+      for (int t = 0; t < SEQ.length; t++) {
+        assertEquals(5, forced.get(0).controllerChosen[t * chosen.length + 1], "token " + t);
+      }
+      List<String> off = new ArrayList<>();
+      for (int g = 0; g < chosen.length; g++) {
+        off.add("block-off");
+        off.add("0:" + g);
+      }
+      float[] noFf = forward(m, of(m, off.toArray(new String[0])), null);
+      assertTrue(maxDiff(noFf, forward(silent, Interventions.NONE, null)) < 1e-5, "= W2 of zeros");
+    }
+  }
+
+  @Test
+  void everySparseQkvModuleOffIsAZeroProjection() {
+    ModelConfig c = TestModels.tiny(Family.SPARSE_QKV, 32);
+    try (TransformerModel m = TransformerModel.random(c, 13, root);
+        TransformerModel silent = zeroed(m, c, "attn.proj", "attn.proj_bias")) {
+      List<String> off = new ArrayList<>();
+      for (int i = 0; i < c.qkvModules(); i++) {
+        off.add("module-off");
+        off.add("0:" + i);
+      }
+      float[] modules = forward(m, of(m, off.toArray(new String[0])), null);
+      assertTrue(maxDiff(modules, forward(silent, Interventions.NONE, null)) < 1e-5);
+      assertTrue(
+          maxDiff(
+                  forward(m, of(m, "module-off", "0:1"), null),
+                  forward(m, Interventions.NONE, null))
+              > 1e-6);
+      // The decode path (one take of the windows) zeroes them too, and its telemetry says so.
+      DecodeOptions o =
+          new DecodeOptions(4, new SamplingOptions(0, 0, 1, 1), TelemetryLevel.SUMMARY, true)
+              .with(List.of(new Intervention.ModuleOff(0, 1)));
+      List<Records.Record> got = new ArrayList<>();
+      DecodeSession.run(m, "QKV", o, got::add, () -> false);
+      for (Records.Record r : got) {
+        if (r instanceof Records.Token t) {
+          assertEquals(0f, t.layers().get(0).qkv().modules()[1]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aSparseChangeOnAModelWithoutThePartIsRefusedByName() {
+    try (TransformerModel m = TransformerModel.random(TestModels.tiny(Family.TOPK, 32), 1, root)) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> of(m, "force-unit", "0:0:1"));
+      assertEquals("force-unit 0:0:1: layer 0 of topk has no sparse feed-forward", e.getMessage());
+      e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> of(m, "module-off", "*:0"));
+      assertEquals("module-off *:0: no layer of topk has sparse QKV modules", e.getMessage());
+    }
+    try (TransformerModel m =
+        TransformerModel.random(TestModels.tiny(Family.SPARSE_FF, 32), 1, root)) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> of(m, "force-unit", "0:9:1"));
+      assertEquals("force-unit 0:9:1: layer 0 has blocks 0..7", e.getMessage());
+      e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> of(m, "ban", "1:0"));
+      assertEquals(
+          "ban 1:0: layer 1 of sparse-ff does not route tokens to experts", e.getMessage());
+    }
+  }
 }
