@@ -320,4 +320,111 @@ class InterventionModelTest {
           "ban 1:0: layer 1 of sparse-ff does not route tokens to experts", e.getMessage());
     }
   }
+
+  /** A record's JSON without its wall times (the only thing two identical decodes differ in). */
+  static String untimed(Records.Record r) {
+    return TelemetryJson.toJson(r)
+        .replaceAll("\"latency_us\":[0-9.Ee+-]+", "")
+        .replaceAll("\"timing_us\":\\{[^}]*\\}", "")
+        .replaceAll("\"(wall_)?tokens_per_s\":[0-9.Ee+-]+", "");
+  }
+
+  @Test
+  void interventionsTakenOutBeforeTheFirstStepGiveTheTelemetryOfADecodeWithoutThem() {
+    ModelConfig c = TestModels.tiny(Family.TOPK, 32);
+    try (TransformerModel m = TransformerModel.random(c, 21, root)) {
+      DecodeOptions o =
+          new DecodeOptions(8, new SamplingOptions(0.8, 0, 1, 3), TelemetryLevel.FULL, true);
+      List<Records.Record> plain = new ArrayList<>();
+      DecodeSession.run(m, "Same", o, plain::add, () -> false);
+      List<Records.Record> off = new ArrayList<>();
+      boolean[] given = {false};
+      int[] ids = m.tokenizer().encode("Same");
+      DecodeSession.run(
+          m,
+          ids,
+          o.with(List.of()),
+          off::add,
+          () -> false,
+          () -> {
+            if (given[0]) {
+              return null;
+            }
+            given[0] = true;
+            return List.of(); // set, then nothing in force
+          });
+      assertEquals(plain.size(), off.size());
+      for (int i = 1; i < plain.size(); i++) { // the prefill's session and ids aside, every record
+        assertEquals(untimed(plain.get(i)), untimed(off.get(i)), "record " + i);
+      }
+    }
+  }
+
+  @Test
+  void aForksOriginalBranchIsTheUninterruptedDecode() {
+    ModelConfig c = TestModels.tiny(Family.SWITCH, 64);
+    try (TransformerModel m = TransformerModel.random(c, 22, root)) {
+      DecodeOptions o =
+          new DecodeOptions(20, new SamplingOptions(0, 0, 1, 1), TelemetryLevel.SUMMARY, false);
+      List<Records.Record> whole = new ArrayList<>();
+      DecodeSession.run(m, "Fork", o, whole::add, () -> false);
+      List<Integer> tokens = new ArrayList<>();
+      for (Records.Record r : whole) {
+        if (r instanceof Records.Token t) {
+          tokens.add(t.token());
+        }
+      }
+      int[] prompt = m.tokenizer().encode("Fork");
+      int k = 6;
+      int[] ids = java.util.Arrays.copyOf(prompt, prompt.length + k);
+      for (int i = 0; i < k; i++) {
+        ids[prompt.length + i] = tokens.get(i);
+      }
+      List<org.sparsityworkbench.engine.decode.Comparison.Step> steps = new ArrayList<>();
+      org.sparsityworkbench.engine.decode.Comparison.run(
+          m,
+          new DecodeOptions(20 - k, o.sampling(), TelemetryLevel.SUMMARY, false),
+          m,
+          new DecodeOptions(20 - k, o.sampling(), TelemetryLevel.SUMMARY, false)
+              .with(List.of(new Intervention.BanExpert(Intervention.ALL, 0))),
+          ids,
+          steps::add,
+          () -> false);
+      for (var s : steps) {
+        assertEquals(tokens.get(k + s.step()), s.a().token(), "A at step " + s.step());
+        for (Records.TokenLayer l : s.b().layers()) {
+          assertTrue(l.router().experts()[0] != 0, "B never routes to the banned expert");
+        }
+      }
+      assertEquals(20 - k, steps.size());
+    }
+  }
+
+  @Test
+  void ablatingAHeadChangesTheOutputOnlyWhenTheHeadHadWeight() {
+    ModelConfig c = TestModels.tiny(Family.DENSE, 32);
+    int hd = 32 / 4;
+    try (TransformerModel m = TransformerModel.random(c, 23, root)) {
+      Map<String, float[]> v = new LinkedHashMap<>();
+      for (ParameterLayout.Param p : ParameterLayout.of(c)) {
+        float[] x = m.param(p.name()).toFloatArray();
+        if (p.name().equals("layers.0.attn.wo")) {
+          // wo is (d, d) stored (in, out): head 1's inputs are rows hd..2hd-1; zero them.
+          for (int r = hd; r < 2 * hd; r++) {
+            java.util.Arrays.fill(x, r * 32, (r + 1) * 32, 0f);
+          }
+        }
+        v.put(p.name(), x);
+      }
+      try (TransformerModel weightless = TransformerModel.fromValues(c, v, root, null)) {
+        float[] base = forward(weightless, Interventions.NONE, null);
+        assertTrue(
+            maxDiff(base, forward(weightless, of(weightless, "head-off", "0:1"), null)) < 1e-6,
+            "a head whose output weights are zero: nothing changes");
+        assertTrue(
+            maxDiff(base, forward(weightless, of(weightless, "head-off", "0:2"), null)) > 1e-5,
+            "a head with weight: the output moves");
+      }
+    }
+  }
 }

@@ -125,6 +125,9 @@ class InterventionsTest {
     assertArrayEquals(new int[] {3, 1}, r.experts()[0], "forced first, then the best not banned");
     assertArrayEquals(new int[] {3, 0}, r.experts()[1]);
     assertEquals(0.1f / 0.3f, r.gates()[0][0], 1e-6, "top-k: the share of the chosen");
+    for (float[] g : r.gates()) {
+      assertEquals(1.0, g[0] + g[1], 1e-6, "the renormalised gates still sum to 1");
+    }
     Router.Routing s =
         Router.route(p, null, 2, 4, 1, false, Integer.MAX_VALUE, null, new int[] {0});
     assertEquals(0.1f, s.gates()[0][0], 1e-7, "Switch: the forced expert's own probability");
