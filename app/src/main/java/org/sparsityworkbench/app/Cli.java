@@ -44,6 +44,7 @@ import picocli.CommandLine.Option;
       Cli.Decode.class,
       Replay.class,
       Analyze.class,
+      WhatIf.class,
       Cli.InitModel.class,
       Cli.CutContext.class,
       InitHf.class,
