@@ -97,7 +97,8 @@ final class WhatIf implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (NDManager m = Cli.rootManager();
         TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
-      Interventions.of(list, loaded.spec()); // refused here, with its reason, before anything runs
+      // Refused here, with its reason, before anything runs.
+      List<String> forms = Interventions.of(list, loaded.spec()).describe();
       int[] promptIds = DecodeSession.encodePrompt(loaded, prompt);
       List<Integer> ids = new ArrayList<>();
       for (int id : promptIds) {
@@ -160,12 +161,12 @@ final class WhatIf implements Callable<Integer> {
           s.moved().forEach(l -> moved.merge(l, 1, Integer::sum));
         }
       }
-      String with = String.join(", ", Interventions.of(list, loaded.spec()).describe());
+      String with = String.join(", ", forms);
       if (jsonl) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("type", "what_if");
         summary.put("fork", ids.size() - promptIds.length);
-        summary.put("interventions", Interventions.of(list, loaded.spec()).describe());
+        summary.put("interventions", forms);
         summary.put("steps", steps.size());
         summary.put("first_difference", first < 0 ? null : first);
         summary.put("mean_kl_bits", steps.isEmpty() ? null : kl / steps.size());

@@ -402,6 +402,10 @@ public final class MainViewModel {
   private final ObservableList<String> interventionLabelsView =
       FXCollections.unmodifiableObservableList(interventionLabels);
 
+  /** The kinds of intervention {@link #addIntervention} takes, as the command line names them. */
+  public static final List<String> INTERVENTION_KINDS =
+      org.sparsityworkbench.engine.intervention.Intervention.KINDS;
+
   /** Takes out the intervention at this index of {@link #interventionLabels()}. */
   public void removeIntervention(int index) {
     if (index >= 0 && index < interventions.size()) {

@@ -439,14 +439,57 @@ public final class RoutingView extends BorderPane {
     vm.interventionLabels()
         .addListener((javafx.collections.ListChangeListener<String>) c -> showChips.run());
     showChips.run();
+    // Any other kind in its command-line form (top-k, temperature, capacity, heads, sparse ones).
+    javafx.scene.control.ComboBox<String> kind =
+        new javafx.scene.control.ComboBox<>(
+            javafx.collections.FXCollections.observableArrayList(MainViewModel.INTERVENTION_KINDS));
+    kind.setId("intervene-kind");
+    kind.setValue("top-k");
+    javafx.scene.control.TextField value = new javafx.scene.control.TextField();
+    value.setId("intervene-value");
+    value.setPromptText("L:X (L a layer or *)");
+    value.setPrefColumnCount(9);
+    javafx.scene.control.Button addOther = new javafx.scene.control.Button("Add");
+    addOther.setId("intervene-add");
+    addOther.setTooltip(
+        new javafx.scene.control.Tooltip(
+            "As on the command line: top-k 1:3, router-temperature *:2, capacity 0:off,"
+                + " head-off 1:2, force-unit 0:3:7, block-off 0:5, module-off *:1"));
+    Runnable addTyped =
+        () -> {
+          if (vm.addIntervention(kind.getValue(), value.getText().trim())) {
+            value.clear();
+          }
+        };
+    addOther.setOnAction(e -> addTyped.run());
+    value.setOnAction(e -> addTyped.run());
     javafx.scene.control.Button clear = new javafx.scene.control.Button("Clear");
     clear.setId("intervene-clear");
     clear.disableProperty().bind(javafx.beans.binding.Bindings.isEmpty(vm.interventionLabels()));
     clear.setOnAction(e -> vm.clearInterventions());
+    Label expertLabel = new Label("expert");
+    Label or = new Label("or");
     HBox row =
-        Widgets.topRow(new Label("Intervene: expert"), expert, every, ban, force, clear, chips);
+        Widgets.topRow(
+            new Label("Intervene:"),
+            expertLabel,
+            expert,
+            every,
+            ban,
+            force,
+            or,
+            kind,
+            value,
+            addOther,
+            clear,
+            chips);
     row.setId("intervene-row");
-    row.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
+    // Ban and Force need experts; the typed kinds (heads, sparse FF, sparse QKV) any model.
+    for (javafx.scene.Node n : List.of(expertLabel, expert, every, ban, force, or)) {
+      n.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
+      n.managedProperty().bind(n.visibleProperty());
+    }
+    row.visibleProperty().bind(vm.layerCountProperty().greaterThan(0));
     row.managedProperty().bind(row.visibleProperty());
     // In the "All views" grid the row stays out: the map needs the cell's room.
     VBox holder = new VBox(4, row, effectsPane(vm));

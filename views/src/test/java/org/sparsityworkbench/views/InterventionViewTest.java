@@ -143,7 +143,26 @@ class InterventionViewTest {
     robot.interact(() -> vm.selectedModelProperty().set(dense));
     waitUntil(() -> !vm.loadingProperty().get() && vm.familyProperty().get().equals("dense"));
     assertEquals(List.of(), chips(robot));
-    assertTrue(!robot.lookup("#intervene-row").query().isVisible(), "a dense model has no experts");
+    assertTrue(!robot.lookup("#intervene-ban").query().isVisible(), "a dense model has no experts");
+    assertTrue(robot.lookup("#intervene-row").query().isVisible(), "but it has heads");
+    // Any other kind is typed in its command-line form.
+    Clicks.choose(robot, view.getScene(), "#intervene-kind", "head-off");
+    robot.clickOn("#intervene-value").write("1:2");
+    robot.clickOn("#intervene-add");
+    assertEquals(List.of("head-off 1:2  ✕"), chips(robot));
+    robot.interact(() -> vm.maxTokensProperty().set(5));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 5);
+    assertEquals(List.of("head-off 1:2"), vm.tokens().getLast().record().interventions());
+    Clicks.choose(robot, view.getScene(), "#intervene-kind", "ban");
+    robot.clickOn("#intervene-value").write("0:1");
+    robot.clickOn("#intervene-add");
+    waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
+    javafx.scene.control.DialogPane refused =
+        robot.lookup("#error-dialog").queryAs(javafx.scene.control.DialogPane.class);
+    assertEquals(
+        "ban 0:1: layer 0 of dense does not route tokens to experts", refused.getContentText());
+    robot.interact(() -> refused.getScene().getWindow().hide());
   }
 
   @Test
