@@ -184,6 +184,8 @@ public final class CompareViewModel {
     steps = 0;
     firstDifference = -1;
     moved = new int[0];
+    movedLines.setLength(0);
+    movedTokens.set("");
     agreements = 0;
     klSum = 0;
     usA = 0;
@@ -195,6 +197,17 @@ public final class CompareViewModel {
   private final javafx.beans.property.IntegerProperty forkAfter =
       new javafx.beans.property.SimpleIntegerProperty();
   private final ReadOnlyStringWrapper nameB = new ReadOnlyStringWrapper("");
+  private final StringBuilder movedLines = new StringBuilder();
+  private final ReadOnlyStringWrapper movedTokens = new ReadOnlyStringWrapper("");
+
+  /**
+   * A what-if's tokens that B, reading A's text, routed to other experts: one line per such step,
+   * its token and the layers where the experts changed.
+   */
+  public ReadOnlyStringProperty movedTokensProperty() {
+    return movedTokens.getReadOnlyProperty();
+  }
+
   private int firstDifference = -1;
   private int[] moved = new int[0];
 
@@ -375,6 +388,16 @@ public final class CompareViewModel {
           if (firstDifference < 0 && !s.agree()) {
             firstDifference = s.step();
           }
+          if (s.moved() != null && !s.moved().isEmpty()) {
+            movedLines
+                .append(movedLines.isEmpty() ? "" : "\n")
+                .append("step ")
+                .append(s.step())
+                .append(", '")
+                .append(AnalysisViewModel.shown(s.a().text()))
+                .append("': ")
+                .append(String.join(", ", s.moved().stream().map(l -> "L" + l).toList()));
+          }
           if (s.moved() != null) {
             for (int l : s.moved()) {
               if (l >= moved.length) {
@@ -409,6 +432,7 @@ public final class CompareViewModel {
     }
     textA.set(a.toString());
     textB.set(b.toString());
+    movedTokens.set(movedLines.toString());
     latencyA.addAll(freshA);
     latencyB.addAll(freshB);
     kl.addAll(freshKl); // last: its listeners draw, and read the latencies

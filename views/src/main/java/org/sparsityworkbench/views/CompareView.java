@@ -72,7 +72,20 @@ public final class CompareView extends BorderPane {
     modelB.disableProperty().bind(vm.runningProperty().or(whatIf.selectedProperty()));
     HBox top = Widgets.topRow(a, new Label("B:"), modelB, run);
     // The what-if's controls stay in the tab: in the "All views" grid the charts need the room.
-    VBox whatIfRow = new VBox(Widgets.topRow(whatIf, new Label("fork after token"), fork));
+    TextArea movedTokens = text("compare-moved");
+    movedTokens.setPrefRowCount(4);
+    movedTokens.textProperty().bind(vm.movedTokensProperty());
+    javafx.scene.control.TitledPane moved =
+        new javafx.scene.control.TitledPane(
+            "What-if: A's tokens that B routes to other experts (step, token, layers)",
+            movedTokens);
+    moved.setId("compare-moved-pane");
+    moved.setExpanded(false);
+    moved.setAnimated(false);
+    moved.visibleProperty().bind(whatIf.selectedProperty());
+    moved.managedProperty().bind(moved.visibleProperty());
+    VBox whatIfRow =
+        new VBox(4, Widgets.topRow(whatIf, new Label("fork after token"), fork), moved);
     whatIfRow.getStyleClass().add(Widgets.TAB_ONLY);
     VBox head = new VBox(4, top, whatIfRow, summary);
     head.setPadding(new Insets(0, 0, 6, 0));

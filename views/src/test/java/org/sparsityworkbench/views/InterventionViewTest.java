@@ -246,6 +246,14 @@ class InterventionViewTest {
     String summary = vm.compare().summaryProperty().get();
     assertTrue(summary.contains("most probable next tokens"), summary);
     assertTrue(summary.contains("changed expert"), summary);
+    String moved = vm.compare().movedTokensProperty().get();
+    assertTrue(moved.startsWith("step "), moved);
+    int lines = moved.split("\n").length;
+    int counted = 0;
+    for (String part : summary.substring(summary.indexOf("(on A's text): ") + 15).split(", ")) {
+      counted = Math.max(counted, Integer.parseInt(part.substring(part.indexOf(' ') + 1)));
+    }
+    assertTrue(lines >= counted, "every step that moved is listed: " + lines + " >= " + counted);
     // Another intervention: the result was of the old ones.
     robot.interact(() -> vm.addIntervention("force", "0:2"));
     assertTrue(vm.compare().klHistory().isEmpty());
