@@ -207,7 +207,7 @@ public final class AnalysisViewModel {
     } catch (RuntimeException e) {
       running.set(false);
       progressText.set("");
-      status.set(message(e));
+      status.set(MainViewModel.rootMessage(e));
       return;
     }
     job = started;
@@ -215,7 +215,10 @@ public final class AnalysisViewModel {
         .done()
         .whenComplete(
             (r, e) ->
-                inbox.offer(new Tagged(g, e == null ? new Finished(r) : new Failed(message(e)))));
+                inbox.offer(
+                    new Tagged(
+                        g,
+                        e == null ? new Finished(r) : new Failed(MainViewModel.rootMessage(e)))));
   }
 
   /** Stops the run after its current batch; what it counted stays, saying how much it covers. */
@@ -238,7 +241,7 @@ public final class AnalysisViewModel {
             int n = AnalysisFiles.write(r, dir).size();
             inbox.offer(new Tagged(g, new Exported(dir, n)));
           } catch (IOException | RuntimeException e) {
-            inbox.offer(new Tagged(g, new Failed(message(e))));
+            inbox.offer(new Tagged(g, new Failed(MainViewModel.rootMessage(e))));
           }
         });
   }
@@ -597,15 +600,6 @@ public final class AnalysisViewModel {
 
   private static String name(Path p) {
     return p.getFileName() == null ? p.toString() : p.getFileName().toString();
-  }
-
-  private static String message(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof java.util.concurrent.CompletionException || t.getMessage() == null)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
   public ObservableList<Path> models() {

@@ -582,8 +582,7 @@ public final class MainViewModel {
       {
         effectsRunning.set(false);
         if (d.failure() != null) {
-          Throwable c = d.failure().getCause() != null ? d.failure().getCause() : d.failure();
-          effectsStatus.set("The effects failed: " + c.getMessage());
+          effectsStatus.set("The effects failed: " + rootMessage(d.failure()));
           return;
         }
         org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();

@@ -13,7 +13,6 @@ import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
 import javafx.scene.control.ProgressBar;
-import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextField;
 import javafx.scene.control.TextFormatter;
@@ -67,14 +66,14 @@ public final class AnalysisView extends BorderPane {
     ComboBox<Path> model = new ComboBox<>(vm.models());
     model.setId("analysis-model");
     model.valueProperty().bindBidirectional(vm.modelProperty());
-    model.setCellFactory(l -> new NameCell());
-    model.setButtonCell(new NameCell());
+    model.setCellFactory(l -> new Widgets.PathCell());
+    model.setButtonCell(new Widgets.PathCell());
     CheckBox saturation = new CheckBox("Saturation against");
     saturation.setId("analysis-saturation");
     ComboBox<Path> compare = new ComboBox<>(vm.models());
     compare.setId("analysis-compare");
-    compare.setCellFactory(l -> new NameCell());
-    compare.setButtonCell(new NameCell());
+    compare.setCellFactory(l -> new Widgets.PathCell());
+    compare.setButtonCell(new Widgets.PathCell());
     Runnable setCompare =
         () -> vm.compareProperty().set(saturation.isSelected() ? compare.getValue() : null);
     saturation.selectedProperty().subscribe(setCompare);
@@ -217,9 +216,11 @@ public final class AnalysisView extends BorderPane {
     TableView<AnalysisViewModel.TokenRow> tokensTable = new TableView<>(vm.expertTokens());
     tokensTable.setId("analysis-expert-tokens");
     tokensTable.setPlaceholder(new Label("Click an expert in the map: its tokens list here."));
-    tokensTable.getColumns().add(column("Token", AnalysisViewModel.TokenRow::token));
-    tokensTable.getColumns().add(column("Count", AnalysisViewModel.TokenRow::count));
-    tokensTable.getColumns().add(column("Of the token's uses", AnalysisViewModel.TokenRow::share));
+    tokensTable.getColumns().add(Widgets.column("Token", AnalysisViewModel.TokenRow::token));
+    tokensTable.getColumns().add(Widgets.column("Count", AnalysisViewModel.TokenRow::count));
+    tokensTable
+        .getColumns()
+        .add(Widgets.column("Of the token's uses", AnalysisViewModel.TokenRow::share));
     tokensTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
     ListView<AnalysisViewModel.ExampleRow> examples = new ListView<>(vm.examples());
     examples.setId("analysis-examples");
@@ -261,14 +262,6 @@ public final class AnalysisView extends BorderPane {
     vm.useMessageProperty().subscribe(m -> use.request());
     vm.pairMapProperty().subscribe(m -> pairs.request());
     vm.pairMessageProperty().subscribe(m -> pairs.request());
-  }
-
-  private static <T> TableColumn<T, String> column(String name, Function<T, String> f) {
-    TableColumn<T, String> c = new TableColumn<>(name);
-    c.setCellValueFactory(
-        d -> new javafx.beans.property.SimpleStringProperty(f.apply(d.getValue())));
-    c.setSortable(false);
-    return c;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -422,14 +415,6 @@ public final class AnalysisView extends BorderPane {
   }
 
   // -------------------------------------------------------------------------------------------
-
-  private static final class NameCell extends ListCell<Path> {
-    @Override
-    protected void updateItem(Path p, boolean empty) {
-      super.updateItem(p, empty);
-      setText(empty || p == null ? null : p.getFileName().toString());
-    }
-  }
 
   private final class LayerCell extends ListCell<Integer> {
     @Override

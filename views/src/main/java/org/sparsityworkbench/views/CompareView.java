@@ -8,7 +8,6 @@ import javafx.geometry.Insets;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
 import javafx.scene.control.TextArea;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
@@ -39,8 +38,8 @@ public final class CompareView extends BorderPane {
     ComboBox<Path> modelB = new ComboBox<>(main.models());
     modelB.setId("compare-model");
     modelB.valueProperty().bindBidirectional(vm.modelBProperty());
-    modelB.setCellFactory(l -> new NameCell());
-    modelB.setButtonCell(new NameCell());
+    modelB.setCellFactory(l -> new Widgets.PathCell());
+    modelB.setButtonCell(new Widgets.PathCell());
     Button run = new Button("Compare");
     run.setId("compare");
     run.getStyleClass().add("accent");
@@ -240,13 +239,5 @@ public final class CompareView extends BorderPane {
         kl.canvas().getWidth(),
         i,
         v.size());
-  }
-
-  private static final class NameCell extends ListCell<Path> {
-    @Override
-    protected void updateItem(Path item, boolean empty) {
-      super.updateItem(item, empty);
-      setText(empty || item == null ? null : item.getFileName().toString());
-    }
   }
 }

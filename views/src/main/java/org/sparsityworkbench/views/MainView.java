@@ -10,7 +10,6 @@ import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
 import javafx.scene.control.MenuButton;
 import javafx.scene.control.MenuItem;
 import javafx.scene.control.Spinner;
@@ -272,8 +271,8 @@ public final class MainView extends BorderPane {
     ComboBox<Path> model = new ComboBox<>(vm.models());
     model.setId("model-picker");
     model.valueProperty().bindBidirectional(vm.selectedModelProperty());
-    model.setCellFactory(l -> new PathCell());
-    model.setButtonCell(new PathCell());
+    model.setCellFactory(l -> new Widgets.PathCell());
+    model.setButtonCell(new Widgets.PathCell());
     model.setPrefWidth(170);
     model.setOnAction(e -> vm.loadSelected());
     model.disableProperty().bind(vm.runningProperty()); // a decode keeps its model
@@ -852,14 +851,5 @@ public final class MainView extends BorderPane {
     }
     Dialogs.error(this, message);
     vm.acknowledgeError();
-  }
-
-  /** Shows a model directory by its folder name. */
-  private static final class PathCell extends ListCell<Path> {
-    @Override
-    protected void updateItem(Path item, boolean empty) {
-      super.updateItem(item, empty);
-      setText(empty || item == null ? null : item.getFileName().toString());
-    }
   }
 }

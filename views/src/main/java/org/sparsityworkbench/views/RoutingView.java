@@ -526,12 +526,12 @@ public final class RoutingView extends BorderPane {
     table.setId("effects-table");
     table.setPrefHeight(150);
     table.setPlaceholder(new Label("Press the button: one pass per expert, each banned alone."));
-    table.getColumns().add(column("Banned", MainViewModel.EffectRow::expert));
-    table.getColumns().add(column("Chosen by the token", MainViewModel.EffectRow::chosen));
-    table.getColumns().add(column("KL (bits)", MainViewModel.EffectRow::klBits));
-    table.getColumns().add(column("Top next token then", MainViewModel.EffectRow::top));
-    table.getColumns().add(column("Its p", MainViewModel.EffectRow::topP));
-    table.getColumns().add(column("Top changed", r -> r.changed() ? "changed" : ""));
+    table.getColumns().add(Widgets.column("Banned", MainViewModel.EffectRow::expert));
+    table.getColumns().add(Widgets.column("Chosen by the token", MainViewModel.EffectRow::chosen));
+    table.getColumns().add(Widgets.column("KL (bits)", MainViewModel.EffectRow::klBits));
+    table.getColumns().add(Widgets.column("Top next token then", MainViewModel.EffectRow::top));
+    table.getColumns().add(Widgets.column("Its p", MainViewModel.EffectRow::topP));
+    table.getColumns().add(Widgets.column("Top changed", r -> r.changed() ? "changed" : ""));
     table.setColumnResizePolicy(
         javafx.scene.control.TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
     VBox box = new VBox(4, Widgets.topRow(run, cancel, bar, status), table);
@@ -541,15 +541,5 @@ public final class RoutingView extends BorderPane {
     pane.setExpanded(false);
     pane.setAnimated(false);
     return pane;
-  }
-
-  private static javafx.scene.control.TableColumn<MainViewModel.EffectRow, String> column(
-      String name, java.util.function.Function<MainViewModel.EffectRow, String> f) {
-    javafx.scene.control.TableColumn<MainViewModel.EffectRow, String> c =
-        new javafx.scene.control.TableColumn<>(name);
-    c.setCellValueFactory(
-        d -> new javafx.beans.property.SimpleStringProperty(f.apply(d.getValue())));
-    c.setSortable(false);
-    return c;
   }
 }

@@ -194,4 +194,23 @@ final class Widgets {
       return computePrefHeight(width); // as a label's skin does, but from the cache
     }
   }
+
+  /** Shows a model directory by its folder name (model pickers). */
+  static final class PathCell extends javafx.scene.control.ListCell<java.nio.file.Path> {
+    @Override
+    protected void updateItem(java.nio.file.Path item, boolean empty) {
+      super.updateItem(item, empty);
+      setText(empty || item == null ? null : item.getFileName().toString());
+    }
+  }
+
+  /** A read-only, unsortable table column of text taken from each row. */
+  static <T> javafx.scene.control.TableColumn<T, String> column(
+      String name, java.util.function.Function<T, String> text) {
+    javafx.scene.control.TableColumn<T, String> c = new javafx.scene.control.TableColumn<>(name);
+    c.setCellValueFactory(
+        d -> new javafx.beans.property.SimpleStringProperty(text.apply(d.getValue())));
+    c.setSortable(false);
+    return c;
+  }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
+import org.sparsityworkbench.engine.decode.Comparison;
 import org.sparsityworkbench.engine.decode.Sampler;
 import org.sparsityworkbench.engine.model.Floats;
 import org.sparsityworkbench.engine.model.KvCache;
@@ -82,8 +83,9 @@ public final class ExpertEffects {
         }
       }
       List<LayerTrace> traces = new ArrayList<>();
-      double[] p = Sampler.softmax(step(model, m, before, ids[ids.length - 1], opt, traces), 1.0);
-      int top = argmax(p);
+      float[] original = step(model, m, before, ids[ids.length - 1], opt, traces);
+      double[] p = Sampler.softmax(original, 1.0);
+      int top = Sampler.argmax(original);
       int[] chosen = traces.get(layer).routing.experts()[0];
       out.add(new Effect(-1, false, 0, top, p[top], false));
       for (int e = 0; e < moe.experts(); e++) {
@@ -98,14 +100,14 @@ public final class ExpertEffects {
         } catch (IllegalArgumentException refused) {
           continue; // e.g. forced in the decode: it cannot be banned as well
         }
-        double[] q =
-            Sampler.softmax(step(model, m, before, ids[ids.length - 1], opt.with(iv), null), 1.0);
-        int t = argmax(q);
+        float[] banned = step(model, m, before, ids[ids.length - 1], opt.with(iv), null);
+        double[] q = Sampler.softmax(banned, 1.0);
+        int t = Sampler.argmax(banned);
         boolean was = false;
         for (int c : chosen) {
           was |= c == e;
         }
-        out.add(new Effect(e, was, kl(p, q), t, q[t], t != top));
+        out.add(new Effect(e, was, Comparison.klBits(original, banned), t, q[t], t != top));
         progress.accept(e + 1);
       }
     }
@@ -126,26 +128,5 @@ public final class ExpertEffects {
       NDArray in = m.create(new long[] {token}, new Shape(1, 1));
       return Floats.of(model.forward(in, c, opt, traces));
     }
-  }
-
-  private static int argmax(double[] p) {
-    int best = 0;
-    for (int i = 1; i < p.length; i++) {
-      if (p[i] > p[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
-
-  /** KL(p || q) in bits; terms with p = 0 add nothing. */
-  static double kl(double[] p, double[] q) {
-    double s = 0;
-    for (int i = 0; i < p.length; i++) {
-      if (p[i] > 0) {
-        s += p[i] * (Math.log(p[i]) - Math.log(Math.max(q[i], 1e-300)));
-      }
-    }
-    return Math.max(0, s / Math.log(2));
   }
 }
