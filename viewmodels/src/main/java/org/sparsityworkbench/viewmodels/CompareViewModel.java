@@ -174,6 +174,9 @@ public final class CompareViewModel {
   }
 
   private void clearFigures() {
+    recordsA.clear();
+    recordsB.clear();
+    sessionsReady.set(false);
     a.setLength(0);
     b.setLength(0);
     textA.set("");
@@ -190,6 +193,85 @@ public final class CompareViewModel {
     klSum = 0;
     usA = 0;
     usB = 0;
+  }
+
+  /** Each side's records as its decode produced them (prefill, tokens, end), for sessions. */
+  private final List<org.sparsityworkbench.engine.telemetry.Records.Record> recordsA =
+      new java.util.ArrayList<>();
+
+  private final List<org.sparsityworkbench.engine.telemetry.Records.Record> recordsB =
+      new java.util.ArrayList<>();
+
+  private final ReadOnlyBooleanWrapper sessionsReady = new ReadOnlyBooleanWrapper(false);
+
+  /** What each side's session is of (model, prompt, options), set when a comparison starts. */
+  private org.sparsityworkbench.engine.telemetry.Records.Session sessionA;
+
+  private org.sparsityworkbench.engine.telemetry.Records.Session sessionB;
+
+  /** A side's framing records: both prefills, or both ends. */
+  private record Sides(
+      org.sparsityworkbench.engine.telemetry.Records.Record a,
+      org.sparsityworkbench.engine.telemetry.Records.Record b) {}
+
+  /** True when the result shown has ended, so both sides can be saved as sessions. */
+  public ReadOnlyBooleanProperty sessionsReadyProperty() {
+    return sessionsReady.getReadOnlyProperty();
+  }
+
+  /**
+   * Saves the result shown as two sessions, A's and B's, each with its model's identity, off the UI
+   * thread (the main status says where they went). A what-if's sides are one model with and without
+   * the interventions; their records name the interventions in force. A comparison of two models
+   * runs with telemetry off (so that its latencies are those of the models alone), so its sessions
+   * hold the text and the latencies; a what-if's hold the summary telemetry (routing and controller
+   * choices).
+   */
+  public void saveSessions(Path fileA, Path fileB) {
+    if (!sessionsReady.get()) {
+      summary.set("Nothing to save: compare first, and let it end");
+      return;
+    }
+    TransformerModel modelA = main.modelProperty().get();
+    boolean same = whatIf.get(); // B is A with the interventions
+    main.writeSessions(
+        List.of(
+            new MainViewModel.SessionToWrite(fileA, resultA.get(), modelA, recordsA),
+            new MainViewModel.SessionToWrite(
+                fileB, resultB.get(), same ? modelA : loadedB, recordsB)));
+  }
+
+  /** The file beside A's for B's session: {@code x-A.session.gz} gives {@code x-B.session.gz}. */
+  public static Path fileB(Path fileA) {
+    String name = fileA.getFileName().toString();
+    String stem = name.endsWith(".session.gz") ? name.substring(0, name.length() - 11) : name;
+    String ext = name.endsWith(".session.gz") ? ".session.gz" : "";
+    String b =
+        stem.endsWith("-A") ? stem.substring(0, stem.length() - 2) + "-B" + ext : stem + "-B" + ext;
+    return fileA.resolveSibling(b);
+  }
+
+  /** A side's session head: its model's directory and family, the prompt, the options. */
+  private static org.sparsityworkbench.engine.telemetry.Records.Session session(
+      DecodeOptions o, Path dir, TransformerModel m, String prompt) {
+    return o.session(dir == null ? "" : dir.toString(), m.spec().family(), prompt, null);
+  }
+
+  /** Where the engine sends a comparison's steps and framing records, tagged with its number. */
+  private Comparison.Sink sink(int g) {
+    return new Comparison.Sink() {
+      @Override
+      public void accept(Comparison.Step s) {
+        inbox.offer(new Tagged(g, s));
+      }
+
+      @Override
+      public void sides(
+          org.sparsityworkbench.engine.telemetry.Records.Record a,
+          org.sparsityworkbench.engine.telemetry.Records.Record b) {
+        inbox.offer(new Tagged(g, new Sides(a, b)));
+      }
+    };
   }
 
   private final javafx.beans.property.BooleanProperty whatIf =
@@ -274,10 +356,10 @@ public final class CompareViewModel {
                   main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get()),
               TelemetryLevel.OFF,
               true);
+      sessionA = session(o, main.loadedModelProperty().get(), modelA, main.promptProperty().get());
+      sessionB = session(o, resultB.get(), modelB, main.promptProperty().get());
       int g = generation;
-      job =
-          service.compare(
-              modelA, modelB, main.promptProperty().get(), o, s -> inbox.offer(new Tagged(g, s)));
+      job = service.compare(modelA, modelB, main.promptProperty().get(), o, sink(g));
       job.done()
           .whenComplete(
               (v, e) ->
@@ -295,6 +377,7 @@ public final class CompareViewModel {
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
         List.copyOf(main.interventions());
     List<Integer> ids = new java.util.ArrayList<>();
+    StringBuilder forkedPrompt = new StringBuilder(main.promptProperty().get());
     var prefill = main.prefillProperty().get();
     int kept = 0;
     if (prefill != null && prefill.ids() != null) {
@@ -306,6 +389,7 @@ public final class CompareViewModel {
           break;
         }
         ids.add(t.record().token());
+        forkedPrompt.append(t.record().text());
         kept++;
       }
     } else {
@@ -322,6 +406,8 @@ public final class CompareViewModel {
       DecodeOptions original =
           new DecodeOptions(
               main.maxTokensProperty().get(), sampling, TelemetryLevel.SUMMARY, false);
+      sessionA = session(original, main.loadedModelProperty().get(), m, forkedPrompt.toString());
+      sessionB = sessionA; // the interventions are in every record of B
       int g = generation;
       job =
           service.whatIf(
@@ -329,7 +415,7 @@ public final class CompareViewModel {
               ids.stream().mapToInt(Integer::intValue).toArray(),
               original,
               original.with(list),
-              s -> inbox.offer(new Tagged(g, s)));
+              sink(g));
       int forkedAt = kept;
       summary.set(
           "What-if from "
@@ -376,7 +462,22 @@ public final class CompareViewModel {
           keepB(l);
           start(loadedB);
         }
+        case Sides f -> {
+          recordsA.add(
+              f.a() instanceof org.sparsityworkbench.engine.telemetry.Records.Prefill p
+                  ? p.withSession(sessionA)
+                  : f.a());
+          recordsB.add(
+              f.b() instanceof org.sparsityworkbench.engine.telemetry.Records.Prefill p
+                  ? p.withSession(sessionB)
+                  : f.b());
+          sessionsReady.set(
+              f.a() instanceof org.sparsityworkbench.engine.telemetry.Records.End
+                  && f.b() instanceof org.sparsityworkbench.engine.telemetry.Records.End);
+        }
         case Comparison.Step s -> {
+          recordsA.add(s.a());
+          recordsB.add(s.b());
           a.append(s.a().text());
           b.append(s.b().text());
           steps++;

@@ -370,6 +370,75 @@ public final class MainViewModel {
     return true;
   }
 
+  /**
+   * Adds the intervention, or takes it out when it is in force: what a figure's right-click menu
+   * does ("Turn head 1:2 off", then "Turn head 1:2 back on").
+   *
+   * @return true when it changed (added, or taken out)
+   */
+  public boolean toggleIntervention(String kind, String value) {
+    if (hasIntervention(kind, value)) {
+      removeIntervention(
+          org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value));
+      return true;
+    }
+    return addIntervention(kind, value);
+  }
+
+  /**
+   * Whether this intervention, in its command-line form, is in force; false when it cannot be read.
+   */
+  public boolean hasIntervention(String kind, String value) {
+    try {
+      return interventions.contains(
+          org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value));
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The kinds of intervention the loaded model has what they change for (ban, force, top-k,
+   * temperature and capacity where it routes; shared-expert-off where a layer has a shared expert;
+   * head-off always; force-unit and block-off with a sparse feed-forward; module-off with sparse
+   * QKV); empty with no model.
+   */
+  public ObservableList<String> interventionKinds() {
+    return interventionKindsView;
+  }
+
+  private final ObservableList<String> interventionKinds = FXCollections.observableArrayList();
+  private final ObservableList<String> interventionKindsView =
+      FXCollections.unmodifiableObservableList(interventionKinds);
+
+  /**
+   * A value of the kind that the loaded model takes, in its command-line form, at the layer shown
+   * where the kind applies there, else at every layer ({@code *}); empty when it applies nowhere.
+   */
+  public String interventionExample(String kind) {
+    TransformerModel m = model.get();
+    String v =
+        m == null || kind == null
+            ? null
+            : org.sparsityworkbench.engine.intervention.Interventions.example(
+                kind, m.spec(), colourLayer.get());
+    return v == null ? "" : v;
+  }
+
+  private void refreshInterventionKinds() {
+    TransformerModel m = model.get();
+    interventionKinds.setAll(
+        m == null
+            ? List.of()
+            : INTERVENTION_KINDS.stream()
+                .filter(
+                    k ->
+                        org.sparsityworkbench.engine.intervention.Interventions.example(
+                                k, m.spec(), -1)
+                            != null)
+                .toList());
+  }
+
   /** Takes an intervention out (from the running decode's next step on). */
   public void removeIntervention(org.sparsityworkbench.engine.intervention.Intervention i) {
     List<org.sparsityworkbench.engine.intervention.Intervention> next =
@@ -818,31 +887,75 @@ public final class MainViewModel {
       error.set("Nothing to save: the decode has not ended");
       return;
     }
-    Path dir = loadedDir.get();
-    TransformerModel m = model.get();
-    String family = m == null ? "" : m.spec().family();
-    boolean nativeModel = m != null && m.isNative();
-    String config = m == null ? "{}" : m.configJson();
-    status.set("Saving the session…");
+    if (shown != null) {
+      status.set("Saving the session…");
+      java.util.concurrent.CompletableFuture.runAsync(() -> write(file, shown));
+      return;
+    }
+    writeSessions(List.of(new SessionToWrite(file, loadedDir.get(), model.get(), records)));
+  }
+
+  /** A session to write: where, the model's directory and what it is, and the records. */
+  record SessionToWrite(
+      Path file,
+      Path dir,
+      String family,
+      boolean nativeModel,
+      String config,
+      List<Records.Record> records) {
+    SessionToWrite(Path file, Path dir, TransformerModel m, List<Records.Record> records) {
+      this(
+          file,
+          dir,
+          m == null ? "" : m.spec().family(),
+          m != null && m.isNative(),
+          m == null ? "{}" : m.configJson(),
+          List.copyOf(records));
+    }
+  }
+
+  /**
+   * Writes sessions off the UI thread, each with its model's identity (hashing the weights once per
+   * directory); the status then says where they went, or the error why not. The compare view saves
+   * its two sides through this.
+   */
+  void writeSessions(List<SessionToWrite> sessions) {
+    status.set(sessions.size() == 1 ? "Saving the session…" : "Saving the sessions…");
     java.util.concurrent.CompletableFuture.runAsync(
         () -> {
-          try {
-            SessionFile out =
-                shown != null
-                    ? shown
-                    : SessionFile.of(
-                        new SessionFile.Header(
-                            SessionFile.VERSION,
-                            PROGRAM,
-                            org.sparsityworkbench.engine.session.ModelIdentity.of(
-                                dir, family, nativeModel, config)),
-                        records);
-            out.save(file);
-            inbox.offer(new SessionSaved(file, null));
-          } catch (java.io.IOException | RuntimeException e) {
-            inbox.offer(new SessionSaved(file, e));
+          java.util.Map<Path, SessionFile.Header> headers = new java.util.HashMap<>();
+          for (SessionToWrite w : sessions) {
+            try {
+              SessionFile.Header h = headers.get(w.dir());
+              if (h == null) {
+                h =
+                    new SessionFile.Header(
+                        SessionFile.VERSION,
+                        PROGRAM,
+                        org.sparsityworkbench.engine.session.ModelIdentity.of(
+                            w.dir(), w.family(), w.nativeModel(), w.config()));
+                headers.put(w.dir(), h);
+              }
+              if (!write(w.file(), SessionFile.of(h, w.records()))) {
+                return;
+              }
+            } catch (java.io.IOException | RuntimeException e) {
+              inbox.offer(new SessionSaved(w.file(), e));
+              return;
+            }
           }
         });
+  }
+
+  private boolean write(Path file, SessionFile session) {
+    try {
+      session.save(file);
+      inbox.offer(new SessionSaved(file, null));
+      return true;
+    } catch (java.io.IOException | RuntimeException e) {
+      inbox.offer(new SessionSaved(file, e));
+      return false;
+    }
   }
 
   /** The program and version that sessions saved here name. */
@@ -1422,6 +1535,7 @@ public final class MainViewModel {
           clearEffects();
           expertCount.set(l.model().spec().maxExperts());
           model.set(l.model());
+          refreshInterventionKinds();
           layerCount.set(l.model().spec().layers());
           family.set(l.model().spec().family());
           routes.set(l.model().spec().routed() || l.model().spec().hasSparseFf());

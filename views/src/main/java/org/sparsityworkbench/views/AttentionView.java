@@ -105,6 +105,38 @@ public final class AttentionView extends BorderPane {
         });
     heads.canvas().setOnMouseExited(e -> hover.setText(" "));
     current.reader(this::readCurrent);
+    heads.actions((x, y) -> Widgets.headActions(vm, layer(), headInGrid(x, y)));
+    current.actions((x, y) -> Widgets.headActions(vm, layer(), headInRows(y)));
+  }
+
+  /** The head whose panel lies under a point of the grid; -1 between panels or with none drawn. */
+  private int headInGrid(double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attentionRows() == null || panelW <= 0 || gridCols <= 0) {
+      return -1;
+    }
+    int col = (int) (x / (panelW + 8));
+    int row = (int) (y / (panelH + 8));
+    int head = row * gridCols + col;
+    boolean inPanel = x - col * (panelW + 8) < panelW && y - row * (panelH + 8) < panelH;
+    return inPanel && col < gridCols && head < w.getLast().attentionRows().heads() ? head : -1;
+  }
+
+  /** The head whose row of the newest-token chart lies at this height; -1 with none drawn. */
+  private int headInRows(double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().attention() == null) {
+      return -1;
+    }
+    int heads = w.getLast().attention()[layer()].length;
+    double colW =
+        (current.canvas().getWidth() - 26)
+            / panelSpan(
+                w.getLast().attention()[layer()][0].length,
+                zoom.getValue() == null ? 0 : zoom.getValue(),
+                vm.modelContext())[1];
+    double height = colW >= 8 ? current.canvas().getHeight() - 13 : current.canvas().getHeight();
+    return y < 0 || y >= height ? -1 : Math.min(heads - 1, (int) (y / (height / heads)));
   }
 
   private void redrawAll() {

@@ -66,7 +66,17 @@ class Chart extends Region {
     MenuItem svg = new MenuItem("Save chart as SVG…");
     svg.setOnAction(e -> save("svg"));
     menu.getItems().addAll(png, svg);
-    canvas.setOnContextMenuRequested(e -> menu.show(canvas, e.getScreenX(), e.getScreenY()));
+    canvas.setOnContextMenuRequested(
+        e -> showMenu(e.getX(), e.getY(), e.getScreenX(), e.getScreenY()));
+    // Where the platform sends no context-menu event for a right click (Monocle, headless), the
+    // release opens it; where it does (on the press), the menu is already showing.
+    canvas.addEventHandler(
+        javafx.scene.input.MouseEvent.MOUSE_RELEASED,
+        e -> {
+          if (e.getButton() == javafx.scene.input.MouseButton.SECONDARY && !menu.isShowing()) {
+            showMenu(e.getX(), e.getY(), e.getScreenX(), e.getScreenY());
+          }
+        });
     readout.setId(name + "-readout");
     readout.getStyleClass().add("chart-readout");
     readout.setMouseTransparent(true);
@@ -262,6 +272,39 @@ class Chart extends Region {
     for (int i = 0; i < cols; i += every) {
       s.text(prefix + i, left + i * colW + 1, s.height() - 3, 10, Palette.ink());
     }
+  }
+
+  /** What the chart offers at a point of its canvas: entries of its right-click menu. */
+  @FunctionalInterface
+  interface Actions {
+    java.util.List<MenuItem> at(double x, double y);
+  }
+
+  private Actions actions;
+
+  /** The entries offered at the point last right-clicked, above the others. */
+  private final java.util.List<MenuItem> offered = new java.util.ArrayList<>();
+
+  /**
+   * Entries for the right-click menu that depend on what lies under the mouse (turn this head off,
+   * ban this expert), computed when the menu opens and shown first.
+   */
+  void actions(Actions a) {
+    this.actions = a;
+  }
+
+  /** Opens the right-click menu at a point, with what {@link #actions} offers there first. */
+  private void showMenu(double x, double y, double screenX, double screenY) {
+    menu.getItems().removeAll(offered);
+    offered.clear();
+    if (actions != null) {
+      offered.addAll(actions.at(x, y));
+      if (!offered.isEmpty()) {
+        offered.add(new javafx.scene.control.SeparatorMenuItem());
+      }
+      menu.getItems().addAll(0, offered);
+    }
+    menu.show(canvas, screenX, screenY);
   }
 
   /** Adds an entry to the chart's right-click menu, before the save entries. */

@@ -31,6 +31,12 @@ public final class CompareView extends BorderPane {
   /** Keeps the fork spinner's binding alive (asObject() is otherwise only weakly held). */
   private final javafx.beans.property.ObjectProperty<Integer> forkValue;
 
+  /** Asks where to save A's session (B's goes beside it); null when the user cancels. */
+  java.util.function.Function<javafx.stage.Window, java.io.File> chooseSessionsFile =
+      window ->
+          MainView.saveChooser("compare-A.session.gz", "Sessions", "*.session.gz")
+              .showSaveDialog(window);
+
   public CompareView(MainViewModel main) {
     this.main = main;
     this.vm = main.compare();
@@ -69,7 +75,21 @@ public final class CompareView extends BorderPane {
     whatIf.disableProperty().bind(vm.runningProperty());
     modelB.disableProperty().unbind();
     modelB.disableProperty().bind(vm.runningProperty().or(whatIf.selectedProperty()));
-    HBox top = Widgets.topRow(a, new Label("B:"), modelB, run);
+    Button save = new Button("Save both as sessions…");
+    save.setId("compare-save-sessions");
+    save.setTooltip(
+        new javafx.scene.control.Tooltip(
+            "A's and B's decodes as two session files (NAME-A.session.gz and NAME-B.session.gz),"
+                + " each opened with Session > Open session…"));
+    save.disableProperty().bind(vm.sessionsReadyProperty().not());
+    save.setOnAction(
+        e -> {
+          java.io.File file = chooseSessionsFile.apply(getScene().getWindow());
+          if (file != null) {
+            vm.saveSessions(file.toPath(), CompareViewModel.fileB(file.toPath()));
+          }
+        });
+    HBox top = Widgets.topRow(a, new Label("B:"), modelB, run, save);
     // The what-if's controls stay in the tab: in the "All views" grid the charts need the room.
     TextArea movedTokens = text("compare-moved");
     movedTokens.setPrefRowCount(4);

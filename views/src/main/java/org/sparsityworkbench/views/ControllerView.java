@@ -60,6 +60,10 @@ public final class ControllerView extends BorderPane {
     usage.reader((x, y) -> readUnits(usage, x, y, true));
     history.reader((x, y) -> readTokens(history, x, y, false));
     modules.reader((x, y) -> readTokens(modules, x, y, true));
+    mask.actions((x, y) -> unitActions(mask, x, y));
+    usage.actions((x, y) -> unitActions(usage, x, y));
+    history.actions((x, y) -> blockActions(tokenRow(history, x, y, false)));
+    modules.actions((x, y) -> moduleActions(tokenRow(modules, x, y, true)));
     grid.add(usage, 0, 3);
     grid.add(modules, 1, 3);
     setCenter(grid);
@@ -190,6 +194,87 @@ public final class ControllerView extends BorderPane {
               t.chosen()[l][b] == unit ? "" : String.format(Locale.ROOT, "; unit %d not", unit));
     }
     return new Chart.Reading(text, 26 + b * colW, 26 + (b + 1) * colW);
+  }
+
+  /** The block and unit of a units x blocks map under a point; null off the map. */
+  private int[] unitCell(Chart chart, double x, double y) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || w.getLast().chosen() == null || x < 26) {
+      return null;
+    }
+    int blocks = w.getLast().chosen()[layer()].length;
+    int n = w.getLast().blockSize();
+    double colW = (chart.canvas().getWidth() - 26) / blocks;
+    double h = chart.canvas().getHeight() - 14;
+    return y >= h
+        ? null
+        : new int[] {
+          Math.min(blocks - 1, (int) ((x - 26) / colW)), Math.min(n - 1, (int) (y / (h / n)))
+        };
+  }
+
+  /** The row (block or module) of a tokens map under a point; -1 off the map. */
+  private int tokenRow(Chart chart, double x, double y, boolean qkv) {
+    List<TokenSnapshot> w = vm.routingHistory();
+    if (w.isEmpty() || (qkv ? w.getLast().qkv() == null : w.getLast().chosen() == null)) {
+      return -1;
+    }
+    double width = Math.min(chart.canvas().getWidth() - 26, w.size() * 12.0);
+    double h = chart.canvas().getHeight() - 14;
+    if (x < chart.canvas().getWidth() - width || y >= h) {
+      return -1;
+    }
+    int rows = qkv ? w.getLast().qkv()[layer()].length : w.getLast().chosen()[layer()].length;
+    return Math.min(rows - 1, (int) (y / (h / rows)));
+  }
+
+  /** Forcing the unit under the mouse in its block, or turning the block off (the layer shown). */
+  private List<javafx.scene.control.MenuItem> unitActions(Chart chart, double x, double y) {
+    int[] cell = unitCell(chart, x, y);
+    if (cell == null || !vm.interventionKinds().contains("force-unit")) {
+      return List.of();
+    }
+    int l = layer();
+    List<javafx.scene.control.MenuItem> items = new java.util.ArrayList<>();
+    items.add(
+        Widgets.intervention(
+            vm,
+            "force-unit",
+            l + ":" + cell[0] + ":" + cell[1],
+            "Force unit " + cell[1] + " in block " + cell[0] + " of layer " + l,
+            "Stop forcing unit " + cell[1] + " in block " + cell[0] + " of layer " + l));
+    items.addAll(blockActions(cell[0]));
+    return items;
+  }
+
+  /** Turning a block of the sparse feed-forward off in the layer shown; none for no block. */
+  private List<javafx.scene.control.MenuItem> blockActions(int block) {
+    if (block < 0 || !vm.interventionKinds().contains("block-off")) {
+      return List.of();
+    }
+    int l = layer();
+    return List.of(
+        Widgets.intervention(
+            vm,
+            "block-off",
+            l + ":" + block,
+            "Turn block " + block + " of layer " + l + " off",
+            "Turn block " + block + " of layer " + l + " back on"));
+  }
+
+  /** Turning a sparse QKV module off in the layer shown; none for no module. */
+  private List<javafx.scene.control.MenuItem> moduleActions(int module) {
+    if (module < 0 || !vm.interventionKinds().contains("module-off")) {
+      return List.of();
+    }
+    int l = layer();
+    return List.of(
+        Widgets.intervention(
+            vm,
+            "module-off",
+            l + ":" + module,
+            "Turn module " + module + " of layer " + l + " off",
+            "Turn module " + module + " of layer " + l + " back on"));
   }
 
   /**

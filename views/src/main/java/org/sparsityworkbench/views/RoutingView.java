@@ -85,6 +85,54 @@ public final class RoutingView extends BorderPane {
     current.reader(this::readCurrent);
     load.reader(this::readLoad);
     entropy.reader(this::readEntropy);
+    current.actions(
+        (x, y) -> {
+          List<TokenSnapshot> w = vm.routingHistory();
+          if (w.isEmpty() || w.getLast().experts() == null || x < 28 || y >= currentH) {
+            return List.of();
+          }
+          int e = vm.routeKeyCount();
+          int expert = Math.min(e - 1, (int) ((x - 28) / ((current.canvas().getWidth() - 28) / e)));
+          int layers = w.getLast().layers();
+          return expertActions(vm, Math.min(layers - 1, (int) (y / (currentH / layers))), expert);
+        });
+    load.actions(
+        (x, y) -> {
+          List<TokenSnapshot> w = vm.routingHistory();
+          if (w.isEmpty() || w.getLast().experts() == null || x < LOAD_LEFT) {
+            return List.of();
+          }
+          int e = vm.routeKeyCount();
+          double barW = (load.canvas().getWidth() - 4 - LOAD_LEFT) / e;
+          return expertActions(vm, layer(), Math.min(e - 1, (int) ((x - LOAD_LEFT) / barW)));
+        });
+  }
+
+  /** Banning or forcing an expert in a layer or in every layer; none where nothing routes. */
+  static List<javafx.scene.control.MenuItem> expertActions(MainViewModel vm, int layer, int e) {
+    if (e < 0 || !vm.interventionKinds().contains("ban")) {
+      return List.of();
+    }
+    String at = layer + ":" + e;
+    return List.of(
+        Widgets.intervention(
+            vm,
+            "ban",
+            at,
+            "Ban expert " + e + " in layer " + layer,
+            "Lift the ban on expert " + e + " in layer " + layer),
+        Widgets.intervention(
+            vm,
+            "force",
+            at,
+            "Force expert " + e + " in layer " + layer,
+            "Stop forcing expert " + e + " in layer " + layer),
+        Widgets.intervention(
+            vm,
+            "ban",
+            "*:" + e,
+            "Ban expert " + e + " in every layer",
+            "Lift the ban on expert " + e + " in every layer"));
   }
 
   private void redrawAll() {
@@ -440,15 +488,30 @@ public final class RoutingView extends BorderPane {
         .addListener((javafx.collections.ListChangeListener<String>) c -> showChips.run());
     showChips.run();
     // Any other kind in its command-line form (top-k, temperature, capacity, heads, sparse ones).
-    javafx.scene.control.ComboBox<String> kind =
-        new javafx.scene.control.ComboBox<>(
-            javafx.collections.FXCollections.observableArrayList(MainViewModel.INTERVENTION_KINDS));
+    // Only the kinds the model has what they change for, and the value field filled with one that
+    // fits at the layer shown: pick a kind, click Add (or edit the value first).
+    javafx.scene.control.ComboBox<String> kind = new javafx.scene.control.ComboBox<>();
     kind.setId("intervene-kind");
-    kind.setValue("top-k");
     javafx.scene.control.TextField value = new javafx.scene.control.TextField();
     value.setId("intervene-value");
     value.setPromptText("L:X (L a layer or *)");
     value.setPrefColumnCount(9);
+    Runnable offerKinds =
+        () -> {
+          String was = kind.getValue();
+          List<String> typed =
+              vm.interventionKinds().stream()
+                  .filter(k -> !k.equals("ban") && !k.equals("force"))
+                  .toList();
+          kind.getItems().setAll(typed);
+          kind.setValue(typed.contains(was) ? was : typed.isEmpty() ? null : typed.getFirst());
+          value.setText(vm.interventionExample(kind.getValue()));
+        };
+    vm.interventionKinds()
+        .addListener((javafx.collections.ListChangeListener<String>) c -> offerKinds.run());
+    offerKinds.run();
+    kind.valueProperty().subscribe(k -> value.setText(vm.interventionExample(k)));
+    vm.colourLayerProperty().subscribe(l -> value.setText(vm.interventionExample(kind.getValue())));
     javafx.scene.control.Button addOther = new javafx.scene.control.Button("Add");
     addOther.setId("intervene-add");
     addOther.setTooltip(
@@ -457,8 +520,9 @@ public final class RoutingView extends BorderPane {
                 + " head-off 1:2, force-unit 0:3:7, block-off 0:5, module-off *:1"));
     Runnable addTyped =
         () -> {
-          if (vm.addIntervention(kind.getValue(), value.getText().trim())) {
-            value.clear();
+          if (kind.getValue() != null
+              && vm.addIntervention(kind.getValue(), value.getText().trim())) {
+            value.setText(vm.interventionExample(kind.getValue()));
           }
         };
     addOther.setOnAction(e -> addTyped.run());

@@ -213,4 +213,39 @@ final class Widgets {
     c.setSortable(false);
     return c;
   }
+
+  /**
+   * A right-click entry that adds an intervention, or takes it back out when it is in force; its
+   * text is {@code add} or {@code remove} with the command-line form after it.
+   */
+  static javafx.scene.control.MenuItem intervention(
+      MainViewModel vm, String kind, String value, String add, String remove) {
+    javafx.scene.control.MenuItem item =
+        new javafx.scene.control.MenuItem(
+            (vm.hasIntervention(kind, value) ? remove : add) + "   (" + kind + " " + value + ")");
+    item.setId("intervene-menu-" + kind + "-" + value.replace('*', 'A').replace(':', '-'));
+    item.setOnAction(e -> vm.toggleIntervention(kind, value));
+    return item;
+  }
+
+  /** Turning a head off in the layer shown or in every layer; none for no head. */
+  static java.util.List<javafx.scene.control.MenuItem> headActions(
+      MainViewModel vm, int layer, int head) {
+    if (head < 0 || !vm.interventionKinds().contains("head-off")) {
+      return java.util.List.of();
+    }
+    return java.util.List.of(
+        intervention(
+            vm,
+            "head-off",
+            layer + ":" + head,
+            "Turn head " + head + " of layer " + layer + " off",
+            "Turn head " + head + " of layer " + layer + " back on"),
+        intervention(
+            vm,
+            "head-off",
+            "*:" + head,
+            "Turn head " + head + " off in every layer",
+            "Turn head " + head + " back on in every layer"));
+  }
 }

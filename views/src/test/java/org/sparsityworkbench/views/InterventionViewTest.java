@@ -145,23 +145,25 @@ class InterventionViewTest {
     assertEquals(List.of(), chips(robot));
     assertTrue(!robot.lookup("#intervene-ban").query().isVisible(), "a dense model has no experts");
     assertTrue(robot.lookup("#intervene-row").query().isVisible(), "but it has heads");
-    // Any other kind is typed in its command-line form.
-    Clicks.choose(robot, view.getScene(), "#intervene-kind", "head-off");
-    robot.clickOn("#intervene-value").write("1:2");
+    // The other kinds: only those the model has parts for, the value filled in for the layer shown.
+    @SuppressWarnings("unchecked")
+    javafx.scene.control.ComboBox<String> kinds =
+        robot.lookup("#intervene-kind").queryAs(javafx.scene.control.ComboBox.class);
+    assertEquals(List.of("head-off"), kinds.getItems(), "a dense model has only heads to turn off");
+    assertEquals("0:0", robot.lookup("#intervene-value").queryTextInputControl().getText());
+    robot.doubleClickOn("#intervene-value").eraseText(3).write("1:2");
     robot.clickOn("#intervene-add");
     assertEquals(List.of("head-off 1:2  ✕"), chips(robot));
     robot.interact(() -> vm.maxTokensProperty().set(5));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 5);
     assertEquals(List.of("head-off 1:2"), vm.tokens().getLast().record().interventions());
-    Clicks.choose(robot, view.getScene(), "#intervene-kind", "ban");
-    robot.clickOn("#intervene-value").write("0:1");
+    robot.interact(() -> robot.lookup("#intervene-value").queryTextInputControl().setText("0:9"));
     robot.clickOn("#intervene-add");
     waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
     javafx.scene.control.DialogPane refused =
         robot.lookup("#error-dialog").queryAs(javafx.scene.control.DialogPane.class);
-    assertEquals(
-        "ban 0:1: layer 0 of dense does not route tokens to experts", refused.getContentText());
+    assertEquals("head-off 0:9: layer 0 has heads 0..3", refused.getContentText());
     robot.interact(() -> refused.getScene().getWindow().hide());
   }
 
@@ -254,6 +256,36 @@ class InterventionViewTest {
       counted = Math.max(counted, Integer.parseInt(part.substring(part.indexOf(' ') + 1)));
     }
     assertTrue(lines >= counted, "every step that moved is listed: " + lines + " >= " + counted);
+    // Both sides saved as sessions: A's is the decode from token 5 on, B's names the ban.
+    Path saved = Files.createTempDirectory("workbench-what-if-sessions").resolve("w-A.session.gz");
+    robot.lookup("#compare-view").queryAs(CompareView.class).chooseSessionsFile =
+        w -> saved.toFile();
+    robot.clickOn("#compare-save-sessions");
+    Path savedB = saved.resolveSibling("w-B.session.gz");
+    waitUntil(
+        () ->
+            Files.exists(savedB)
+                && vm.statusProperty().get().equals("Saved the session to " + savedB));
+    var sessionA = org.sparsityworkbench.engine.session.SessionFile.read(saved);
+    var sessionB = org.sparsityworkbench.engine.session.SessionFile.read(savedB);
+    assertEquals(30, sessionA.tokens().size());
+    assertEquals(a, sessionA.end().text());
+    assertEquals(vm.compare().textBProperty().get(), sessionB.end().text());
+    assertNull(sessionA.tokens().getFirst().interventions());
+    assertEquals(List.of("ban *:1"), sessionB.tokens().getFirst().interventions());
+    assertEquals(sessionA.header().model(), sessionB.header().model(), "one model, one identity");
+    StringBuilder forked = new StringBuilder(vm.promptProperty().get());
+    vm.tokens().subList(0, 5).forEach(t -> forked.append(t.record().text()));
+    assertEquals(
+        forked.toString(), sessionB.prefill().session().prompt(), "the prompt and 5 tokens");
+    view.chooseSessionToOpen = w -> savedB.toFile();
+    robot.clickOn("#session-menu");
+    robot.clickOn("#open-session");
+    waitUntil(() -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 30);
+    String shown = vm.generatedTextProperty().get();
+    assertTrue(shown.endsWith(sessionB.end().text()), "B's session shown: " + shown);
+    robot.clickOn("#timeline-close");
+    waitUntil(() -> vm.shownSessionProperty().get() == null);
     // Another intervention: the result was of the old ones.
     robot.interact(() -> vm.addIntervention("force", "0:2"));
     assertTrue(vm.compare().klHistory().isEmpty());

@@ -32,6 +32,16 @@ public final class Comparison {
     }
   }
 
+  /**
+   * Where a comparison's steps go; its {@link #sides} also receives each side's prefill record
+   * before the first step and its end record after the last, so each side can be kept as a session.
+   */
+  @FunctionalInterface
+  public interface Sink extends Consumer<Step> {
+    /** The records of A and of B that frame the steps: both prefills, then both ends. */
+    default void sides(Records.Record a, Records.Record b) {}
+  }
+
   /** KL(p || q) in bits between the softmax distributions of two logit vectors. */
   public static double klBits(float[] logitsP, float[] logitsQ) {
     double[] p = Sampler.softmax(logitsP, 1.0);
@@ -73,7 +83,7 @@ public final class Comparison {
       TransformerModel b,
       String prompt,
       DecodeOptions options,
-      Consumer<Step> sink,
+      Sink sink,
       BooleanSupplier cancelled) {
     run(a, options, b, options, validate(a, b, prompt), sink, cancelled);
   }
@@ -88,18 +98,23 @@ public final class Comparison {
       TransformerModel b,
       DecodeOptions options,
       int[] bytes,
-      Consumer<Step> sink,
+      Sink sink,
       BooleanSupplier cancelled) {
     DecodeSession.validatePrompt(bytes, a.spec());
     DecodeSession.validatePrompt(bytes, b.spec());
     try (DecodeSession sa = new DecodeSession(a, optionsA);
         DecodeSession sb = new DecodeSession(b, options);
         DecodeSession forced = new DecodeSession(b, options)) {
-      sa.prefill(bytes);
-      sb.prefill(bytes);
+      sink.sides(sa.prefill(bytes), sb.prefill(bytes));
       forced.prefill(bytes);
-      for (int s = 0; s < options.maxTokens() && !cancelled.getAsBoolean(); s++) {
+      String reason = "max_tokens";
+      for (int s = 0; s < options.maxTokens(); s++) {
+        if (cancelled.getAsBoolean()) {
+          reason = "cancelled";
+          break;
+        }
         if (!sa.canStep() || !sb.canStep()) {
+          reason = "context_full";
           break;
         }
         Records.Token ta = sa.step();
@@ -116,6 +131,7 @@ public final class Comparison {
                 klBits(la, lb),
                 moved(ta, tf)));
       }
+      sink.sides(sa.end(reason), sb.end(reason));
     }
   }
 

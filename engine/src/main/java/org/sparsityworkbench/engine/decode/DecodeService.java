@@ -191,7 +191,7 @@ public final class DecodeService implements AutoCloseable {
       TransformerModel b,
       String prompt,
       DecodeOptions options,
-      Consumer<Comparison.Step> sink) {
+      Comparison.Sink sink) {
     Comparison.validate(a, b, prompt);
     Job job = new Job();
     executor.execute(
@@ -286,7 +286,7 @@ public final class DecodeService implements AutoCloseable {
       int[] ids,
       DecodeOptions original,
       DecodeOptions intervened,
-      Consumer<Comparison.Step> sink) {
+      Comparison.Sink sink) {
     DecodeSession.validatePrompt(ids, model.spec());
     Job job = new Job();
     executor.execute(

@@ -287,6 +287,57 @@ public final class Interventions {
     return Intervention.parse(kind, value);
   }
 
+  /**
+   * A valid value of this kind for the model, in its command-line form: at {@code layer} where the
+   * kind applies there, else at every layer ({@code *}); null when the kind applies nowhere in the
+   * model. The GUI offers the kinds that have one and fills their value field with it (the first
+   * expert, head, block or unit; k one more than the router's, or one for a top-2 model; twice the
+   * router's temperature; capacity off).
+   */
+  public static String example(String kind, ModelSpec spec, int layer) {
+    for (String at :
+        layer >= 0 && layer < spec.layers() ? List.of(layer + "", "*") : List.of("*")) {
+      int l = at.equals("*") ? firstOf(kind, spec) : layer;
+      if (l < 0) {
+        return null;
+      }
+      String x =
+          switch (kind) {
+            case "shared-expert-off" -> null;
+            case "top-k" ->
+                spec.block(l).feedForward() instanceof FeedForwardSpec.Moe m
+                    ? Integer.toString(m.topK() == 1 ? Math.min(2, m.experts()) : 1)
+                    : "1";
+            case "router-temperature" -> "2";
+            case "capacity" -> "off";
+            case "force-unit" -> "0:0";
+            default -> "0";
+          };
+      String value = x == null ? at : at + ":" + x;
+      try {
+        of(List.of(parse(kind, value)), spec);
+        return value;
+      } catch (IllegalArgumentException e) {
+        // not at this layer: try every layer, then give up
+      }
+    }
+    return null;
+  }
+
+  /** The first layer where a kind has what it changes; -1 when none. */
+  private static int firstOf(String kind, ModelSpec spec) {
+    Intervention probe =
+        parse(
+            kind,
+            kind.equals("shared-expert-off") ? "*" : kind.equals("force-unit") ? "*:0:0" : "*:1");
+    for (int l = 0; l < spec.layers(); l++) {
+      if (kindFits(probe, spec, l)) {
+        return l;
+      }
+    }
+    return -1;
+  }
+
   /** What a layer does differently; null when nothing. */
   public Layer at(int layer) {
     return layer < layers.length ? layers[layer] : null;
