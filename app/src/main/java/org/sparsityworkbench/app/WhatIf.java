@@ -18,6 +18,8 @@ import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.intervention.Intervention;
 import org.sparsityworkbench.engine.intervention.Interventions;
 import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.session.ModelIdentity;
+import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 import picocli.CommandLine;
@@ -67,6 +69,13 @@ final class WhatIf implements Callable<Integer> {
 
   @Option(names = "--jsonl", description = "One JSON line per step, then a summary line.")
   boolean jsonl;
+
+  @Option(
+      names = "--save",
+      description =
+          "Save A as a session file and B beside it (FILE-A.session.gz gives FILE-B.session.gz;"
+              + " other names get -B before .session.gz); replay either with 'replay'.")
+  Path save;
 
   @CommandLine.Mixin InterventionOptions interventions = new InterventionOptions();
 
@@ -118,6 +127,18 @@ final class WhatIf implements Callable<Integer> {
             () -> false);
       }
       List<Comparison.Step> steps = new ArrayList<>();
+      List<Records.Record> savedA = new ArrayList<>();
+      List<Records.Record> savedB = new ArrayList<>();
+      String forked =
+          prompt
+              + loaded
+                  .tokenizer()
+                  .decode(
+                      ids.subList(promptIds.length, ids.size()).stream()
+                          .mapToInt(Integer::intValue)
+                          .toArray());
+      Records.Session session =
+          original.session(model.toString(), loaded.spec().family(), forked, null);
       Gson gson = new Gson();
       Comparison.run(
           loaded,
@@ -125,24 +146,45 @@ final class WhatIf implements Callable<Integer> {
           loaded,
           original.with(list),
           ids.stream().mapToInt(Integer::intValue).toArray(),
-          s -> {
-            steps.add(s);
-            if (jsonl) {
-              Map<String, Object> line = new LinkedHashMap<>();
-              line.put("step", s.step());
-              line.put("a_token", s.a().token());
-              line.put("a_text", s.a().text());
-              line.put("b_token", s.b().token());
-              line.put("b_text", s.b().text());
-              line.put("agree", s.agree());
-              line.put("kl_bits", s.kl());
-              if (s.moved() != null) {
-                line.put("moved", s.moved());
+          new Comparison.Sink() {
+            @Override
+            public void sides(Records.Record a, Records.Record b) {
+              savedA.add(a instanceof Records.Prefill p ? p.withSession(session) : a);
+              savedB.add(b instanceof Records.Prefill p ? p.withSession(session) : b);
+            }
+
+            @Override
+            public void accept(Comparison.Step s) {
+              savedA.add(s.a());
+              savedB.add(s.b());
+              steps.add(s);
+              if (jsonl) {
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("step", s.step());
+                line.put("a_token", s.a().token());
+                line.put("a_text", s.a().text());
+                line.put("b_token", s.b().token());
+                line.put("b_text", s.b().text());
+                line.put("agree", s.agree());
+                line.put("kl_bits", s.kl());
+                if (s.moved() != null) {
+                  line.put("moved", s.moved());
+                }
+                out.println(gson.toJson(line));
               }
-              out.println(gson.toJson(line));
             }
           },
           () -> false);
+      if (save != null) {
+        SessionFile.Header header =
+            new SessionFile.Header(
+                SessionFile.VERSION,
+                SessionFile.PROGRAM,
+                ModelIdentity.of(
+                    model, loaded.spec().family(), loaded.isNative(), loaded.configJson()));
+        SessionFile.of(header, savedA).save(save);
+        SessionFile.of(header, savedB).save(SessionFile.sideB(save));
+      }
       int first = -1;
       int agree = 0;
       double kl = 0;

@@ -71,6 +71,50 @@ class WhatIfCliTest {
   }
 
   @Test
+  void saveWritesBothSidesAsSessionsThatReplayAsTheyDecoded() throws Exception {
+    Path model = CliTest.init(dir, "topk");
+    Path a = dir.resolve("fork-A.session.gz");
+    CliTest.Result r =
+        CliTest.run(
+            "what-if",
+            "--model",
+            model.toString(),
+            "--prompt",
+            "Hello",
+            "--fork",
+            "3",
+            "--max-tokens",
+            "8",
+            "--ban",
+            "*:0",
+            "--jsonl",
+            "--save",
+            a.toString());
+    assertEquals(0, r.code(), r.err());
+    Path b = dir.resolve("fork-B.session.gz");
+    assertEquals(b, org.sparsityworkbench.engine.session.SessionFile.sideB(a));
+    String[] steps = r.out().split("\n");
+    for (Path side : List.of(a, b)) {
+      CliTest.Result replay = CliTest.run("replay", side.toString(), "--jsonl");
+      assertEquals(0, replay.code(), replay.err());
+      String[] lines = replay.out().split("\n");
+      assertEquals(10, lines.length, "prefill, 8 tokens, end");
+      JsonObject prefill = JsonParser.parseString(lines[0]).getAsJsonObject();
+      assertEquals(
+          "Hello".length() + 3, prefill.get("tokens").getAsInt(), "the prompt and 3 tokens");
+      String key = side == a ? "a_token" : "b_token";
+      for (int s = 0; s < 8; s++) {
+        JsonObject step = JsonParser.parseString(steps[s]).getAsJsonObject();
+        JsonObject token = JsonParser.parseString(lines[1 + s]).getAsJsonObject();
+        assertEquals(step.get(key).getAsInt(), token.get("token").getAsInt(), side + " " + s);
+        assertEquals(
+            side == a ? null : "[\"ban *:0\"]",
+            token.has("interventions") ? token.get("interventions").toString() : null);
+      }
+    }
+  }
+
+  @Test
   void withoutAnInterventionOrWithOneThatDoesNotFitItSaysSo() {
     Path model = CliTest.init(dir, "switch");
     CliTest.Result none = CliTest.run("what-if", "--model", model.toString(), "--prompt", "Hi");

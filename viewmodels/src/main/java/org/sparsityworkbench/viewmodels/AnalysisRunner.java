@@ -27,7 +27,7 @@ public interface AnalysisRunner {
   Job start(
       Path model,
       Path compare,
-      Path corpus,
+      org.sparsityworkbench.engine.analysis.AnalysisCorpus.Source corpus,
       CorpusAnalysis.Options options,
       CorpusAnalysis.Listener listener);
 

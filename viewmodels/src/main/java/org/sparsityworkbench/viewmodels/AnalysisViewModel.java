@@ -114,6 +114,18 @@ public final class AnalysisViewModel {
     model.subscribe((a, b) -> inputsChanged());
     compare.subscribe((a, b) -> inputsChanged());
     corpus.subscribe((a, b) -> inputsChanged());
+    domains.addListener((javafx.collections.ListChangeListener<Path>) c -> inputsChanged());
+    corpusText.bind(
+        Bindings.createStringBinding(
+            () ->
+                !domains.isEmpty()
+                    ? "Domains: "
+                        + String.join(", ", domains.stream().map(AnalysisViewModel::name).toList())
+                    : corpus.get() == null
+                        ? "Corpus: (none)"
+                        : "Corpus: " + name(corpus.get()) + " (its subfolders are the domains)",
+            corpus,
+            domains));
     tokens.subscribe((a, b) -> inputsChanged());
     layer.subscribe((a, b) -> showLayer());
     expert.subscribe((a, b) -> showExpert());
@@ -122,12 +134,13 @@ public final class AnalysisViewModel {
         Bindings.createBooleanBinding(
             () ->
                 model.get() != null
-                    && corpus.get() != null
+                    && (corpus.get() != null || !domains.isEmpty())
                     && tokens.get() > 0
                     && !running.get()
                     && !engineBusy.get(),
             model,
             corpus,
+            domains,
             tokens,
             running,
             engineBusy);
@@ -203,7 +216,14 @@ public final class AnalysisViewModel {
         };
     AnalysisRunner.Job started;
     try {
-      started = runner.start(model.get(), compare.get(), corpus.get(), options, listener);
+      started =
+          runner.start(
+              model.get(),
+              compare.get(),
+              new org.sparsityworkbench.engine.analysis.AnalysisCorpus.Source(
+                  corpus.get(), List.copyOf(domains)),
+              options,
+              listener);
     } catch (RuntimeException e) {
       running.set(false);
       progressText.set("");
@@ -613,6 +633,60 @@ public final class AnalysisViewModel {
   /** The second model of a router-saturation comparison; null for none. */
   public ObjectProperty<Path> compareProperty() {
     return compare;
+  }
+
+  private final ObservableList<Path> domains = FXCollections.observableArrayList();
+  private final ObservableList<Path> domainsView =
+      FXCollections.unmodifiableObservableList(domains);
+  private final javafx.beans.property.ReadOnlyStringWrapper corpusText =
+      new javafx.beans.property.ReadOnlyStringWrapper();
+
+  /**
+   * Domain folders picked one by one; while there are any the analysis reads them (each folder a
+   * domain named after it) instead of the corpus folder.
+   */
+  public ObservableList<Path> domains() {
+    return domainsView;
+  }
+
+  /** Adds a folder as a domain; one already picked, or of the same name, is refused. */
+  public boolean addDomain(Path folder) {
+    if (folder == null || running.get()) {
+      return false;
+    }
+    for (Path d : domains) {
+      if (name(d).equals(name(folder))) {
+        status.set(
+            "A domain is named after its folder, and "
+                + name(folder)
+                + " is already one ("
+                + d
+                + ")");
+        return false;
+      }
+    }
+    domains.add(folder);
+    return true;
+  }
+
+  /** Reads this corpus folder (its subfolders the domains) from now on, not picked domains. */
+  public void useCorpus(Path folder) {
+    if (folder != null && !running.get()) {
+      domains.clear();
+      corpus.set(folder);
+    }
+  }
+
+  /** Takes a picked domain folder out. */
+  public void removeDomain(Path folder) {
+    if (!running.get()) {
+      domains.remove(folder);
+    }
+  }
+
+  /** What the analysis will read: the picked domains, or the corpus folder. */
+  public javafx.beans.property.ReadOnlyStringProperty corpusTextProperty() {
+    return corpusText.getReadOnlyProperty();
   }
 
   /** The corpus folder: each subfolder a domain. */

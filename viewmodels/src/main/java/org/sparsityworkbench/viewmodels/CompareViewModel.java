@@ -23,6 +23,7 @@ import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 
 /**
@@ -243,12 +244,7 @@ public final class CompareViewModel {
 
   /** The file beside A's for B's session: {@code x-A.session.gz} gives {@code x-B.session.gz}. */
   public static Path fileB(Path fileA) {
-    String name = fileA.getFileName().toString();
-    String stem = name.endsWith(".session.gz") ? name.substring(0, name.length() - 11) : name;
-    String ext = name.endsWith(".session.gz") ? ".session.gz" : "";
-    String b =
-        stem.endsWith("-A") ? stem.substring(0, stem.length() - 2) + "-B" + ext : stem + "-B" + ext;
-    return fileA.resolveSibling(b);
+    return SessionFile.sideB(fileA);
   }
 
   /** A side's session head: its model's directory and family, the prompt, the options. */

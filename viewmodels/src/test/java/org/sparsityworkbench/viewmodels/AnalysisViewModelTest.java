@@ -41,7 +41,7 @@ class AnalysisViewModelTest {
     public Job start(
         Path model,
         Path compare,
-        Path corpus,
+        org.sparsityworkbench.engine.analysis.AnalysisCorpus.Source corpus,
         CorpusAnalysis.Options options,
         CorpusAnalysis.Listener listener) {
       int i = listeners.size();

@@ -47,6 +47,10 @@ public final class AnalysisView extends BorderPane {
   Function<javafx.stage.Window, Path> chooseCorpus =
       folderChooser("Corpus folder (each subfolder a domain)");
 
+  /** Picks a domain folder; replaced in tests. */
+  Function<javafx.stage.Window, Path> chooseDomain =
+      folderChooser("Domain folder (its text files)");
+
   /** Picks the folder the tables are written into; replaced in tests. */
   Function<javafx.stage.Window, Path> chooseExportFolder =
       folderChooser("Folder for the analysis tables (CSV and summary.json)");
@@ -80,18 +84,44 @@ public final class AnalysisView extends BorderPane {
     compare.valueProperty().subscribe(setCompare);
     Label corpus = new Label();
     corpus.setId("analysis-corpus");
-    corpus
-        .textProperty()
-        .bind(vm.corpusProperty().map(p -> "Corpus: " + p.getFileName()).orElse("Corpus: (none)"));
+    corpus.textProperty().bind(vm.corpusTextProperty());
     Button pick = new Button("Corpus…");
     pick.setId("analysis-pick-corpus");
     pick.setOnAction(
         e -> {
           Path p = chooseCorpus.apply(getScene() == null ? null : getScene().getWindow());
           if (p != null) {
-            vm.corpusProperty().set(p);
+            vm.useCorpus(p);
           }
         });
+    Button addDomain = new Button("Add domain…");
+    addDomain.setId("analysis-add-domain");
+    addDomain.setTooltip(
+        new javafx.scene.control.Tooltip(
+            "Pick folders one by one, each a domain named after it (instead of a corpus folder's"
+                + " subfolders)"));
+    addDomain.setOnAction(
+        e -> vm.addDomain(chooseDomain.apply(getScene() == null ? null : getScene().getWindow())));
+    javafx.scene.layout.FlowPane domainChips = new javafx.scene.layout.FlowPane(4, 4);
+    domainChips.setId("analysis-domains");
+    Runnable showDomains =
+        () ->
+            domainChips
+                .getChildren()
+                .setAll(
+                    vm.domains().stream()
+                        .map(
+                            d -> {
+                              Button chip = new Button(d.getFileName() + "  ✕");
+                              chip.getStyleClass().add("intervention-chip");
+                              chip.setTooltip(
+                                  new javafx.scene.control.Tooltip(d + ": take this domain out"));
+                              chip.setOnAction(x -> vm.removeDomain(d));
+                              return (javafx.scene.Node) chip;
+                            })
+                        .toList());
+    vm.domains().addListener((javafx.collections.ListChangeListener<Path>) c -> showDomains.run());
+    addDomain.disableProperty().bind(vm.runningProperty());
     TextField budget = new TextField();
     budget.setId("analysis-tokens");
     budget.setPrefColumnCount(8);
@@ -146,8 +176,6 @@ public final class AnalysisView extends BorderPane {
             model,
             saturation,
             compare,
-            corpus,
-            pick,
             new Label("Tokens:"),
             budget,
             run,
@@ -191,7 +219,8 @@ public final class AnalysisView extends BorderPane {
     summary.textProperty().bind(vm.layerSummaryProperty());
     HBox layerRow = new HBox(8, new Label("Layer:"), layer, summary);
     layerRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-    VBox head = new VBox(6, top, progressRow, heading, layerRow);
+    HBox corpusRow = Widgets.topRow(corpus, pick, addDomain, domainChips);
+    VBox head = new VBox(6, top, corpusRow, progressRow, heading, layerRow);
     head.setPadding(new Insets(0, 0, 6, 0));
     setTop(head);
 

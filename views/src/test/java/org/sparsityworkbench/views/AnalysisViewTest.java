@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javafx.scene.Node;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
 import javafx.scene.control.TableView;
@@ -64,10 +66,14 @@ class AnalysisViewTest {
     Files.createDirectories(big.resolve("text"));
     Files.writeString(
         big.resolve("text/long.txt"), "A corpus long enough to cancel. ".repeat(100_000));
+    mixtral = dir.resolve("tiny-mixtral");
+    new org.sparsityworkbench.engine.hf.RandomMixtral(32, 48, 2, 4, 2, 4, 2, 700, 128)
+        .write(mixtral, 5);
     service = new DecodeService();
   }
 
   static Path big;
+  static Path mixtral;
 
   @AfterAll
   static void close() {
@@ -81,7 +87,7 @@ class AnalysisViewTest {
 
   @Start
   void start(Stage stage) {
-    vm = new MainViewModel(service, List.of(dense, topk));
+    vm = new MainViewModel(service, List.of(dense, topk, mixtral));
     avm = vm.analysis();
     view = new MainView(vm);
     Scene scene = new Scene(view, 1400, 900);
@@ -123,7 +129,8 @@ class AnalysisViewTest {
     open(robot);
     assertEquals(topk, avm.modelProperty().get(), "the first routed model is picked");
     robot.clickOn("#analysis-pick-corpus");
-    assertEquals("Corpus: corpus", text(robot, "#analysis-corpus"));
+    assertEquals(
+        "Corpus: corpus (its subfolders are the domains)", text(robot, "#analysis-corpus"));
     typeBudget(robot, "4000");
     System.gc(); // the field's binding must outlive a collection
     assertEquals(4000, avm.tokensProperty().get());
@@ -207,6 +214,51 @@ class AnalysisViewTest {
   /** The mouse button, named once. */
   private static final class MouseButtonPrimary {
     static final javafx.scene.input.MouseButton PRIMARY = javafx.scene.input.MouseButton.PRIMARY;
+  }
+
+  @Test
+  void anImportedMixtralOverDomainFoldersPickedOneByOne(FxRobot robot) throws Exception {
+    open(robot);
+    choose(robot, "#analysis-model", "tiny-mixtral");
+    analysis.chooseDomain = w -> corpus.resolve("prose");
+    robot.clickOn("#analysis-add-domain");
+    analysis.chooseDomain = w -> corpus.resolve("numbers");
+    robot.clickOn("#analysis-add-domain");
+    robot.clickOn("#analysis-add-domain"); // the same name again: refused, with its reason
+    assertTrue(
+        text(robot, "#analysis-status").contains("numbers is already one"),
+        text(robot, "#analysis-status"));
+    assertEquals("Domains: prose, numbers", text(robot, "#analysis-corpus"));
+    typeBudget(robot, "1500");
+    waitUntil(() -> avm.canRunBinding().get());
+    robot.clickOn("#analysis-run");
+    waitUntil(() -> text(robot, "#analysis-status").startsWith("Done"));
+    AnalysisResult r = avm.resultProperty().get();
+    assertEquals(List.of("prose", "numbers"), r.domains(), "in the order picked");
+    assertTrue(
+        text(robot, "#analysis-heading").startsWith("tiny-mixtral on prose, numbers"),
+        text(robot, "#analysis-heading"));
+    assertTrue(
+        text(robot, "#analysis-layer-summary").startsWith("Layer 0: 4 experts, top-2"),
+        text(robot, "#analysis-layer-summary"));
+    long sum = 0;
+    for (int e = 0; e < 4; e++) {
+      sum += r.use(0, e);
+    }
+    assertEquals(2 * r.tokens(), sum, "k = 2 assignments per token");
+    // A chip takes its domain out, and the result (of both) goes with it.
+    robot.clickOn(
+        robot
+            .lookup("#analysis-domains .button")
+            .match(n -> ((Button) n).getText().startsWith("prose"))
+            .queryAs(Node.class));
+    assertEquals("Domains: numbers", text(robot, "#analysis-corpus"));
+    assertNull(avm.resultProperty().get());
+    // A corpus folder again: the picked domains give way to its subfolders.
+    robot.clickOn("#analysis-pick-corpus");
+    assertTrue(avm.domains().isEmpty());
+    assertEquals(
+        "Corpus: corpus (its subfolders are the domains)", text(robot, "#analysis-corpus"));
   }
 
   @Test

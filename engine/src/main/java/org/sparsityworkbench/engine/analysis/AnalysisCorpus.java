@@ -15,6 +15,29 @@ import java.util.stream.Stream;
  * @param domains in order; names unique
  */
 public record AnalysisCorpus(List<Domain> domains) {
+  /**
+   * Where a corpus comes from: a folder whose subfolders are the domains, or domain folders picked
+   * one by one (then the corpus folder is not read).
+   */
+  public record Source(Path corpus, List<Path> domains) {
+    public Source {
+      domains = List.copyOf(domains);
+      if (corpus == null && domains.isEmpty()) {
+        throw new IllegalArgumentException("a corpus folder or at least one domain folder");
+      }
+    }
+
+    /** A corpus folder: each subfolder a domain. */
+    public static Source folder(Path corpus) {
+      return new Source(corpus, List.of());
+    }
+
+    /** Reads the corpus: the picked domains, or the folder's. */
+    public AnalysisCorpus read() throws IOException {
+      return domains.isEmpty() ? of(corpus) : ofFolders(domains);
+    }
+  }
+
   /** A labelled set of files. */
   public record Domain(String name, List<Path> files) {
     public Domain {

@@ -232,14 +232,14 @@ public final class DecodeService implements AutoCloseable {
   public Analysis analyze(
       Path model,
       Path compare,
-      Path corpus,
+      org.sparsityworkbench.engine.analysis.AnalysisCorpus.Source corpus,
       org.sparsityworkbench.engine.analysis.CorpusAnalysis.Options options,
       org.sparsityworkbench.engine.analysis.CorpusAnalysis.Listener listener) {
     Analysis job = new Analysis();
     root.thenAcceptAsync(
         m -> {
           try {
-            var c = org.sparsityworkbench.engine.analysis.AnalysisCorpus.of(corpus);
+            var c = corpus.read();
             try (TransformerModel a = org.sparsityworkbench.engine.Models.load(model, m);
                 TransformerModel b =
                     compare == null ? null : org.sparsityworkbench.engine.Models.load(compare, m)) {

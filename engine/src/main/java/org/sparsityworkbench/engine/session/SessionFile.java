@@ -70,6 +70,19 @@ public record SessionFile(Header header, List<String> lines, List<Records.Record
     return new SessionFile(header, lines, records);
   }
 
+  /**
+   * Where the second side of a comparison goes beside the first's file: {@code x-A.session.gz}
+   * gives {@code x-B.session.gz}, any other name gets {@code -B} before {@code .session.gz} (or at
+   * its end).
+   */
+  public static Path sideB(Path fileA) {
+    String name = fileA.getFileName().toString();
+    boolean gz = name.endsWith(".session.gz");
+    String stem = gz ? name.substring(0, name.length() - ".session.gz".length()) : name;
+    String base = stem.endsWith("-A") ? stem.substring(0, stem.length() - 2) : stem;
+    return fileA.resolveSibling(base + "-B" + (gz ? ".session.gz" : ""));
+  }
+
   /** The prefill record (the first). */
   public Records.Prefill prefill() {
     return (Records.Prefill) records.getFirst();
