@@ -82,6 +82,8 @@ public final class Interventions {
                   all ? " has a sparse feed-forward" : " has no sparse feed-forward";
               case Intervention.ModuleOff m ->
                   all ? " has sparse QKV modules" : " has no sparse QKV modules";
+              case Intervention.SharedExpertOff x ->
+                  all ? " has a shared expert" : " does not route tokens to experts";
               default -> all ? " routes tokens to experts" : " does not route tokens to experts";
             };
         throw new IllegalArgumentException(
@@ -104,6 +106,10 @@ public final class Interventions {
   private static boolean kindFits(Intervention i, ModelSpec spec, int l) {
     return switch (i) {
       case Intervention.HeadOff h -> true;
+      // At every layer: some layer must have one (a given layer without one is refused by name).
+      case Intervention.SharedExpertOff x ->
+          spec.block(l).feedForward() instanceof FeedForwardSpec.Moe m
+              && (x.layer() != Intervention.ALL || m.shared() != null);
       case Intervention.ForceUnit f ->
           spec.block(l).feedForward() instanceof FeedForwardSpec.SparseFf;
       case Intervention.BlockOff b ->

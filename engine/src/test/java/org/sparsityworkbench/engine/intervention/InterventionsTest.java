@@ -81,7 +81,8 @@ class InterventionsTest {
         "router-temperature 0:0 | router-temperature 0:0: the temperature must be in (0, 1e6]",
         "capacity 0:-1 | capacity 0:-1: the capacity factor must be in [0, 1000] (0: off)",
         "head-off 0:4 | head-off 0:4: layer 0 has heads 0..3",
-        "shared-expert-off 0 | shared-expert-off 0: layer 0 has no shared expert"
+        "shared-expert-off 0 | shared-expert-off 0: layer 0 has no shared expert",
+        "shared-expert-off * | shared-expert-off *: no layer of topk has a shared expert"
       })
   void onesThatDoNotFitTheModelAreRefusedByName(String given, String message) {
     String[] w = given.trim().split(" ");
@@ -146,5 +147,36 @@ class InterventionsTest {
             null);
     assertArrayEquals(new int[] {1, 3}, z.experts()[0]);
     assertArrayEquals(new float[] {0.5f, 0.5f}, z.gates()[0], "no 0 / 0: an even split");
+  }
+
+  @Test
+  void anExampleOfEachKindFitsTheModelOrIsAbsentWhereNothingChanges() {
+    ModelSpec switch1 =
+        NativeFamilies.spec(ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 32, 4, 1, 1.25));
+    ModelSpec sparse =
+        NativeFamilies.spec(ModelConfig.sparse(Family.SPARSE_FFQKV, 32, 2, 4, 64, 32, 8, 8, 4, 3));
+    assertEquals("1:2", Interventions.example("top-k", switch1, 1), "k one more than top-1");
+    assertEquals("0:1", Interventions.example("top-k", TOPK, 0), "k one for top-2");
+    assertEquals("1:0", Interventions.example("ban", TOPK, 1));
+    assertEquals("0:off", Interventions.example("capacity", TOPK, 0));
+    assertEquals("1:2", Interventions.example("router-temperature", TOPK, 1));
+    assertEquals("0:0", Interventions.example("head-off", DENSE, 0));
+    assertEquals("1:0:0", Interventions.example("force-unit", sparse, 1));
+    assertEquals("*:0", Interventions.example("head-off", DENSE, -1), "no layer: every layer");
+    for (String kind : List.of("ban", "force", "top-k", "router-temperature", "capacity")) {
+      assertNull(Interventions.example(kind, DENSE, 0), kind + " on a dense model");
+    }
+    assertNull(Interventions.example("shared-expert-off", TOPK, 0), "no shared expert");
+    assertNull(Interventions.example("block-off", TOPK, 0));
+    assertNull(Interventions.example("module-off", TOPK, 0));
+    assertEquals("0:0", Interventions.example("module-off", sparse, 0));
+    for (String kind : Intervention.KINDS) {
+      for (ModelSpec spec : List.of(switch1, TOPK, DENSE, sparse)) {
+        String v = Interventions.example(kind, spec, 0);
+        if (v != null) {
+          Interventions.of(List.of(Interventions.parse(kind, v)), spec); // fits: no exception
+        }
+      }
+    }
   }
 }
