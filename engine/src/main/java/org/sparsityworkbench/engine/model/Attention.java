@@ -39,8 +39,20 @@ public interface Attention {
     }
     long s = k.getShape().get(2);
     long group = heads / kvHeads;
+    boolean collect = trace != null && pass.options().collectAttention();
     NDArray att;
-    if (group == 1) {
+    NDArray o = null;
+    if (group == 1
+        && cache == null
+        && pass.mask() != null
+        && t == s
+        && t >= SPLIT_FROM
+        && t % 2 == 0
+        && !collect
+        && !pass.options().training()) {
+      o = causalHalves(q, k, v, scale, pass.mask(), t);
+      att = null;
+    } else if (group == 1) {
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, H, T, S)
       if (pass.mask() != null) {
         scores = scores.add(pass.mask());
@@ -57,13 +69,14 @@ public interface Attention {
       }
       att = scores.softmax(-1).reshape(b, heads, t, s); // (B, H, T, S)
     }
-    if (trace != null && pass.options().collectAttention()) {
+    if (collect) {
       // The last query row of every head; contiguous as it is when T = 1.
       NDArray last = t == 1 ? att : att.get(new NDIndex("0:1, :, -1:, :"));
       trace.attention = Floats.rows(last, (int) heads);
     }
-    NDArray o;
-    if (group == 1) {
+    if (o != null) {
+      // computed in halves
+    } else if (group == 1) {
       o = att.matMul(v); // (B, H, T, h)
     } else {
       o = att.reshape(b, kvHeads, group, t, s).matMul(v.expandDims(2)).reshape(b, heads, t, hd);
@@ -79,5 +92,38 @@ public interface Attention {
       o = o.mul(o.getManager().create(keep, new ai.djl.ndarray.types.Shape(1, heads, 1, 1)));
     }
     return o.transpose(0, 2, 1, 3).reshape(b, t, heads * hd); // (B, T, H h)
+  }
+
+  /** From this many positions on, a causal pass over a whole window is computed in halves. */
+  long SPLIT_FROM = 128;
+
+  /**
+   * Causal attention of a whole window (T queries over the same T positions) in two halves: the
+   * first T/2 queries can only see the first T/2 positions, so their scores are (T/2 x T/2) instead
+   * of (T/2 x T); the second half sees them all. A quarter of the products, the softmax and the
+   * mask is never computed; what is skipped is exactly what the mask zeroes. Inference only (the
+   * corpus analysis's windows, a long prompt's prefill); q is scaled before the product.
+   *
+   * @return (B, H, T, h)
+   */
+  private static NDArray causalHalves(
+      NDArray q, NDArray k, NDArray v, NDArray scale, NDArray mask, long t) {
+    long h = t / 2;
+    NDIndex first = new NDIndex().addAllDim(2).addSliceDim(0, h);
+    NDIndex second = new NDIndex().addAllDim(2).addSliceDim(h, t);
+    NDArray qs = q.mul(scale);
+    NDArray o1 =
+        qs.get(first)
+            .matMul(k.get(first).transpose(0, 1, 3, 2))
+            .add(mask.get(new NDIndex().addSliceDim(0, h).addSliceDim(0, h)))
+            .softmax(-1)
+            .matMul(v.get(first));
+    NDArray o2 =
+        qs.get(second)
+            .matMul(k.transpose(0, 1, 3, 2))
+            .add(mask.get(new NDIndex().addSliceDim(h, t)))
+            .softmax(-1)
+            .matMul(v);
+    return o1.concat(o2, 2);
   }
 }

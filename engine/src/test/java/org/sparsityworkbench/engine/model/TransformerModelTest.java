@@ -233,6 +233,43 @@ class TransformerModelTest {
     }
   }
 
+  /**
+   * A whole window of {@link Attention#SPLIT_FROM} positions or more is attended in two causal
+   * halves; the same window with attention collected takes the full product. Both give the same
+   * logits, for every native family (the sparse QKV attention included).
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(Family.class)
+  void aWindowAttendedInCausalHalvesEqualsTheFullProduct(Family family) {
+    int t = (int) Attention.SPLIT_FROM + 2;
+    ModelConfig c = TestModels.tiny(family, t);
+    long[] ids = new long[2 * t];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 89 + 3) % 256;
+    }
+    try (TransformerModel model = TransformerModel.random(c, 5, root);
+        NDManager m = root.newSubManager()) {
+      NDArray batch = m.create(ids, new Shape(2, t));
+      float[] halves =
+          model
+              .forward(
+                  batch,
+                  null,
+                  new TransformerModel.ForwardOptions(false, false, false, true, null),
+                  null)
+              .toFloatArray();
+      float[] full =
+          model
+              .forward(
+                  batch,
+                  null,
+                  new TransformerModel.ForwardOptions(false, false, true, true, null),
+                  new ArrayList<>())
+              .toFloatArray();
+      assertClose(full, halves, 1e-5f, family.toString());
+    }
+  }
+
   /** The choices-only pass of corpus analysis against the full forward's traces. */
   @ParameterizedTest
   @org.junit.jupiter.params.provider.EnumSource(
