@@ -139,6 +139,19 @@ public final class KvCache implements AutoCloseable {
     return capacity;
   }
 
+  /**
+   * Empties the cache for a new sequence (Megabyte's local model, at every patch): positions are
+   * overwritten from 0 and attention covers only those filled again; convolution states are zeroed.
+   */
+  void reset() {
+    length = 0;
+    for (NDArray c : convStates) {
+      if (c != null) {
+        c.set(new ai.djl.ndarray.index.NDIndex(":"), 0f);
+      }
+    }
+  }
+
   /** Marks positions [length, length + n) as filled, after every layer wrote them. */
   void advance(int n) {
     length += n;

@@ -67,6 +67,20 @@ public final class NativeFamilies {
 
   /** Binds the weights of a native model to its parts, once. */
   static TransformerModel.Parts bind(ModelConfig c, Map<String, NDArray> p, NDManager m) {
+    NDArray eps = m.create((float) c.normEps());
+    NDArray table = p.get("embed.weight");
+    return new TransformerModel.Parts(
+        new Embedding(table, p.get("pos_embed.weight"), null),
+        null,
+        blocks(c, p, m),
+        new OutputHead(new RmsNorm(p.get("final_norm.weight"), eps), table, null));
+  }
+
+  /**
+   * The blocks of a native configuration bound to their weights ({@code layers.i.*} of p): the
+   * model's own, or a stack of Megabyte's.
+   */
+  static List<Block> blocks(ModelConfig c, Map<String, NDArray> p, NDManager m) {
     // Scalar constants as native arrays: an op with a Java scalar creates one on every call.
     NDArray eps = m.create((float) c.normEps());
     NDArray scale = m.create((float) (1.0 / Math.sqrt(c.headDim())));
@@ -131,12 +145,7 @@ public final class NativeFamilies {
               ffn,
               null));
     }
-    NDArray table = p.get("embed.weight");
-    return new TransformerModel.Parts(
-        new Embedding(table, p.get("pos_embed.weight"), null),
-        null,
-        blocks,
-        new OutputHead(new RmsNorm(p.get("final_norm.weight"), eps), table, null));
+    return blocks;
   }
 
   private static NDArray get(Map<String, NDArray> p, int layer, String suffix) {

@@ -302,7 +302,7 @@ public final class TransformerModel implements AutoCloseable {
    * down as in GPT-2; the sparse QKV gating vectors are N(0, 0.5) and its projection and
    * convolution kernels Glorot-normal, as in trax; everything else N(0, 0.02).
    */
-  private static double initStd(ParameterLayout.Param p, double residualStd) {
+  static double initStd(ParameterLayout.Param p, double residualStd) {
     String n = p.name();
     if (n.endsWith(".wo") || n.endsWith("w2")) {
       return residualStd;
@@ -606,7 +606,7 @@ public final class TransformerModel implements AutoCloseable {
   }
 
   /** Additive causal mask (T, S): query t at position start+t sees keys 0..start+t. */
-  private static NDArray causalMask(NDManager m, int t, int start) {
+  static NDArray causalMask(NDManager m, int t, int start) {
     int s = start + t;
     float[] v = new float[t * s];
     for (int q = 0; q < t; q++) {
