@@ -18,7 +18,13 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (single intra-op thread unless ai.djl.pytorch.num_threads is set).",
-    subcommands = {Bench.SparseFf.class, Bench.Model.class, Bench.Hf.class, LongDecodeBench.class})
+    subcommands = {
+      Bench.SparseFf.class,
+      Bench.Model.class,
+      Bench.Hf.class,
+      LongDecodeBench.class,
+      MegabyteBenchCommand.class
+    })
 final class Bench implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
