@@ -267,6 +267,10 @@ public final class Cli implements Runnable {
       }
       // Raw bytes: a multi-byte character arrives one byte (token) at a time.
       PrintStream out = parent.rawOut;
+      if (org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(
+          model.resolve(TransformerModel.CONFIG_FILE))) {
+        return decodeMegabyte(options, out);
+      }
       List<Records.Record> saved = new java.util.ArrayList<>();
       try (NDManager m = rootManager();
           TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
@@ -321,6 +325,57 @@ public final class Cli implements Runnable {
       }
       return 0;
     }
+
+    /**
+     * A Megabyte model's decode: the same records, each token with its patch telemetry; sessions
+     * and interventions are not supported for this family yet.
+     */
+    private int decodeMegabyte(DecodeOptions options, PrintStream out) throws Exception {
+      if (save != null) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--save: sessions of megabyte models are not supported yet");
+      }
+      if (!options.interventions().isEmpty() || logitLens) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "interventions and --logit-lens are not supported for megabyte models yet");
+      }
+      try (NDManager m = rootManager();
+          org.sparsityworkbench.engine.model.MegabyteModel loaded =
+              org.sparsityworkbench.engine.model.MegabyteModel.load(model, m)) {
+        Records.Session session = options.session(model.toString(), "megabyte", prompt, null);
+        Records.End end =
+            org.sparsityworkbench.engine.decode.MegabyteSession.run(
+                loaded,
+                prompt,
+                options,
+                r -> {
+                  if (jsonl) {
+                    if (r instanceof Records.Prefill p) {
+                      out.println(TelemetryJson.toJson(p.withSession(session)));
+                    } else if (!(r instanceof Records.End)) {
+                      out.println(TelemetryJson.toJson(r));
+                    }
+                  } else if (r instanceof Records.Token t) {
+                    out.write(t.token());
+                    out.flush();
+                  }
+                },
+                () -> false);
+        if (jsonl) {
+          out.println(TelemetryJson.toJson(end));
+        } else {
+          out.println();
+          spec.commandLine()
+              .getErr()
+              .printf(
+                  "[%d tokens, %.1f tokens/s, %s, stop: %s]%n",
+                  end.generated(), end.tokensPerS(), Engines.describe(), end.reason());
+        }
+        out.flush();
+      }
+      return 0;
+    }
   }
 
   @Command(
@@ -345,6 +400,9 @@ public final class Cli implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (arch.megabyte()) {
+        return initMegabyte();
+      }
       ModelConfig c;
       try {
         c = arch.toConfig();
@@ -384,6 +442,54 @@ public final class Cli implements Runnable {
           .printf(
               "wrote %s (%s, %s parameters)%n",
               out, s.architecture(), ModelSummary.human(s.totalParams()));
+      return 0;
+    }
+
+    private int initMegabyte() throws IOException {
+      org.sparsityworkbench.engine.config.MegabyteConfig c;
+      try {
+        c = arch.toMegabyte();
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      checkOutputDir("--out", out);
+      if ((Files.exists(out.resolve(TransformerModel.WEIGHTS_FILE))
+              || Files.exists(out.resolve(TransformerModel.CONFIG_FILE)))
+          && !force) {
+        throw new IOException(out + " already holds a model; use --force to replace it");
+      }
+      try (NDManager m = rootManager();
+          org.sparsityworkbench.engine.model.MegabyteModel model =
+              org.sparsityworkbench.engine.model.MegabyteModel.random(c, seed, m)) {
+        model.save(out, Map.of("format", "pt", "init", "random seed " + seed));
+      }
+      long params = org.sparsityworkbench.engine.model.MegabyteModel.parameters(c);
+      String shape =
+          String.format(
+              java.util.Locale.ROOT,
+              "megabyte: patches of %d bytes over %d; global %s d=%d x %d layers; local dense d=%d"
+                  + " x %d layers",
+              c.patchSize(),
+              c.contextLength(),
+              c.global().family(),
+              c.global().dModel(),
+              c.global().nLayers(),
+              c.local().dModel(),
+              c.local().nLayers());
+      Files.writeString(
+          out.resolve(TransformerModel.CARD_FILE),
+          "# Random megabyte model\n\n"
+              + "Randomly initialised by `./workbench "
+              + String.join(" ", spec.commandLine().getParseResult().originalArgs())
+              + "`. Not trained: its text is noise.\n\n- "
+              + shape
+              + "\n- parameters: "
+              + params
+              + "\n",
+          StandardCharsets.UTF_8);
+      spec.commandLine()
+          .getOut()
+          .printf("wrote %s (%s, %s parameters)%n", out, shape, ModelSummary.human(params));
       return 0;
     }
   }

@@ -218,7 +218,8 @@ public record TokenSnapshot(
         t.top(),
         t.latencyUs(),
         layers,
-        t.interventions());
+        t.interventions(),
+        t.patch());
   }
 
   /**

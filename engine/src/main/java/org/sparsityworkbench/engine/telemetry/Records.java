@@ -146,7 +146,8 @@ public final class Records {
       List<TopToken> top,
       double latencyUs,
       List<TokenLayer> layers,
-      List<String> interventions)
+      List<String> interventions,
+      Patch patch)
       implements Record {
     public Token(
         int step,
@@ -156,7 +157,12 @@ public final class Records {
         List<TopToken> top,
         double latencyUs,
         List<TokenLayer> layers) {
-      this("token", step, position, token, text, top, latencyUs, layers, null);
+      this("token", step, position, token, text, top, latencyUs, layers, null, null);
+    }
+
+    /** This record with Megabyte's patch telemetry. */
+    public Token withPatch(Patch p) {
+      return new Token(type, step, position, token, text, top, latencyUs, layers, interventions, p);
     }
 
     /** This record with the interventions that were in force (null or empty: none). */
@@ -170,9 +176,21 @@ public final class Records {
           top,
           latencyUs,
           layers,
-          in == null || in.isEmpty() ? null : List.copyOf(in));
+          in == null || in.isEmpty() ? null : List.copyOf(in),
+          patch);
     }
   }
+
+  /**
+   * Megabyte (family megabyte only): where the byte predicted after this step lies and what ran.
+   *
+   * @param index the patch of the next position (floor(position / P))
+   * @param inPatch the next position's byte within its patch (position mod P)
+   * @param globalRan whether the global model ran in this step (the next position begins a patch)
+   * @param globalUs time in the global model (0 when it did not run)
+   * @param localUs time in the local model
+   */
+  public record Patch(int index, int inPatch, boolean globalRan, double globalUs, double localUs) {}
 
   /**
    * One layer of a decode step; router, controller and qkv appear only where the family has them;

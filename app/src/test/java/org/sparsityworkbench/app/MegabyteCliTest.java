@@ -1,0 +1,103 @@
+package org.sparsityworkbench.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Megabyte on the command line: init-model, then decode --jsonl with patch telemetry. */
+class MegabyteCliTest {
+  @TempDir Path dir;
+
+  @Test
+  void aRandomMegabyteDecodesWithTheGlobalModelOncePerPatch() throws Exception {
+    // Patches of 4 over 64 bytes; the global model a Switch (experts are a configuration).
+    Path model =
+        CliTest.init(
+            dir,
+            "megabyte",
+            "--patch-size",
+            "4",
+            "--global-family",
+            "switch",
+            "--local-d-model",
+            "16",
+            "--local-heads",
+            "2",
+            "--local-d-ff",
+            "32");
+    String config = Files.readString(model.resolve("config.json"));
+    assertTrue(config.contains("\"family\": \"megabyte\""), config);
+    assertTrue(config.contains("\"family\": \"switch\""), config);
+    CliTest.Result r =
+        CliTest.run(
+            "decode",
+            "--model",
+            model.toString(),
+            "--prompt",
+            "Hello",
+            "--max-tokens",
+            "12",
+            "--jsonl",
+            "--telemetry",
+            "summary");
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals(14, lines.length, "prefill, 12 tokens, end");
+    JsonObject prefill = JsonParser.parseString(lines[0]).getAsJsonObject();
+    assertEquals("megabyte", prefill.getAsJsonObject("session").get("family").getAsString());
+    int globalRuns = 0;
+    for (int s = 0; s < 12; s++) {
+      JsonObject t = JsonParser.parseString(lines[1 + s]).getAsJsonObject();
+      int position = t.get("position").getAsInt();
+      assertEquals(5 + s, position);
+      JsonObject patch = t.getAsJsonObject("patch");
+      int next = position + 1;
+      assertEquals(next / 4, patch.get("index").getAsInt(), "step " + s);
+      assertEquals(next % 4, patch.get("in_patch").getAsInt(), "step " + s);
+      boolean ran = patch.get("global_ran").getAsBoolean();
+      assertEquals(next % 4 == 0, ran, "the global model runs when a patch begins, step " + s);
+      globalRuns += ran ? 1 : 0;
+      assertTrue(patch.get("local_us").getAsDouble() > 0);
+      assertEquals(ran, patch.get("global_us").getAsDouble() > 0);
+    }
+    assertEquals(3, globalRuns, "positions 8, 12 and 16 begin patches");
+    JsonObject end = JsonParser.parseString(lines[13]).getAsJsonObject();
+    assertEquals(12, end.get("generated").getAsInt());
+  }
+
+  @Test
+  void aContextThatPatchesDoNotDivideIsRefusedByOption() {
+    CliTest.Result r =
+        CliTest.run(
+            "init-model",
+            "--family",
+            "megabyte",
+            "--context",
+            "100",
+            "--patch-size",
+            "8",
+            "--out",
+            dir.resolve("m").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--context 100 must be a multiple of --patch-size 8"), r.err());
+    CliTest.Result wide =
+        CliTest.run(
+            "init-model",
+            "--family",
+            "megabyte",
+            "--d-model",
+            "100",
+            "--context",
+            "64",
+            "--out",
+            dir.resolve("w").toString());
+    assertEquals(2, wide.code());
+    assertTrue(wide.err().contains("--d-model 100 (the global width)"), wide.err());
+  }
+}
