@@ -94,10 +94,17 @@ final class Train implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig c;
+    org.sparsityworkbench.engine.config.MegabyteConfig mb;
     TrainOptions o;
+    int context;
     try {
-      c = arch.toConfig();
-      int seqLen = this.seqLen != null ? this.seqLen : c.contextLength();
+      mb = arch.megabyte() ? arch.toMegabyte() : null;
+      c = mb == null ? arch.toConfig() : null;
+      context = mb == null ? c.contextLength() : mb.contextLength();
+      if (mb != null && float16) {
+        throw new IllegalArgumentException("--float16: megabyte models are saved as float32 only");
+      }
+      int seqLen = this.seqLen != null ? this.seqLen : context;
       int warmup = this.warmup != null ? this.warmup : Math.min(100, steps / 10);
       o =
           new TrainOptions(
@@ -117,21 +124,14 @@ final class Train implements Callable<Integer> {
     }
     Cli.checkOutputDir("--out", out);
     int seqLen = o.sequenceLength();
-    if (seqLen < c.contextLength()) {
+    if (seqLen < context) {
       spec.commandLine()
           .getErr()
           .printf(
               "warning: --seq-len %d is shorter than --context %d: positions %d..%d will never be"
                   + " trained, and text past %d bytes falls apart. Train with --seq-len %d, or"
                   + " afterwards: ./workbench cut-context --model %s --context %d%n",
-              seqLen,
-              c.contextLength(),
-              seqLen,
-              c.contextLength() - 1,
-              seqLen,
-              c.contextLength(),
-              out,
-              seqLen);
+              seqLen, context, seqLen, context - 1, seqLen, context, out, seqLen);
     }
     if (o.warmup() >= o.steps()) {
       spec.commandLine()
@@ -145,12 +145,18 @@ final class Train implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     long t0 = System.nanoTime();
     try (NDManager root = Cli.rootManager()) {
-      Trainer trainer = Trainer.open(c, o, data, out, resume, root);
+      Trainer trainer =
+          mb == null
+              ? Trainer.open(c, o, data, out, resume, root)
+              : Trainer.open(mb, o, data, out, resume, root);
       int startStep = trainer.step();
       err.printf(
           "training %s (%s parameters) on %s: %d train / %d held-out bytes, %s%n",
-          c.family(),
-          ModelSummary.human(ModelSummary.of(c).totalParams()),
+          mb == null ? c.family() : "megabyte",
+          ModelSummary.human(
+              mb == null
+                  ? ModelSummary.of(c).totalParams()
+                  : org.sparsityworkbench.engine.model.MegabyteModel.parameters(mb)),
           corpus,
           data.train().length,
           data.validation().length,
@@ -185,7 +191,7 @@ final class Train implements Callable<Integer> {
       trainer.export(
           float16 ? SafeTensors.DType.F16 : SafeTensors.DType.F32,
           Map.of("step", Integer.toString(trainer.step())));
-      writeCard(c, o, data, trainer, seconds, startStep);
+      writeCard(c, mb, o, data, trainer, seconds, startStep);
       err.printf(
           Locale.ROOT,
           "done: %s, val %.3f bits per byte, %.0f s, %d updates skipped%n",
@@ -198,9 +204,41 @@ final class Train implements Callable<Integer> {
   }
 
   private void writeCard(
-      ModelConfig c, TrainOptions o, Corpus data, Trainer trainer, double seconds, int resumedAt)
+      ModelConfig c,
+      org.sparsityworkbench.engine.config.MegabyteConfig mb,
+      TrainOptions o,
+      Corpus data,
+      Trainer trainer,
+      double seconds,
+      int resumedAt)
       throws java.io.IOException {
-    ModelSummary s = ModelSummary.of(c);
+    String family;
+    String architecture;
+    String parameters;
+    boolean moe;
+    if (mb == null) {
+      ModelSummary s = ModelSummary.of(c);
+      family = c.family().toString();
+      architecture = s.architecture();
+      parameters = s.totalParams() + " total, " + s.activeParams() + " active per token";
+      moe = c.family().isMoe();
+    } else {
+      family = "megabyte";
+      architecture =
+          String.format(
+              Locale.ROOT,
+              "megabyte: patches of %d bytes; global %s d=%d x %d layers over %d patches; local"
+                  + " dense d=%d x %d layers",
+              mb.patchSize(),
+              mb.global().family(),
+              mb.global().dModel(),
+              mb.global().nLayers(),
+              mb.patches(),
+              mb.local().dModel(),
+              mb.local().nLayers());
+      parameters = org.sparsityworkbench.engine.model.MegabyteModel.parameters(mb) + " total";
+      moe = mb.global().family().isMoe();
+    }
     double val = trainer.lastValidation();
     String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
     String card =
@@ -208,17 +246,15 @@ final class Train implements Callable<Integer> {
             + out.getFileName()
             + "\n\n"
             + "A byte-level "
-            + c.family()
+            + family
             + " model trained by Sparsity Workbench.\n\n"
             + "| | |\n|---|---|\n"
             + "| architecture | "
-            + s.architecture()
+            + architecture
             + " |\n"
             + "| parameters | "
-            + s.totalParams()
-            + " total, "
-            + s.activeParams()
-            + " active per token |\n"
+            + parameters
+            + " |\n"
             + "| corpus | `"
             + data.source()
             + "` ("
@@ -258,7 +294,7 @@ final class Train implements Callable<Integer> {
             + "\nReproduce:\n\n```\n./workbench train "
             + command.replaceFirst("^train ", "")
             + "\n```\n\n`training.csv` holds the loss curve"
-            + (c.family().isMoe() ? " and the expert load and router entropy per layer" : "")
+            + (moe ? " and the expert load and router entropy per layer" : "")
             + ".\n";
     Files.writeString(out.resolve(TransformerModel.CARD_FILE), card, StandardCharsets.UTF_8);
   }

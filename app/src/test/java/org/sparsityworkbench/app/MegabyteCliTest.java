@@ -72,6 +72,60 @@ class MegabyteCliTest {
   }
 
   @Test
+  void trainWritesAMegabyteModelThatDecodes() throws Exception {
+    Path corpus = dir.resolve("corpus.txt");
+    Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+    Path run = dir.resolve("run");
+    CliTest.Result r =
+        CliTest.run(
+            "train",
+            "--family",
+            "megabyte",
+            "--corpus",
+            corpus.toString(),
+            "--out",
+            run.toString(),
+            "--d-model",
+            "32",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--d-ff",
+            "64",
+            "--context",
+            "32",
+            "--patch-size",
+            "4",
+            "--local-d-model",
+            "16",
+            "--local-layers",
+            "1",
+            "--local-d-ff",
+            "32",
+            "--batch",
+            "4",
+            "--steps",
+            "30",
+            "--eval-every",
+            "10",
+            "--val-batches",
+            "1");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("training megabyte"), r.err());
+    String card = Files.readString(run.resolve("MODEL_CARD.md"));
+    assertTrue(card.contains("megabyte: patches of 4 bytes"), card);
+    java.util.List<String> csv = Files.readAllLines(run.resolve("training.csv"));
+    double first = Double.parseDouble(csv.get(1).split(",")[1]);
+    double last = Double.parseDouble(csv.getLast().split(",")[1]);
+    assertTrue(last < first - 0.5, "the loss falls: " + csv);
+    CliTest.Result d =
+        CliTest.run("decode", "--model", run.toString(), "--prompt", "the ", "--max-tokens", "8");
+    assertEquals(0, d.code(), d.err());
+    assertTrue(d.err().contains("[8 tokens"), d.err());
+  }
+
+  @Test
   void aContextThatPatchesDoNotDivideIsRefusedByOption() {
     CliTest.Result r =
         CliTest.run(

@@ -61,12 +61,152 @@ public final class Trainer {
   private static final double BETA2 = 0.95;
   private static final double EPS = 1e-8;
 
-  private final ModelConfig config;
+  /** What the trainer needs of a model being trained. */
+  private interface Learner {
+    Map<String, NDArray> params();
+
+    /** Logits (B, T, 256) whose row t scores the target of position t. */
+    NDArray logits(NDArray x, TransformerModel.ForwardOptions opt, List<LayerTrace> traces);
+
+    void save(Path dir, Map<String, String> meta, SafeTensors.DType dtype) throws IOException;
+  }
+
+  /**
+   * A family as training sees it: its context, how targets follow inputs (shift 1: the next byte,
+   * as a transformer predicts; 0: the byte itself, as Megabyte's shifted inputs predict), the
+   * configuration of the layers whose routing the CSV records, and how to make or read one.
+   */
+  private interface Subject {
+    int contextLength();
+
+    int shift();
+
+    /** The routed layers' configuration (the model's, or Megabyte's global one); null if none. */
+    ModelConfig traced();
+
+    boolean sameAs(Path configFile) throws ModelFormatException;
+
+    Learner random(long seed, NDManager root);
+
+    Learner load(Path dir, NDManager root) throws ModelFormatException;
+  }
+
+  private record Transformer(TransformerModel model) implements Learner {
+    @Override
+    public Map<String, NDArray> params() {
+      return model.params();
+    }
+
+    @Override
+    public NDArray logits(NDArray x, TransformerModel.ForwardOptions opt, List<LayerTrace> t) {
+      return model.forward(x, null, opt, t);
+    }
+
+    @Override
+    public void save(Path dir, Map<String, String> meta, SafeTensors.DType dtype)
+        throws IOException {
+      model.save(dir, meta, dtype);
+    }
+  }
+
+  private record Megabyte(org.sparsityworkbench.engine.model.MegabyteModel model)
+      implements Learner {
+    @Override
+    public Map<String, NDArray> params() {
+      return model.params();
+    }
+
+    @Override
+    public NDArray logits(NDArray x, TransformerModel.ForwardOptions opt, List<LayerTrace> t) {
+      return model.forward(x, opt, t);
+    }
+
+    @Override
+    public void save(Path dir, Map<String, String> meta, SafeTensors.DType dtype)
+        throws IOException {
+      if (dtype != SafeTensors.DType.F32) {
+        throw new IllegalArgumentException("megabyte models are saved as float32 only");
+      }
+      model.save(dir, meta);
+    }
+  }
+
+  private static Subject subject(ModelConfig c) {
+    return new Subject() {
+      @Override
+      public int contextLength() {
+        return c.contextLength();
+      }
+
+      @Override
+      public int shift() {
+        return 1;
+      }
+
+      @Override
+      public ModelConfig traced() {
+        return c.family().isMoe() ? c : null;
+      }
+
+      @Override
+      public boolean sameAs(Path configFile) throws ModelFormatException {
+        return !org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(configFile)
+            && ModelConfig.read(configFile).equals(c);
+      }
+
+      @Override
+      public Learner random(long seed, NDManager root) {
+        return new Transformer(TransformerModel.random(c, seed, root));
+      }
+
+      @Override
+      public Learner load(Path dir, NDManager root) throws ModelFormatException {
+        return new Transformer(TransformerModel.load(dir, root));
+      }
+    };
+  }
+
+  private static Subject subject(org.sparsityworkbench.engine.config.MegabyteConfig c) {
+    return new Subject() {
+      @Override
+      public int contextLength() {
+        return c.contextLength();
+      }
+
+      @Override
+      public int shift() {
+        return 0;
+      }
+
+      @Override
+      public ModelConfig traced() {
+        return c.global().family().isMoe() ? c.global() : null;
+      }
+
+      @Override
+      public boolean sameAs(Path configFile) throws ModelFormatException {
+        return org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(configFile)
+            && org.sparsityworkbench.engine.config.MegabyteConfig.read(configFile).equals(c);
+      }
+
+      @Override
+      public Learner random(long seed, NDManager root) {
+        return new Megabyte(org.sparsityworkbench.engine.model.MegabyteModel.random(c, seed, root));
+      }
+
+      @Override
+      public Learner load(Path dir, NDManager root) throws ModelFormatException {
+        return new Megabyte(org.sparsityworkbench.engine.model.MegabyteModel.load(dir, root));
+      }
+    };
+  }
+
+  private final Subject subject;
   private final TrainOptions options;
   private final Corpus corpus;
   private final Path out;
   private final NDManager root;
-  private TransformerModel model;
+  private Learner model;
   private final Map<String, NDArray> m1 = new LinkedHashMap<>();
   private final Map<String, NDArray> m2 = new LinkedHashMap<>();
   private final List<String> csv = new ArrayList<>();
@@ -74,9 +214,8 @@ public final class Trainer {
   private int skipped;
   private double lastVal = Double.NaN;
 
-  private Trainer(
-      ModelConfig config, TrainOptions options, Corpus corpus, Path out, NDManager root) {
-    this.config = config;
+  private Trainer(Subject subject, TrainOptions options, Corpus corpus, Path out, NDManager root) {
+    this.subject = subject;
     this.options = options;
     this.corpus = corpus;
     this.out = out;
@@ -96,14 +235,41 @@ public final class Trainer {
       boolean resume,
       NDManager root)
       throws IOException, ModelFormatException {
-    if (options.sequenceLength() > config.contextLength()) {
+    return open(subject(config), options, corpus, out, resume, root);
+  }
+
+  /**
+   * A Megabyte run: the same as a transformer's, except that the target of position t is byte t
+   * itself (Megabyte's inputs are shifted inside the model) and the CSV's routing columns are the
+   * global model's.
+   */
+  public static Trainer open(
+      org.sparsityworkbench.engine.config.MegabyteConfig config,
+      TrainOptions options,
+      Corpus corpus,
+      Path out,
+      boolean resume,
+      NDManager root)
+      throws IOException, ModelFormatException {
+    return open(subject(config), options, corpus, out, resume, root);
+  }
+
+  private static Trainer open(
+      Subject subject,
+      TrainOptions options,
+      Corpus corpus,
+      Path out,
+      boolean resume,
+      NDManager root)
+      throws IOException, ModelFormatException {
+    if (options.sequenceLength() > subject.contextLength()) {
       throw new IllegalArgumentException(
           "sequence length "
               + options.sequenceLength()
               + " exceeds the model's context_length "
-              + config.contextLength());
+              + subject.contextLength());
     }
-    Trainer t = new Trainer(config, options, corpus, out, root);
+    Trainer t = new Trainer(subject, options, corpus, out, root);
     Path existing = out.resolve(TransformerModel.CONFIG_FILE);
     Path ckpt = checkpointDir(out);
     if (resume) {
@@ -116,7 +282,7 @@ public final class Trainer {
         throw new IOException(
             out + " already holds a model or a run; use --resume to continue it, or another --out");
       }
-      t.model = TransformerModel.random(config, options.seed(), root);
+      t.model = subject.random(options.seed(), root);
       t.csv.add(t.csvHeader());
     }
     t.prepareOptimizer();
@@ -137,8 +303,7 @@ public final class Trainer {
   private void load(Path ckpt) throws IOException, ModelFormatException {
     JsonObject state =
         JsonParser.parseString(Files.readString(ckpt.resolve(STATE_FILE))).getAsJsonObject();
-    ModelConfig saved = ModelConfig.read(ckpt.resolve(TransformerModel.CONFIG_FILE));
-    if (!saved.equals(config)) {
+    if (!subject.sameAs(ckpt.resolve(TransformerModel.CONFIG_FILE))) {
       throw new IOException(
           ckpt
               + ": the checkpoint's model differs from the requested one; resume with the same"
@@ -152,10 +317,10 @@ public final class Trainer {
     }
     step = state.get("step").getAsInt();
     lastVal = state.has("val_bpb") ? state.get("val_bpb").getAsDouble() : Double.NaN;
-    model = TransformerModel.load(ckpt, root);
+    model = subject.load(ckpt, root);
     SafeTensors.Contents opt = SafeTensors.read(ckpt.resolve(OPTIMIZER_FILE));
     for (String name : model.params().keySet()) {
-      NDArray p = model.param(name);
+      NDArray p = model.params().get(name);
       m1.put(name, root.create(opt.tensors().get("m." + name).toFloats(), p.getShape()));
       m2.put(name, root.create(opt.tensors().get("v." + name).toFloats(), p.getShape()));
     }
@@ -170,9 +335,20 @@ public final class Trainer {
     }
   }
 
-  /** The model being trained. */
+  /** The model being trained (a transformer run). */
   public TransformerModel model() {
-    return model;
+    if (!(model instanceof Transformer t)) {
+      throw new IllegalStateException("a megabyte run: see megabyte()");
+    }
+    return t.model();
+  }
+
+  /** The model being trained (a megabyte run). */
+  public org.sparsityworkbench.engine.model.MegabyteModel megabyte() {
+    if (!(model instanceof Megabyte m)) {
+      throw new IllegalStateException("a transformer run: see model()");
+    }
+    return m.model();
   }
 
   /** Updates skipped because the gradient was not finite. */
@@ -204,7 +380,7 @@ public final class Trainer {
       done++;
       boolean log = step % options.evalEvery() == 0 || step == options.steps();
       double lr = options.learningRateAt(step);
-      List<LayerTrace> traces = log && config.family().isMoe() ? new ArrayList<>() : null;
+      List<LayerTrace> traces = log && subject.traced() != null ? new ArrayList<>() : null;
       double loss = trainStep(lr, traces);
       if (log) {
         lastVal = validate();
@@ -222,7 +398,7 @@ public final class Trainer {
     Random rng = stepRandom(step);
     int b = options.batch();
     int t = options.sequenceLength();
-    long[][] batch = sample(corpus.train(), rng, b, t);
+    long[][] batch = sample(corpus.train(), rng, b, t, subject.shift());
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray x = root.create(batch[0], new Shape(b, t));
@@ -231,7 +407,7 @@ public final class Trainer {
       double lossValue;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         var opt = new TransformerModel.ForwardOptions(true, true, false, true, rng, aux);
-        NDArray logits = model.forward(x, null, opt, traces); // (B, T, V)
+        NDArray logits = model.logits(x, opt, traces); // (B, T, V)
         NDArray nll = crossEntropy(logits, y);
         NDArray loss = nll;
         for (NDArray a : aux) {
@@ -293,12 +469,18 @@ public final class Trainer {
     return true;
   }
 
-  /** Matrices decay; norms, biases, embeddings and position tables do not. */
-  private static boolean decays(String name) {
+  /**
+   * Matrices decay; norms, biases, embeddings and position tables do not (Megabyte's too: its byte
+   * tables, the local byte table and the pads).
+   */
+  static boolean decays(String name) {
     return !(name.endsWith("norm.weight")
         || name.endsWith("_bias")
         || name.startsWith("embed.")
-        || name.startsWith("pos_embed."));
+        || name.startsWith("pos_embed.")
+        || name.endsWith(".embed.weight")
+        || name.startsWith("megabyte.byte_")
+        || name.endsWith("_pad"));
   }
 
   /** Mean bits per byte on the first valBatches x batch windows of the held-out split. */
@@ -316,13 +498,13 @@ public final class Trainer {
         start = Math.min(start, val.length - t - 1);
         for (int j = 0; j < t; j++) {
           batch[0][r * t + j] = val[start + j] & 0xff;
-          batch[1][r * t + j] = val[start + j + 1] & 0xff;
+          batch[1][r * t + j] = val[start + j + subject.shift()] & 0xff;
         }
       }
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         var opt = new TransformerModel.ForwardOptions(false, false, false, true, null);
-        NDArray logits = model.forward(root.create(batch[0], new Shape(b, t)), null, opt, null);
+        NDArray logits = model.logits(root.create(batch[0], new Shape(b, t)), opt, null);
         sum += crossEntropy(logits, root.create(batch[1], new Shape(b, t))).getFloat();
         count++;
       }
@@ -332,12 +514,20 @@ public final class Trainer {
 
   /** Random windows (inputs, targets) of the train split for one step. */
   static long[][] sample(byte[] data, Random rng, int b, int t) {
+    return sample(data, rng, b, t, 1);
+  }
+
+  /**
+   * Random windows of the train split: inputs, and targets {@code shift} bytes on (1: the next
+   * byte; 0: the input byte itself). The windows' starts are the same for either shift.
+   */
+  static long[][] sample(byte[] data, Random rng, int b, int t, int shift) {
     long[][] out = new long[2][b * t];
     for (int r = 0; r < b; r++) {
       int start = rng.nextInt(data.length - t - 1);
       for (int j = 0; j < t; j++) {
         out[0][r * t + j] = data[start + j] & 0xff;
-        out[1][r * t + j] = data[start + j + 1] & 0xff;
+        out[1][r * t + j] = data[start + j + shift] & 0xff;
       }
     }
     return out;
@@ -349,9 +539,10 @@ public final class Trainer {
 
   private String csvHeader() {
     StringBuilder h = new StringBuilder("step,loss,val_bits_per_byte,learning_rate");
-    if (config.family().isMoe()) {
-      for (int l = 0; l < config.nLayers(); l++) {
-        for (int e = 0; e < config.numExperts(); e++) {
+    ModelConfig routed = subject.traced();
+    if (routed != null) {
+      for (int l = 0; l < routed.nLayers(); l++) {
+        for (int e = 0; e < routed.numExperts(); e++) {
           h.append(",load_l").append(l).append("_e").append(e);
         }
         h.append(",router_entropy_l").append(l);
@@ -364,7 +555,7 @@ public final class Trainer {
     StringBuilder r =
         new StringBuilder(String.format(Locale.ROOT, "%d,%.5f,%.5f,%.6g", step, loss, lastVal, lr));
     if (traces != null) {
-      int e = config.numExperts();
+      int e = subject.traced().numExperts();
       for (LayerTrace tr : traces) {
         Router.Routing routing = tr.routing;
         int total = 0;
@@ -395,7 +586,7 @@ public final class Trainer {
     deleteTree(tmp);
     Files.createDirectories(tmp);
     Map<String, String> meta = Map.of("step", Integer.toString(step));
-    model.save(tmp, meta);
+    model.save(tmp, meta, SafeTensors.DType.F32);
     List<SafeTensors.Tensor> opt = new ArrayList<>();
     for (String name : model.params().keySet()) {
       opt.add(tensor("m." + name, m1.get(name)));

@@ -92,6 +92,75 @@ class TrainerTest {
     resumed.model().close();
   }
 
+  /** Megabyte: patches of 4 over 32 bytes, a Switch global model (its routing in the CSV). */
+  static final org.sparsityworkbench.engine.config.MegabyteConfig MEGABYTE =
+      org.sparsityworkbench.engine.config.MegabyteConfig.of(
+          32,
+          4,
+          8,
+          ModelConfig.moe(
+              org.sparsityworkbench.engine.config.Family.SWITCH, 32, 1, 2, 64, 8, 4, 1, 1.25),
+          16,
+          1,
+          2,
+          32);
+
+  @Test
+  void aMegabyteRunLowersTheLossResumesExactlyAndReadsBackAsAModel() throws Exception {
+    Path whole = dir.resolve("mb-whole");
+    Trainer t = Trainer.open(MEGABYTE, options(20), corpus(), whole, false, root);
+    t.run(p -> {}, Integer.MAX_VALUE);
+    List<String> expected = t.csv();
+    assertTrue(expected.getFirst().contains("load_l0_e3"), "the global model's routing columns");
+    assertTrue(loss(expected.getLast()) < loss(expected.get(1)) - 0.5, expected.toString());
+    t.megabyte().close();
+    Path split = dir.resolve("mb-split");
+    Trainer killed = Trainer.open(MEGABYTE, options(20), corpus(), split, false, root);
+    killed.run(p -> {}, 13);
+    killed.megabyte().close();
+    Trainer resumed = Trainer.open(MEGABYTE, options(20), corpus(), split, true, root);
+    assertEquals(10, resumed.step());
+    resumed.run(p -> {}, Integer.MAX_VALUE);
+    assertEquals(expected, resumed.csv());
+    try (var a =
+        org.sparsityworkbench.engine.model.MegabyteModel.load(
+            whole.resolve(Trainer.CHECKPOINT), root)) {
+      for (String name : a.params().keySet()) {
+        assertArrayEquals(
+            a.params().get(name).toFloatArray(),
+            resumed.megabyte().params().get(name).toFloatArray(),
+            name);
+      }
+    }
+    resumed.megabyte().close();
+    assertThrows(
+        IOException.class,
+        () -> Trainer.open(DENSE, options(20), corpus(), split, true, root),
+        "another model's run");
+  }
+
+  @Test
+  void weightDecaySparesTablesNormsBiasesAndPads() {
+    for (String name :
+        List.of(
+            "embed.weight",
+            "pos_embed.weight",
+            "layers.0.attn_norm.weight",
+            "layers.0.attn.proj_bias",
+            "megabyte.byte_embed",
+            "megabyte.byte_pos",
+            "megabyte.global_pad",
+            "megabyte.local_pad",
+            "local.embed.weight",
+            "global.final_norm.weight")) {
+      assertFalse(Trainer.decays(name), name);
+    }
+    for (String name :
+        List.of("layers.0.attn.wqkv", "global.layers.0.ffn.w1", "megabyte.global_to_local")) {
+      assertTrue(Trainer.decays(name), name);
+    }
+  }
+
   @Test
   void aCheckpointInterruptedMidWriteNeverReplacesTheLastGoodOne() throws Exception {
     Path out = dir.resolve("run");
