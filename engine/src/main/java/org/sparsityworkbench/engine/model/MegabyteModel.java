@@ -19,8 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeSet;
 import org.sparsityworkbench.engine.config.MegabyteConfig;
 import org.sparsityworkbench.engine.config.ModelFormatException;
 import org.sparsityworkbench.engine.io.SafeTensors;
@@ -209,48 +207,8 @@ public final class MegabyteModel implements AutoCloseable {
       throw new ModelFormatException(weightsFile + ": missing (every model directory needs one)");
     }
     MegabyteConfig c = MegabyteConfig.read(configFile);
-    SafeTensors.Contents contents = SafeTensors.read(weightsFile);
-    Set<String> expected = new TreeSet<>();
-    Map<String, float[]> values = new LinkedHashMap<>();
-    for (ParameterLayout.Param p : layout(c)) {
-      expected.add(p.name());
-      SafeTensors.Tensor t = contents.tensors().get(p.name());
-      if (t == null) {
-        throw new ModelFormatException(
-            weightsFile
-                + ": tensor '"
-                + p.name()
-                + "' is missing (required by "
-                + configFile
-                + ")");
-      }
-      if (!Arrays.equals(t.shape(), p.shape())) {
-        throw new ModelFormatException(
-            weightsFile
-                + ": tensor '"
-                + p.name()
-                + "' has shape "
-                + Arrays.toString(t.shape())
-                + ", expected "
-                + Arrays.toString(p.shape())
-                + " from "
-                + configFile);
-      }
-      float[] v = t.toFloats();
-      for (float x : v) {
-        if (!Float.isFinite(x)) {
-          throw new ModelFormatException(
-              weightsFile + ": tensor '" + p.name() + "' holds a non-finite value (" + x + ")");
-        }
-      }
-      values.put(p.name(), v);
-    }
-    Set<String> extra = new TreeSet<>(contents.tensors().keySet());
-    extra.removeAll(expected);
-    if (!extra.isEmpty()) {
-      throw new ModelFormatException(
-          weightsFile + ": unexpected tensor(s) " + extra + " for family megabyte");
-    }
+    Map<String, float[]> values =
+        TransformerModel.readValues(weightsFile, configFile, layout(c), MegabyteConfig.FAMILY);
     return fromValues(c, values, parent, dir);
   }
 

@@ -204,8 +204,19 @@ public final class TransformerModel implements AutoCloseable {
       throw new ModelFormatException(weightsFile + ": missing (every model directory needs one)");
     }
     ModelConfig config = ModelConfig.read(configFile);
+    Map<String, float[]> values =
+        readValues(weightsFile, configFile, ParameterLayout.of(config), config.family().id());
+    return fromValues(config, values, parent, dir);
+  }
+
+  /**
+   * The float values of every tensor of a layout, read from a safetensors file after checking each
+   * by name and shape, and that nothing else is there; non-finite values are refused by name.
+   */
+  static Map<String, float[]> readValues(
+      Path weightsFile, Path configFile, List<ParameterLayout.Param> layout, String family)
+      throws ModelFormatException {
     SafeTensors.Contents contents = SafeTensors.read(weightsFile);
-    List<ParameterLayout.Param> layout = ParameterLayout.of(config);
     Set<String> expected = new TreeSet<>();
     for (ParameterLayout.Param p : layout) {
       expected.add(p.name());
@@ -236,7 +247,7 @@ public final class TransformerModel implements AutoCloseable {
     extra.removeAll(expected);
     if (!extra.isEmpty()) {
       throw new ModelFormatException(
-          weightsFile + ": unexpected tensor(s) " + extra + " for family " + config.family());
+          weightsFile + ": unexpected tensor(s) " + extra + " for family " + family);
     }
     Map<String, float[]> values = new LinkedHashMap<>();
     for (ParameterLayout.Param p : layout) {
@@ -249,7 +260,7 @@ public final class TransformerModel implements AutoCloseable {
       }
       values.put(p.name(), v);
     }
-    return fromValues(config, values, parent, dir);
+    return values;
   }
 
   /** Builds a model from float values by name (shapes from the layout). */
