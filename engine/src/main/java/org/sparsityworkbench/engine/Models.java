@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import org.sparsityworkbench.engine.config.ModelFormatException;
 import org.sparsityworkbench.engine.hf.HfLoader;
 import org.sparsityworkbench.engine.io.LoadProgress;
+import org.sparsityworkbench.engine.model.LanguageModel;
+import org.sparsityworkbench.engine.model.MegabyteModel;
 import org.sparsityworkbench.engine.model.TransformerModel;
 
 /**
@@ -14,6 +16,23 @@ import org.sparsityworkbench.engine.model.TransformerModel;
  */
 public final class Models {
   private Models() {}
+
+  /**
+   * Opens a model directory of any family: Megabyte ({@code "family": "megabyte"}), a native
+   * transformer family or a Hugging Face checkpoint.
+   *
+   * @throws ModelFormatException naming the file, and the field or tensor at fault
+   */
+  public static LanguageModel open(Path dir, NDManager parent, LoadProgress progress)
+      throws ModelFormatException {
+    Path config = dir.resolve(TransformerModel.CONFIG_FILE);
+    if (Files.isDirectory(dir)
+        && Files.isRegularFile(config)
+        && org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(config)) {
+      return MegabyteModel.load(dir, parent);
+    }
+    return load(dir, parent, progress);
+  }
 
   /** Opens a model directory without progress reports. */
   public static TransformerModel load(Path dir, NDManager parent) throws ModelFormatException {

@@ -22,6 +22,7 @@ import org.sparsityworkbench.engine.decode.Comparison;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
@@ -48,7 +49,7 @@ public final class CompareViewModel {
   private final BooleanBinding canCompare;
   private final StringBuilder a = new StringBuilder();
   private final StringBuilder b = new StringBuilder();
-  private TransformerModel loadedB;
+  private LanguageModel loadedB;
   private Path loadedPath;
   private int steps;
   private int agreements;
@@ -69,7 +70,7 @@ public final class CompareViewModel {
   /** An event of comparison number {@code generation}. */
   private record Tagged(int generation, Object event) {}
 
-  private record LoadedB(Path path, TransformerModel model) {}
+  private record LoadedB(Path path, LanguageModel model) {}
 
   private record Failed(String message) {}
 
@@ -233,7 +234,7 @@ public final class CompareViewModel {
       summary.set("Nothing to save: compare first, and let it end");
       return;
     }
-    TransformerModel modelA = main.modelProperty().get();
+    LanguageModel modelA = main.modelProperty().get();
     boolean same = whatIf.get(); // B is A with the interventions
     main.writeSessions(
         List.of(
@@ -249,8 +250,8 @@ public final class CompareViewModel {
 
   /** A side's session head: its model's directory and family, the prompt, the options. */
   private static org.sparsityworkbench.engine.telemetry.Records.Session session(
-      DecodeOptions o, Path dir, TransformerModel m, String prompt) {
-    return o.session(dir == null ? "" : dir.toString(), m.spec().family(), prompt, null);
+      DecodeOptions o, Path dir, LanguageModel m, String prompt) {
+    return o.session(dir == null ? "" : dir.toString(), m.family(), prompt, null);
   }
 
   /** Where the engine sends a comparison's steps and framing records, tagged with its number. */
@@ -342,8 +343,8 @@ public final class CompareViewModel {
                             : new Failed("Cannot load B: " + MainViewModel.rootMessage(e)))));
   }
 
-  private void start(TransformerModel modelB) {
-    TransformerModel modelA = main.modelProperty().get();
+  private void start(LanguageModel modelB) {
+    LanguageModel modelA = main.modelProperty().get();
     try {
       DecodeOptions o =
           new DecodeOptions(
@@ -369,7 +370,14 @@ public final class CompareViewModel {
   }
 
   private void startWhatIf() {
-    TransformerModel m = main.modelProperty().get();
+    if (!(main.modelProperty().get() instanceof TransformerModel m)) {
+      running.set(false);
+      summary.set(
+          "A what-if needs interventions, which "
+              + main.familyProperty().get()
+              + " models do not take yet");
+      return;
+    }
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
         List.copyOf(main.interventions());
     List<Integer> ids = new java.util.ArrayList<>();

@@ -29,6 +29,7 @@ import javafx.collections.ObservableList;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
+import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.ModelSummary;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.session.SessionFile;
@@ -73,7 +74,7 @@ public final class MainViewModel {
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
   private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
-  private final ReadOnlyObjectWrapper<TransformerModel> model = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyObjectWrapper<LanguageModel> model = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
@@ -124,7 +125,7 @@ public final class MainViewModel {
   /** What the engine thread reports. */
   private sealed interface Event {}
 
-  private record Loaded(Path dir, TransformerModel model, String card) implements Event {}
+  private record Loaded(Path dir, LanguageModel model, String card) implements Event {}
 
   private record LoadFailed(Path dir, Throwable cause) implements Event {}
 
@@ -348,9 +349,13 @@ public final class MainViewModel {
    * @return true when added
    */
   public boolean addIntervention(String kind, String value) {
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     if (m == null) {
       error.set("Load a model first: an intervention is checked against its layers and experts.");
+      return false;
+    }
+    if (!m.supportsInterventions()) {
+      error.set("Interventions do not apply to " + m.family() + " models yet.");
       return false;
     }
     List<org.sparsityworkbench.engine.intervention.Intervention> next =
@@ -416,7 +421,7 @@ public final class MainViewModel {
    * where the kind applies there, else at every layer ({@code *}); empty when it applies nowhere.
    */
   public String interventionExample(String kind) {
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     String v =
         m == null || kind == null
             ? null
@@ -426,9 +431,9 @@ public final class MainViewModel {
   }
 
   private void refreshInterventionKinds() {
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     interventionKinds.setAll(
-        m == null
+        m == null || !m.supportsInterventions()
             ? List.of()
             : INTERVENTION_KINDS.stream()
                 .filter(
@@ -555,12 +560,16 @@ public final class MainViewModel {
    * held).
    */
   public void computeEffects() {
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     if (m == null || running.get() || effectsRunning.get() || tokens.isEmpty()) {
       effectsStatus.set(
           running.get()
               ? "Stop the decode first: the effects run on the engine thread it holds."
               : "Generate first: the effects are of a decoded token.");
+      return;
+    }
+    if (!(m instanceof TransformerModel transformer)) {
+      effectsStatus.set("The effect of each expert is not built for " + m.family() + " models.");
       return;
     }
     int layer = Math.max(0, Math.min(colourLayer.get(), m.spec().layers() - 1));
@@ -613,7 +622,7 @@ public final class MainViewModel {
     effectsStatus.set(what + "…");
     service
         .expertEffects(
-            m,
+            transformer,
             ids,
             layer,
             inForce,
@@ -743,7 +752,7 @@ public final class MainViewModel {
       Records.Session run =
           options.session(
               loadedDir.get() == null ? "" : loadedDir.get().toString(),
-              model.get().spec().family(),
+              model.get().family(),
               prompt.get(),
               FULL_ROWS);
       // Start first: a prompt the engine refuses leaves the previous decode (or session) on screen.
@@ -903,11 +912,11 @@ public final class MainViewModel {
       boolean nativeModel,
       String config,
       List<Records.Record> records) {
-    SessionToWrite(Path file, Path dir, TransformerModel m, List<Records.Record> records) {
+    SessionToWrite(Path file, Path dir, LanguageModel m, List<Records.Record> records) {
       this(
           file,
           dir,
-          m == null ? "" : m.spec().family(),
+          m == null ? "" : m.family(),
           m != null && m.isNative(),
           m == null ? "{}" : m.configJson(),
           List.copyOf(records));
@@ -1046,11 +1055,11 @@ public final class MainViewModel {
     sessionModel = null;
     timelineApplied = -1;
     clearDecode("");
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     if (m != null) {
       layerCount.set(m.spec().layers());
-      family.set(m.spec().family());
-      routes.set(m.spec().routed() || m.spec().hasSparseFf());
+      family.set(m.family());
+      routes.set(colours(m));
       modelInfo.set(loadedDir.get() == null ? "" : loadedInfo);
     } else {
       layerCount.set(0);
@@ -1522,7 +1531,7 @@ public final class MainViewModel {
         case Loaded l -> {
           loadTicket = null;
           loadFraction.set(-1);
-          TransformerModel old = model.get();
+          LanguageModel old = model.get();
           closeSession();
           clearDecode(""); // what is shown always belongs to the loaded model
           if (!models.contains(l.dir())) {
@@ -1537,17 +1546,17 @@ public final class MainViewModel {
           model.set(l.model());
           refreshInterventionKinds();
           layerCount.set(l.model().spec().layers());
-          family.set(l.model().spec().family());
-          routes.set(l.model().spec().routed() || l.model().spec().hasSparseFf());
+          family.set(l.model().family());
+          routes.set(colours(l.model()));
           if (colourLayer.get() >= l.model().spec().layers()) {
             colourLayer.set(0);
           }
           loading.set(false);
-          ModelSummary s = ModelSummary.of(l.model());
+          ModelSummary s = l.model().summary();
           loadedInfo =
               l.dir().getFileName()
                   + " · "
-                  + l.model().spec().family()
+                  + l.model().family()
                   + " · "
                   + ModelSummary.human(s.totalParams())
                   + " params, "
@@ -1948,11 +1957,19 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.routeKeys();
     }
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     if (m == null) {
       return 0;
     }
     return m.spec().routed() ? m.spec().maxExperts() : m.spec().sparseBlockSize();
+  }
+
+  /**
+   * Whether a model's tokens can be coloured by their experts or units: a routed or sparse FF
+   * transformer. A Megabyte model's routing is per patch, shown in its patch view instead.
+   */
+  private static boolean colours(LanguageModel m) {
+    return m instanceof TransformerModel && (m.spec().routed() || m.spec().hasSparseFf());
   }
 
   /**
@@ -1968,7 +1985,7 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.labels();
     }
-    TransformerModel m = model.get();
+    LanguageModel m = model.get();
     return m == null
         ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
         : m.tokenizer();
@@ -1979,8 +1996,8 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.context();
     }
-    TransformerModel m = model.get();
-    return m == null ? 0 : m.spec().contextLength();
+    LanguageModel m = model.get();
+    return m == null ? 0 : m.contextLength();
   }
 
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
@@ -2155,7 +2172,7 @@ public final class MainViewModel {
     return tokensPerSecond.getReadOnlyProperty();
   }
 
-  public ReadOnlyObjectProperty<TransformerModel> modelProperty() {
+  public ReadOnlyObjectProperty<LanguageModel> modelProperty() {
     return model.getReadOnlyProperty();
   }
 

@@ -139,7 +139,7 @@ class MainViewModelTest {
     Files.write(bad.resolve("model.safetensors"), new byte[] {1, 2, 3});
     MainViewModel vm = new MainViewModel(service, List.of(good, bad));
     await(vm, () -> vm.modelProperty().get() != null);
-    TransformerModel loaded = vm.modelProperty().get();
+    var loaded = vm.modelProperty().get();
 
     vm.selectedModelProperty().set(bad);
     vm.loadSelected();
@@ -236,7 +236,7 @@ class MainViewModelTest {
     Path dense = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
     MainViewModel vm = new MainViewModel(service, List.of(sw, dense));
     await(vm, () -> vm.modelProperty().get() != null);
-    TransformerModel routed = vm.modelProperty().get();
+    var routed = vm.modelProperty().get();
     vm.maxTokensProperty().set(400);
     vm.step(); // held after one token: still running
     await(vm, () -> vm.tokenCountProperty().get() == 1);

@@ -3,7 +3,7 @@ package org.sparsityworkbench.engine.decode;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import org.sparsityworkbench.engine.model.TransformerModel;
+import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.telemetry.Records;
 
 /**
@@ -64,23 +64,23 @@ public final class Comparison {
    * The prompt's ids, checked for both models: the two must read text the same way (one tokenizer),
    * or agreement and KL over their next-token distributions would compare different vocabularies.
    */
-  public static int[] validate(TransformerModel a, TransformerModel b, String prompt) {
+  public static int[] validate(LanguageModel a, LanguageModel b, String prompt) {
     if (!a.tokenizer().vocabularyId().equals(b.tokenizer().vocabularyId())) {
       throw new IllegalArgumentException(
           "compare needs two models with the same tokenizer ("
-              + a.spec().family()
+              + a.family()
               + " and "
-              + b.spec().family()
+              + b.family()
               + " tokenize differently)");
     }
-    int[] ids = DecodeSession.encodePrompt(a, prompt);
-    DecodeSession.validatePrompt(ids, b.spec());
+    int[] ids = TokenDecoder.encodePrompt(a, prompt);
+    TokenDecoder.validatePrompt(ids, b);
     return ids;
   }
 
   public static void run(
-      TransformerModel a,
-      TransformerModel b,
+      LanguageModel a,
+      LanguageModel b,
       String prompt,
       DecodeOptions options,
       Sink sink,
@@ -93,18 +93,18 @@ public final class Comparison {
    * interventions A has not), same seed and sampling when the options say so.
    */
   public static void run(
-      TransformerModel a,
+      LanguageModel a,
       DecodeOptions optionsA,
-      TransformerModel b,
+      LanguageModel b,
       DecodeOptions options,
       int[] bytes,
       Sink sink,
       BooleanSupplier cancelled) {
-    DecodeSession.validatePrompt(bytes, a.spec());
-    DecodeSession.validatePrompt(bytes, b.spec());
-    try (DecodeSession sa = new DecodeSession(a, optionsA);
-        DecodeSession sb = new DecodeSession(b, options);
-        DecodeSession forced = new DecodeSession(b, options)) {
+    TokenDecoder.validatePrompt(bytes, a);
+    TokenDecoder.validatePrompt(bytes, b);
+    try (TokenDecoder sa = TokenDecoder.open(a, optionsA);
+        TokenDecoder sb = TokenDecoder.open(b, options);
+        TokenDecoder forced = TokenDecoder.open(b, options)) {
       sink.sides(sa.prefill(bytes), sb.prefill(bytes));
       forced.prefill(bytes);
       String reason = "max_tokens";

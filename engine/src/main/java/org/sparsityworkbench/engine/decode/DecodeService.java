@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.sparsityworkbench.engine.Engines;
+import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.telemetry.Records;
 
@@ -115,7 +116,7 @@ public final class DecodeService implements AutoCloseable {
   }
 
   /** Loads a model on the engine thread. The future fails with the loader's clear message. */
-  public CompletableFuture<TransformerModel> load(Path dir) {
+  public CompletableFuture<LanguageModel> load(Path dir) {
     return load(dir, org.sparsityworkbench.engine.io.LoadProgress.NONE);
   }
 
@@ -123,12 +124,12 @@ public final class DecodeService implements AutoCloseable {
    * Loads a model of either kind on the engine thread, reporting progress there (a listener copies
    * what it needs; it may cancel between tensors). The future fails with the loader's message.
    */
-  public CompletableFuture<TransformerModel> load(
+  public CompletableFuture<LanguageModel> load(
       Path dir, org.sparsityworkbench.engine.io.LoadProgress progress) {
     return root.thenApplyAsync(
         m -> {
           try {
-            return org.sparsityworkbench.engine.Models.load(dir, m, progress);
+            return org.sparsityworkbench.engine.Models.open(dir, m, progress);
           } catch (org.sparsityworkbench.engine.config.ModelFormatException e) {
             throw new java.util.concurrent.CompletionException(e);
           }
@@ -137,7 +138,7 @@ public final class DecodeService implements AutoCloseable {
   }
 
   /** Closes a model on the engine thread once the jobs queued before have finished. */
-  public CompletableFuture<Void> release(TransformerModel model) {
+  public CompletableFuture<Void> release(LanguageModel model) {
     return CompletableFuture.runAsync(model::close, executor);
   }
 
@@ -147,21 +148,21 @@ public final class DecodeService implements AutoCloseable {
    * @throws IllegalArgumentException at once for an empty or too long prompt
    */
   public Job decode(
-      TransformerModel model, String prompt, DecodeOptions options, Consumer<Records.Record> sink) {
+      LanguageModel model, String prompt, DecodeOptions options, Consumer<Records.Record> sink) {
     return decode(model, prompt, options, sink, false);
   }
 
   /**
-   * As {@link #decode(TransformerModel, String, DecodeOptions, Consumer)}; with {@code paused} the
+   * As {@link #decode(LanguageModel, String, DecodeOptions, Consumer)}; with {@code paused} the
    * decode holds after the prefill until {@link Job#stepOnce} or {@link Job#resume}.
    */
   public Job decode(
-      TransformerModel model,
+      LanguageModel model,
       String prompt,
       DecodeOptions options,
       Consumer<Records.Record> sink,
       boolean paused) {
-    int[] bytes = DecodeSession.encodePrompt(model, prompt);
+    int[] bytes = TokenDecoder.encodePrompt(model, prompt);
     Job job = new Job();
     job.paused = paused;
     executor.execute(
@@ -187,8 +188,8 @@ public final class DecodeService implements AutoCloseable {
    * every step goes to the sink on that thread.
    */
   public Job compare(
-      TransformerModel a,
-      TransformerModel b,
+      LanguageModel a,
+      LanguageModel b,
       String prompt,
       DecodeOptions options,
       Comparison.Sink sink) {

@@ -10,6 +10,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.sparsityworkbench.engine.model.Floats;
 import org.sparsityworkbench.engine.model.KvCache;
+import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.LayerTrace;
 import org.sparsityworkbench.engine.model.Router;
 import org.sparsityworkbench.engine.model.TransformerModel;
@@ -25,7 +26,7 @@ import org.sparsityworkbench.engine.tokenizer.Tokenizer;
  *
  * <p>Confined to the thread that created it (PyTorch scopes are per thread): the engine's executor.
  */
-public final class DecodeSession implements AutoCloseable {
+public final class DecodeSession implements TokenDecoder {
   private final TransformerModel model;
   private final ModelSpec spec;
   private final Tokenizer tokenizer;
@@ -61,6 +62,7 @@ public final class DecodeSession implements AutoCloseable {
    *
    * @throws IllegalArgumentException naming one that does not fit the model; the old ones stay
    */
+  @Override
   public void setInterventions(
       java.util.List<org.sparsityworkbench.engine.intervention.Intervention> list) {
     checkThread();
@@ -72,12 +74,7 @@ public final class DecodeSession implements AutoCloseable {
 
   /** The prompt's token ids, checked before anything is computed: not empty, fits the context. */
   public static int[] encodePrompt(TransformerModel model, String prompt) {
-    if (prompt == null || prompt.isEmpty()) {
-      throw new IllegalArgumentException("the prompt is empty: give at least one character");
-    }
-    int[] ids = model.tokenizer().encode(prompt);
-    validatePrompt(ids, model.spec());
-    return ids;
+    return TokenDecoder.encodePrompt(model, prompt);
   }
 
   /** Checks prompt ids: not empty, each in the vocabulary, fits the context. */
@@ -106,6 +103,7 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   /** Runs prompt token ids through the model and returns the prefill record. */
+  @Override
   public Records.Prefill prefill(int[] prompt) {
     checkThread();
     validatePrompt(prompt, spec);
@@ -185,11 +183,13 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   /** True while the context has room for another token and the prefill has run. */
+  @Override
   public boolean canStep() {
     return nextLogits != null && cache != null && cache.length() < cache.capacity();
   }
 
   /** Samples the next token from the last distribution, processes it and returns its record. */
+  @Override
   public Records.Token step() {
     return advance(-1);
   }
@@ -199,6 +199,7 @@ public final class DecodeSession implements AutoCloseable {
    *
    * @param token a token id of the model's vocabulary
    */
+  @Override
   public Records.Token stepWith(int token) {
     if (token < 0 || token >= spec.vocabSize()) {
       throw new IllegalArgumentException(
@@ -244,7 +245,22 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   private List<Records.TokenLayer> tokenLayers(List<LayerTrace> traces) {
-    boolean full = options.telemetry() == TelemetryLevel.FULL;
+    return tokenLayers(
+        traces,
+        options.telemetry() == TelemetryLevel.FULL,
+        spec.sparseBlockSize(),
+        lens -> top(lens, 3));
+  }
+
+  /**
+   * A step's layer records from its traces: routing (probabilities only when {@code full}),
+   * attention, controller, QKV modules, timing, and the logit lens through {@code lens}.
+   */
+  static List<Records.TokenLayer> tokenLayers(
+      List<LayerTrace> traces,
+      boolean full,
+      int sparseBlockSize,
+      java.util.function.Function<float[], List<Records.TopToken>> lens) {
     List<Records.TokenLayer> out = new ArrayList<>(traces.size());
     for (int i = 0; i < traces.size(); i++) {
       LayerTrace tr = traces.get(i);
@@ -264,7 +280,7 @@ public final class DecodeSession implements AutoCloseable {
           tr.controllerChosen == null
               ? null
               : new Records.Controller(
-                  spec.sparseBlockSize(), tr.controllerChosen, tr.controllerConfidence);
+                  sparseBlockSize, tr.controllerChosen, tr.controllerConfidence);
       Records.Qkv qkv = tr.qkvModules == null ? null : new Records.Qkv(tr.qkvModules);
       Records.Timing timing =
           new Records.Timing(
@@ -274,7 +290,13 @@ public final class DecodeSession implements AutoCloseable {
               tr.controllerChosen == null ? null : tr.controllerNanos / 1e3);
       out.add(
           new Records.TokenLayer(
-              i, att, router, controller, qkv, timing, tr.lens == null ? null : top(tr.lens, 3)));
+              i,
+              att,
+              router,
+              controller,
+              qkv,
+              timing,
+              tr.lens == null ? null : lens.apply(tr.lens)));
     }
     return out;
   }
@@ -295,16 +317,19 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   /** The latest next-token logits (a copy), or null before the prefill. */
+  @Override
   public float[] nextLogits() {
     return nextLogits == null ? null : nextLogits.clone();
   }
 
   /** Tokens generated so far. */
+  @Override
   public int steps() {
     return steps;
   }
 
   /** The end record for a finished decode. */
+  @Override
   public Records.End end(String reason) {
     double tps = stepNanos == 0 ? 0 : steps / (stepNanos / 1e9);
     long wall = firstStepStart == 0 ? 0 : System.nanoTime() - firstStepStart;
@@ -317,17 +342,17 @@ public final class DecodeSession implements AutoCloseable {
    * record goes to the sink on this thread, the end record last.
    */
   public static Records.End run(
-      TransformerModel model,
+      LanguageModel model,
       String prompt,
       DecodeOptions options,
       Consumer<Records.Record> sink,
       BooleanSupplier cancelled) {
-    return run(model, encodePrompt(model, prompt), options, sink, cancelled);
+    return run(model, TokenDecoder.encodePrompt(model, prompt), options, sink, cancelled);
   }
 
-  /** {@link #run(TransformerModel, String, DecodeOptions, Consumer, BooleanSupplier)} from ids. */
+  /** {@link #run(LanguageModel, String, DecodeOptions, Consumer, BooleanSupplier)} from ids. */
   public static Records.End run(
-      TransformerModel model,
+      LanguageModel model,
       int[] prompt,
       DecodeOptions options,
       Consumer<Records.Record> sink,
@@ -336,20 +361,20 @@ public final class DecodeSession implements AutoCloseable {
   }
 
   /**
-   * As {@link #run(TransformerModel, int[], DecodeOptions, Consumer, BooleanSupplier)}; before
-   * every step, {@code interventions} may hand over the interventions in force from that step on
-   * (null: no change).
+   * As {@link #run(LanguageModel, int[], DecodeOptions, Consumer, BooleanSupplier)}, with a model
+   * of any family; before every step, {@code interventions} may hand over the interventions in
+   * force from that step on (null: no change).
    */
   public static Records.End run(
-      TransformerModel model,
+      LanguageModel model,
       int[] prompt,
       DecodeOptions options,
       Consumer<Records.Record> sink,
       BooleanSupplier cancelled,
       java.util.function.Supplier<List<org.sparsityworkbench.engine.intervention.Intervention>>
           interventions) {
-    validatePrompt(prompt, model.spec());
-    try (DecodeSession s = new DecodeSession(model, options)) {
+    TokenDecoder.validatePrompt(prompt, model);
+    try (TokenDecoder s = TokenDecoder.open(model, options)) {
       sink.accept(s.prefill(prompt));
       String reason = "max_tokens";
       while (s.steps() < options.maxTokens()) {

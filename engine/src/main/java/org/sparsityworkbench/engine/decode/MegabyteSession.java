@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.sparsityworkbench.engine.intervention.Intervention;
+import org.sparsityworkbench.engine.model.LayerTrace;
 import org.sparsityworkbench.engine.model.MegabyteModel;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.telemetry.Records;
@@ -15,10 +17,11 @@ import org.sparsityworkbench.engine.tokenizer.Tokenizer;
  * One byte sequence decoded by a Megabyte model, producing the same records as {@link
  * DecodeSession} (prefill, one token per step, end), each token record with its {@link
  * Records.Patch}: the patch and byte of the position predicted next, whether the global model ran
- * in the step, and each level's time. Per-layer telemetry (the global model's routing and
- * attention) is not recorded yet: {@code layers} is null.
+ * in the step, each level's time, the global model's layers when it ran (routing, controller,
+ * attention over patches) and the local model's attention inside the patch. The token's own {@code
+ * layers} stay null: a byte has no layers of its own at the global level.
  */
-public final class MegabyteSession implements AutoCloseable {
+public final class MegabyteSession implements TokenDecoder {
   private final MegabyteModel model;
   private final DecodeOptions options;
   private final MegabyteModel.Decoder decoder;
@@ -37,18 +40,39 @@ public final class MegabyteSession implements AutoCloseable {
     this.model = model;
     this.options = options;
     this.sampler = new Sampler(options.sampling());
-    this.decoder = model.decoder(TransformerModel.ForwardOptions.inference(false));
+    this.decoder =
+        model.decoder(
+            TransformerModel.ForwardOptions.inference(options.telemetry() == TelemetryLevel.FULL));
+  }
+
+  /**
+   * Checks a prompt's bytes: not empty, each a byte, and a position left in the context for the
+   * byte after it.
+   */
+  public static void validatePrompt(int[] ids, int contextLength) {
+    if (ids == null || ids.length == 0) {
+      throw new IllegalArgumentException("the prompt is empty: give at least one character");
+    }
+    if (ids.length >= contextLength) {
+      throw new IllegalArgumentException(
+          "the prompt is "
+              + ids.length
+              + " bytes; a megabyte model with context_length "
+              + contextLength
+              + " takes at most "
+              + (contextLength - 1));
+    }
+    for (int id : ids) {
+      if (id < 0 || id > 255) {
+        throw new IllegalArgumentException("token id " + id + " is outside the bytes 0..255");
+      }
+    }
   }
 
   /** Reads the prompt's bytes; the record's top tokens are the distribution of the next byte. */
+  @Override
   public Records.Prefill prefill(int[] prompt) {
-    if (prompt.length >= model.config().contextLength()) {
-      throw new IllegalArgumentException(
-          "the prompt is "
-              + prompt.length
-              + " bytes; context_length is "
-              + model.config().contextLength());
-    }
+    validatePrompt(prompt, model.config().contextLength());
     long t0 = System.nanoTime();
     nextLogits = decoder.prefill(prompt);
     double us = (System.nanoTime() - t0) / 1e3;
@@ -60,12 +84,26 @@ public final class MegabyteSession implements AutoCloseable {
   }
 
   /** True while the context has room for another byte and the prefill has run. */
+  @Override
   public boolean canStep() {
     return nextLogits != null && decoder.canStep();
   }
 
   /** Samples the next byte, runs it through the model and returns its record. */
+  @Override
   public Records.Token step() {
+    return advance(-1);
+  }
+
+  @Override
+  public Records.Token stepWith(int token) {
+    if (token < 0 || token > 255) {
+      throw new IllegalArgumentException("token " + token + " is outside the bytes 0..255");
+    }
+    return advance(token);
+  }
+
+  private Records.Token advance(int forced) {
     if (!canStep()) {
       throw new IllegalStateException(
           nextLogits == null ? "run prefill before step" : "the context is full");
@@ -74,7 +112,7 @@ public final class MegabyteSession implements AutoCloseable {
     if (firstStepStart == 0) {
       firstStepStart = t0;
     }
-    int b = sampler.sample(nextLogits);
+    int b = forced >= 0 ? forced : sampler.sample(nextLogits);
     int position = decoder.length();
     nextLogits = decoder.step(b);
     long dt = System.nanoTime() - t0;
@@ -82,7 +120,24 @@ public final class MegabyteSession implements AutoCloseable {
     String piece = text.push(b);
     generated.append(piece);
     MegabyteModel.Step s = decoder.last();
-    List<Records.TopToken> top = options.telemetry() == TelemetryLevel.OFF ? null : top(nextLogits);
+    TelemetryLevel level = options.telemetry();
+    List<Records.TopToken> top = level == TelemetryLevel.OFF ? null : top(nextLogits);
+    List<Records.TokenLayer> global = null;
+    List<Records.Attention> local = null;
+    if (level != TelemetryLevel.OFF && s.globalRan()) {
+      global =
+          DecodeSession.tokenLayers(
+              s.globalTraces(),
+              level == TelemetryLevel.FULL,
+              model.spec().sparseBlockSize(),
+              lens -> null);
+    }
+    if (level == TelemetryLevel.FULL) {
+      local = new ArrayList<>(s.localTraces().size());
+      for (LayerTrace tr : s.localTraces()) {
+        local.add(tr.attention == null ? null : new Records.Attention(tr.attention));
+      }
+    }
     return new Records.Token(steps++, position, b, piece, top, dt / 1e3, null)
         .withPatch(
             new Records.Patch(
@@ -90,15 +145,32 @@ public final class MegabyteSession implements AutoCloseable {
                 s.inPatch(),
                 s.globalRan(),
                 s.globalNanos() / 1e3,
-                s.localNanos() / 1e3));
+                s.localNanos() / 1e3,
+                global,
+                local));
+  }
+
+  @Override
+  public float[] nextLogits() {
+    return nextLogits == null ? null : nextLogits.clone();
   }
 
   /** Steps taken. */
+  @Override
   public int steps() {
     return steps;
   }
 
+  /** Megabyte takes no interventions yet: an empty list is accepted, any other refused. */
+  @Override
+  public void setInterventions(List<Intervention> list) {
+    if (!list.isEmpty()) {
+      throw new IllegalArgumentException("interventions are not supported for megabyte yet");
+    }
+  }
+
   /** The end record: the reason, the count, the rates and the text. */
+  @Override
   public Records.End end(String reason) {
     double tps = stepNanos == 0 ? 0 : steps / (stepNanos / 1e9);
     long wall = firstStepStart == 0 ? 0 : System.nanoTime() - firstStepStart;
@@ -127,24 +199,7 @@ public final class MegabyteSession implements AutoCloseable {
       DecodeOptions options,
       Consumer<Records.Record> sink,
       BooleanSupplier cancelled) {
-    try (MegabyteSession s = new MegabyteSession(model, options)) {
-      sink.accept(s.prefill(ByteTokenizer.INSTANCE.encode(prompt)));
-      String reason = "max_tokens";
-      while (s.steps() < options.maxTokens()) {
-        if (cancelled.getAsBoolean()) {
-          reason = "cancelled";
-          break;
-        }
-        if (!s.canStep()) {
-          reason = "context_full";
-          break;
-        }
-        sink.accept(s.step());
-      }
-      Records.End end = s.end(reason);
-      sink.accept(end);
-      return end;
-    }
+    return DecodeSession.run(model, prompt, options, sink, cancelled);
   }
 
   @Override

@@ -31,7 +31,7 @@ import org.sparsityworkbench.engine.spec.ModelSpec;
  * are shifted, not the targets). The math, shapes and tensor names are in docs/models.md,
  * "Megabyte".
  */
-public final class MegabyteModel implements AutoCloseable {
+public final class MegabyteModel implements LanguageModel {
   /** Byte embeddings of the global input, (256, D_G). */
   public static final String BYTE_EMBED = "megabyte.byte_embed";
 
@@ -139,7 +139,55 @@ public final class MegabyteModel implements AutoCloseable {
     return config;
   }
 
+  @Override
+  public String family() {
+    return MegabyteConfig.FAMILY;
+  }
+
+  /** The global model's layers (its context in patches): what the routing views show. */
+  @Override
+  public ModelSpec spec() {
+    return globalSpec;
+  }
+
+  /** The local model's shape (its context is one patch). */
+  public ModelSpec localSpec() {
+    return localSpec;
+  }
+
+  @Override
+  public int contextLength() {
+    return config.contextLength();
+  }
+
+  @Override
+  public org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
+    return org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE;
+  }
+
+  @Override
+  public boolean isNative() {
+    return true;
+  }
+
+  @Override
+  public String configJson() {
+    return config.toJson();
+  }
+
+  @Override
+  public ModelSummary summary() {
+    return ModelSummary.of(config);
+  }
+
+  /** Megabyte decodes take no interventions yet. */
+  @Override
+  public boolean supportsInterventions() {
+    return false;
+  }
+
   /** The directory the model was read from; null for one built in memory. */
+  @Override
   public Path directory() {
     return directory;
   }
@@ -276,7 +324,7 @@ public final class MegabyteModel implements AutoCloseable {
     NDArray globalOut = global(globalIn, null, opt, globalTraces); // (B, K, P D_G)
     NDArray chunks = toLocal(globalOut, b * k); // (B K, P, D_L)
     NDArray localIn = chunks.add(previousBytes(x.reshape(b * k, p))); // (B K, P, D_L)
-    NDArray logits = local(localIn, null, opt); // (B K, P, 256)
+    NDArray logits = local(localIn, null, opt, null); // (B K, P, 256)
     logits = logits.reshape(b, k * p, 256);
     return k * p > len ? logits.get(new NDIndex().addAllDim().addSliceDim(0, len)) : logits;
   }
@@ -323,8 +371,9 @@ public final class MegabyteModel implements AutoCloseable {
   }
 
   /** The local blocks, final norm and head over local inputs (R, P', D_L): (R, P', 256). */
-  private NDArray local(NDArray in, KvCache cache, TransformerModel.ForwardOptions opt) {
-    return localHead.forward(stackForward(localBlocks, in, cache, opt, null));
+  private NDArray local(
+      NDArray in, KvCache cache, TransformerModel.ForwardOptions opt, List<LayerTrace> traces) {
+    return localHead.forward(stackForward(localBlocks, in, cache, opt, traces));
   }
 
   private static NDArray stackForward(
@@ -367,7 +416,8 @@ public final class MegabyteModel implements AutoCloseable {
       boolean globalRan,
       long globalNanos,
       long localNanos,
-      List<LayerTrace> globalTraces) {}
+      List<LayerTrace> globalTraces,
+      List<LayerTrace> localTraces) {}
 
   /**
    * Decodes with a KV cache per level: the global model's grows by one position when a patch begins
@@ -443,8 +493,11 @@ public final class MegabyteModel implements AutoCloseable {
         setChunks(out.get(new NDIndex().addAllDim().addSliceDim(k, k + 1)));
         globalRuns += k + 1;
         long t1 = System.nanoTime();
-        float[] logits = localPositions(k * p, length - k * p + 1);
-        last = new Step(length, k, length - k * p, true, t1 - t0, System.nanoTime() - t1, traces);
+        List<LayerTrace> local = new ArrayList<>();
+        float[] logits = localPositions(k * p, length - k * p + 1, local);
+        last =
+            new Step(
+                length, k, length - k * p, true, t1 - t0, System.nanoTime() - t1, traces, local);
         return logits;
       }
     }
@@ -474,8 +527,11 @@ public final class MegabyteModel implements AutoCloseable {
           localCache.reset();
         }
         long t1 = System.nanoTime();
-        float[] logits = localPositions(length, 1);
-        last = new Step(length, k, inPatch, ran, ran ? t1 - t0 : 0, System.nanoTime() - t1, traces);
+        List<LayerTrace> local = new ArrayList<>();
+        float[] logits = localPositions(length, 1, local);
+        last =
+            new Step(
+                length, k, inPatch, ran, ran ? t1 - t0 : 0, System.nanoTime() - t1, traces, local);
         return logits;
       }
     }
@@ -525,7 +581,7 @@ public final class MegabyteModel implements AutoCloseable {
      * Runs the local model over positions [from, from + n) of the current patch (from its cache)
      * and returns the last position's logits.
      */
-    private float[] localPositions(int from, int n) {
+    private float[] localPositions(int from, int n, List<LayerTrace> traces) {
       int p = config.patchSize();
       int inPatch = from % p;
       int dl = config.local().dModel();
@@ -542,7 +598,7 @@ public final class MegabyteModel implements AutoCloseable {
       }
       NDArray in =
           chunks.get(new NDIndex().addAllDim().addSliceDim(inPatch, inPatch + n)).add(prev);
-      NDArray logits = local(in, localCache, opt); // (1, n, 256)
+      NDArray logits = local(in, localCache, opt, traces); // (1, n, 256)
       return logits.get(new NDIndex().addAllDim().addSliceDim(n - 1, n)).toFloatArray();
     }
 

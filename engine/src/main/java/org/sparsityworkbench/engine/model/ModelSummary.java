@@ -107,6 +107,46 @@ public record ModelSummary(
         spec.contextLength());
   }
 
+  /**
+   * A Megabyte model's summary, per byte. Active parameters: one row of the byte embedding and of
+   * the byte positions, the projection to the local width, the local model (its embedding once, as
+   * the tied head) and the global model's active parameters (all but the unchosen experts or sparse
+   * units) divided by P, since the global model runs once per patch. FLOPs at a byte of patch k,
+   * position p in it: (global FLOPs of a token at position k, without a head) / P, plus the
+   * projection 2 D_G D_L, plus the local model's FLOPs at position p (its head included).
+   */
+  public static ModelSummary of(org.sparsityworkbench.engine.config.MegabyteConfig c) {
+    ModelConfig g = c.global();
+    ModelConfig l = c.local();
+    int p = c.patchSize();
+    long globalActive = ParameterLayout.activePerToken(g) - (long) g.vocabSize() * g.dModel();
+    globalActive -= g.dModel(); // activePerToken counts one position row; Megabyte has none
+    long localActive = ParameterLayout.activePerToken(l) - l.dModel();
+    long projection = (long) c.globalByteDim() * l.dModel();
+    long active = 2L * c.globalByteDim() + projection + localActive + globalActive / p;
+    long globalHead = 2L * g.dModel() * g.vocabSize();
+    long first = (ParameterLayout.flopsPerToken(g, 0) - globalHead) / p;
+    long last = (ParameterLayout.flopsPerToken(g, c.patches() - 1) - globalHead) / p;
+    long perByte = 2 * projection;
+    String arch =
+        "megabyte: patches of "
+            + p
+            + " bytes, context "
+            + c.contextLength()
+            + "; global "
+            + architecture(g)
+            + "; local "
+            + architecture(l);
+    return new ModelSummary(
+        arch,
+        c.toMap(),
+        org.sparsityworkbench.engine.model.MegabyteModel.parameters(c),
+        active,
+        first + perByte + ParameterLayout.flopsPerToken(l, 0),
+        last + perByte + ParameterLayout.flopsPerToken(l, p - 1),
+        c.contextLength());
+  }
+
   /** One line: "switch: d=128, 4 layers, 4 heads, d_ff 512, 8 experts top-1". */
   private static String architecture(ModelConfig c) {
     String s =

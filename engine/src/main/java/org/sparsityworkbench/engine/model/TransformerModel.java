@@ -38,7 +38,7 @@ import org.sparsityworkbench.engine.tokenizer.Tokenizer;
  * than logits: the KV cache is written in place and each layer returns its routing and attention as
  * explicit telemetry (see {@code docs/decisions/0001-functional-model.md}).
  */
-public final class TransformerModel implements AutoCloseable {
+public final class TransformerModel implements LanguageModel {
   /** File names inside a model directory. */
   public static final String CONFIG_FILE = "config.json";
 
@@ -126,7 +126,23 @@ public final class TransformerModel implements AutoCloseable {
     return parts.blocks().get(layer).feedForward() instanceof SparseFeedForward s ? s : null;
   }
 
+  @Override
+  public String family() {
+    return spec.family();
+  }
+
+  @Override
+  public int contextLength() {
+    return spec.contextLength();
+  }
+
+  @Override
+  public ModelSummary summary() {
+    return ModelSummary.of(this);
+  }
+
   /** The model's shape as parts. */
+  @Override
   public ModelSpec spec() {
     return spec;
   }
@@ -145,21 +161,25 @@ public final class TransformerModel implements AutoCloseable {
   }
 
   /** True for the workbench's own families (byte-level, {@code config.json} with a family). */
+  @Override
   public boolean isNative() {
     return config != null;
   }
 
   /** The configuration as JSON text, for display (the checkpoint's own for imported models). */
+  @Override
   public String configJson() {
     return configJson;
   }
 
   /** The tokenizer (bytes for the native families). */
+  @Override
   public Tokenizer tokenizer() {
     return tokenizer;
   }
 
   /** The directory this model was loaded from, or null. */
+  @Override
   public Path directory() {
     return directory;
   }

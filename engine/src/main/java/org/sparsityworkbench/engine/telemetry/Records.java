@@ -189,8 +189,24 @@ public final class Records {
    * @param globalRan whether the global model ran in this step (the next position begins a patch)
    * @param globalUs time in the global model (0 when it did not run)
    * @param localUs time in the local model
+   * @param global when the global model ran, each of its layers at the new patch position: its
+   *     attention over patches 0..index (full telemetry), router, controller, QKV modules and
+   *     timing, as in a token's {@code layers}; null when it did not run or telemetry is off
+   * @param local each local layer's attention of the next position over the positions of its patch
+   *     so far, heads[h] with inPatch + 1 weights (full telemetry; null otherwise)
    */
-  public record Patch(int index, int inPatch, boolean globalRan, double globalUs, double localUs) {}
+  public record Patch(
+      int index,
+      int inPatch,
+      boolean globalRan,
+      double globalUs,
+      double localUs,
+      List<TokenLayer> global,
+      List<Attention> local) {
+    public Patch(int index, int inPatch, boolean globalRan, double globalUs, double localUs) {
+      this(index, inPatch, globalRan, globalUs, localUs, null, null);
+    }
+  }
 
   /**
    * One layer of a decode step; router, controller and qkv appear only where the family has them;
