@@ -201,6 +201,7 @@ public final class MainViewModel {
 
   private final CompareViewModel compare;
   private final AnalysisViewModel analysis;
+  private final PatchViewModel patches;
 
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
     this.service = service;
@@ -216,6 +217,7 @@ public final class MainViewModel {
             AnalysisViewModel.bundledCorpus(sampleModels),
             doorbell);
     this.compare = new CompareViewModel(service, this, sampleModels);
+    this.patches = new PatchViewModel(this);
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
@@ -2073,6 +2075,11 @@ public final class MainViewModel {
   /** The Analyse view's model. */
   public AnalysisViewModel analysis() {
     return analysis;
+  }
+
+  /** The patch view's model (Megabyte). */
+  public PatchViewModel patches() {
+    return patches;
   }
 
   public ObservableList<Path> models() {

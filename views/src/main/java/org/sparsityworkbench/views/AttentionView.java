@@ -167,6 +167,10 @@ public final class AttentionView extends BorderPane {
 
   private void paintCurrent(Sketch s) {
     List<TokenSnapshot> w = vm.routingHistory();
+    if (!w.isEmpty() && w.getLast().attention() == null && Widgets.megabyte(vm)) {
+      Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
+      return;
+    }
     if (w.isEmpty() || w.getLast().attention() == null) {
       Chart.message(s, "Press Generate: attention draws here.");
       return;

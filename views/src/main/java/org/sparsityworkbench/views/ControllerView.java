@@ -117,6 +117,10 @@ public final class ControllerView extends BorderPane {
       Chart.message(s, "Press Generate: the controller's choices draw here.");
       return true;
     }
+    if (w.getLast().chosen() == null && Widgets.megabyte(vm)) {
+      Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
+      return true;
+    }
     if (w.getLast().chosen() == null) {
       Chart.message(s, "No sparse FF controller in this model: pick sparse-ff or sparse-ffqkv.");
       return true;

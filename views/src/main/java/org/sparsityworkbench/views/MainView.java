@@ -542,6 +542,7 @@ public final class MainView extends BorderPane {
             new Tab("Latency", padded(new LatencyView(vm))),
             new Tab("Compare", padded(new CompareView(vm))),
             new Tab("Logit lens", padded(new LogitLensView(vm))),
+            new Tab("Patches", padded(new PatchView(vm.patches()))),
             new Tab("Analyse", padded(new AnalysisView(vm.analysis()))),
             new Tab("Model", padded(modelPane(details))));
     tabs.setId("tabs");
@@ -581,6 +582,9 @@ public final class MainView extends BorderPane {
                     switch (vm.familyProperty().get()) {
                       case "sparse-ff", "sparse-ffqkv" ->
                           "Colour: block 0's chosen unit (one of N); every block in the details.";
+                      case "megabyte" ->
+                          "Megabyte: bytes by patch, coloured by the global model's expert, in the"
+                              + " Patches tab.";
                       case "sparse-qkv" ->
                           "Sparse QKV only: the feed-forward is dense, nothing to colour by"
                               + " (module activity: Controller masks tab).";

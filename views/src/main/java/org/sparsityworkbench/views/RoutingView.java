@@ -174,6 +174,10 @@ public final class RoutingView extends BorderPane {
       Chart.message(s, "Press Generate: the routing of every token draws here.");
       return true;
     }
+    if (w.getLast().experts() == null && Widgets.megabyte(vm)) {
+      Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
+      return true;
+    }
     if (w.getLast().experts() == null) {
       Chart.message(
           s,

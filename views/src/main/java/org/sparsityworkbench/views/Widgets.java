@@ -120,6 +120,19 @@ final class Widgets {
     }
   }
 
+  /**
+   * What a per-token view says for a Megabyte decode: its bytes have no layers of their own; the
+   * global model's routing and attention are per patch, in the Patches tab.
+   */
+  static final String MEGABYTE_ELSEWHERE =
+      "Megabyte: a byte has no layers of its own. The global model's routing and its attention over"
+          + " patches, and the local attention inside a patch, are in the Patches tab.";
+
+  /** True when the model shown is a Megabyte model. */
+  static boolean megabyte(MainViewModel vm) {
+    return "megabyte".equals(vm.familyProperty().get());
+  }
+
   /** The short teaching text under a view: the paper and the formula. */
   static Label explanation(String text) {
     Label l = new Paragraph(text);

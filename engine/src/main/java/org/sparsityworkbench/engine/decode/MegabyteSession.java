@@ -143,6 +143,7 @@ public final class MegabyteSession implements TokenDecoder {
             new Records.Patch(
                 s.patch(),
                 s.inPatch(),
+                model.config().patchSize(),
                 s.globalRan(),
                 s.globalNanos() / 1e3,
                 s.localNanos() / 1e3,

@@ -186,6 +186,7 @@ public final class Records {
    *
    * @param index the patch of the next position (floor(position / P))
    * @param inPatch the next position's byte within its patch (position mod P)
+   * @param size bytes per patch (P)
    * @param globalRan whether the global model ran in this step (the next position begins a patch)
    * @param globalUs time in the global model (0 when it did not run)
    * @param localUs time in the local model
@@ -198,15 +199,12 @@ public final class Records {
   public record Patch(
       int index,
       int inPatch,
+      int size,
       boolean globalRan,
       double globalUs,
       double localUs,
       List<TokenLayer> global,
-      List<Attention> local) {
-    public Patch(int index, int inPatch, boolean globalRan, double globalUs, double localUs) {
-      this(index, inPatch, globalRan, globalUs, localUs, null, null);
-    }
-  }
+      List<Attention> local) {}
 
   /**
    * One layer of a decode step; router, controller and qkv appear only where the family has them;
