@@ -149,8 +149,9 @@ public final class Cli implements Runnable {
       // Load it: info on a broken model must say so.
       ModelSummary s;
       try (NDManager m = rootManager();
-          TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
-        s = ModelSummary.of(loaded);
+          org.sparsityworkbench.engine.model.LanguageModel loaded =
+              Models.open(model, m, LoadLine.stderr())) {
+        s = loaded.summary();
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
@@ -267,15 +268,18 @@ public final class Cli implements Runnable {
       }
       // Raw bytes: a multi-byte character arrives one byte (token) at a time.
       PrintStream out = parent.rawOut;
-      if (org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(
-          model.resolve(TransformerModel.CONFIG_FILE))) {
-        return decodeMegabyte(options, out);
-      }
       List<Records.Record> saved = new java.util.ArrayList<>();
       try (NDManager m = rootManager();
-          TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
-        Records.Session session =
-            options.session(model.toString(), loaded.spec().family(), prompt, null);
+          org.sparsityworkbench.engine.model.LanguageModel loaded =
+              Models.open(model, m, LoadLine.stderr())) {
+        if (!loaded.supportsInterventions() && (!options.interventions().isEmpty() || logitLens)) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "interventions and --logit-lens are not supported for "
+                  + loaded.family()
+                  + " models yet");
+        }
+        Records.Session session = options.session(model.toString(), loaded.family(), prompt, null);
         Records.End end =
             DecodeSession.run(
                 loaded,
@@ -307,61 +311,9 @@ public final class Cli implements Runnable {
               new SessionFile.Header(
                   SessionFile.VERSION,
                   PROGRAM,
-                  ModelIdentity.of(
-                      model, loaded.spec().family(), loaded.isNative(), loaded.configJson()));
+                  ModelIdentity.of(model, loaded.family(), loaded.isNative(), loaded.configJson()));
           SessionFile.of(header, saved).save(save);
         }
-        if (jsonl) {
-          out.println(TelemetryJson.toJson(end));
-        } else {
-          out.println();
-          spec.commandLine()
-              .getErr()
-              .printf(
-                  "[%d tokens, %.1f tokens/s, %s, stop: %s]%n",
-                  end.generated(), end.tokensPerS(), Engines.describe(), end.reason());
-        }
-        out.flush();
-      }
-      return 0;
-    }
-
-    /**
-     * A Megabyte model's decode: the same records, each token with its patch telemetry; sessions
-     * and interventions are not supported for this family yet.
-     */
-    private int decodeMegabyte(DecodeOptions options, PrintStream out) throws Exception {
-      if (save != null) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(), "--save: sessions of megabyte models are not supported yet");
-      }
-      if (!options.interventions().isEmpty() || logitLens) {
-        throw new CommandLine.ParameterException(
-            spec.commandLine(),
-            "interventions and --logit-lens are not supported for megabyte models yet");
-      }
-      try (NDManager m = rootManager();
-          org.sparsityworkbench.engine.model.MegabyteModel loaded =
-              org.sparsityworkbench.engine.model.MegabyteModel.load(model, m)) {
-        Records.Session session = options.session(model.toString(), "megabyte", prompt, null);
-        Records.End end =
-            org.sparsityworkbench.engine.decode.MegabyteSession.run(
-                loaded,
-                prompt,
-                options,
-                r -> {
-                  if (jsonl) {
-                    if (r instanceof Records.Prefill p) {
-                      out.println(TelemetryJson.toJson(p.withSession(session)));
-                    } else if (!(r instanceof Records.End)) {
-                      out.println(TelemetryJson.toJson(r));
-                    }
-                  } else if (r instanceof Records.Token t) {
-                    out.write(t.token());
-                    out.flush();
-                  }
-                },
-                () -> false);
         if (jsonl) {
           out.println(TelemetryJson.toJson(end));
         } else {

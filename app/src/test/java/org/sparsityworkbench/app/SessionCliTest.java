@@ -23,7 +23,7 @@ class SessionCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"switch", "sparse-ffqkv"})
+  @ValueSource(strings = {"switch", "sparse-ffqkv", "megabyte"})
   void replayJsonlPrintsExactlyWhatDecodeJsonlPrinted(String family) throws Exception {
     Path model = init(family);
     Path session = dir.resolve("run.session.gz");

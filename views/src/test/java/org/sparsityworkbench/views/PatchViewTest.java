@@ -147,6 +147,35 @@ class PatchViewTest {
   }
 
   @Test
+  void aSavedMegabyteSessionShowsItsPatchesWithoutTheModelAndFollowsTheTimeline(FxRobot robot)
+      throws Exception {
+    loaded(megabyte);
+    robot.interact(() -> vm.maxTokensProperty().set(20));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 20);
+    Clicks.tab(robot, "Patches");
+    String live = text(robot, "#patch-summary");
+    Path file = MainViewControlsTest.dir.resolve("megabyte.session.gz");
+    robot.interact(() -> vm.saveSession(file));
+    waitUntil(() -> vm.statusProperty().get().startsWith("Saved"));
+    // Another model, then the session: its patches come back from the file alone.
+    Clicks.choose(robot, view.getScene(), "#model-picker", "dense");
+    loaded(dense);
+    view.chooseSessionToOpen = w -> file.toFile();
+    robot.clickOn("#session-menu");
+    robot.clickOn("#open-session");
+    waitUntil(() -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 20);
+    assertTrue(vm.patches().availableProperty().get());
+    // Same figures but the times: the summary's counts agree.
+    assertEquals(live.substring(0, 40), text(robot, "#patch-summary").substring(0, 40));
+    robot.interact(() -> vm.timelineProperty().set(10));
+    waitUntil(() -> vm.tokens().size() == 10); // positions 5..14: patches begin at 8 and 12
+    assertTrue(
+        text(robot, "#patch-summary").startsWith("global model: ran at 2 of 10 steps"),
+        text(robot, "#patch-summary"));
+  }
+
+  @Test
   void megabyteComparesWithADenseByteModel(FxRobot robot) throws Exception {
     loaded(megabyte);
     robot.interact(() -> vm.maxTokensProperty().set(12));
