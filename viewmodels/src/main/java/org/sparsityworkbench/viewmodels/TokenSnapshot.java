@@ -23,7 +23,8 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * @param rows the token's attention (full telemetry), else null: its full rows and their reduction,
  *     which the view model keeps only while the token is among the newest (see {@link Rows})
  * @param latencyUs wall time of the step
- * @param componentUs time summed over layers: attention, router, feed-forward, controller
+ * @param componentUs time summed over layers: attention, router, feed-forward, controller; for a
+ *     Megabyte step the time in its global and its local model instead
  */
 public record TokenSnapshot(
     Records.Token record,
@@ -42,7 +43,7 @@ public record TokenSnapshot(
 
   /** Names of {@link #componentUs} entries. */
   public static final List<String> COMPONENTS =
-      List.of("attention", "router", "feed-forward", "controller");
+      List.of("attention", "router", "feed-forward", "controller", "global model", "local model");
 
   /** Extracts a token record (full telemetry gives the probabilities and attention). */
   public static TokenSnapshot of(Records.Token t) {
@@ -55,6 +56,10 @@ public record TokenSnapshot(
     String label = tokenizer.label(t.token());
     List<Records.TokenLayer> layers = t.layers();
     double[] parts = new double[COMPONENTS.size()];
+    if (t.patch() != null) {
+      parts[4] = t.patch().globalUs();
+      parts[5] = t.patch().localUs();
+    }
     if (layers == null || layers.isEmpty()) {
       return new TokenSnapshot(
           t, label, null, null, null, null, 0, null, null, null, null, t.latencyUs(), parts);

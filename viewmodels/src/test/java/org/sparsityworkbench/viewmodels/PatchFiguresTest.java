@@ -125,6 +125,10 @@ class PatchFiguresTest {
     assertEquals(3000, t[0][1], "the step appending position 3 ran the global model");
     assertEquals(0, t[0][0]);
     assertEquals(1000, t[1][0]);
+    // The Latency tab's parts of a step: the two levels (there are no per-layer timings).
+    TokenSnapshot ran = step(1, 3, 'd');
+    assertEquals(3000, ran.componentUs()[TokenSnapshot.COMPONENTS.indexOf("global model")]);
+    assertEquals(1000, ran.componentUs()[TokenSnapshot.COMPONENTS.indexOf("local model")]);
     assertEquals(
         "global model: ran at 2 of 8 steps (once per 4 bytes), 3.00 ms each time · local model:"
             + " every step, 1.00 ms per byte · share of the time: global 43%, local 57%",

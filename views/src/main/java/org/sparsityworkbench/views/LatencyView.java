@@ -17,7 +17,9 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  * over the recent tokens as a stacked bar, with tokens/s, FLOPs and active parameters per token.
  */
 public final class LatencyView extends BorderPane {
-  static final int[] COLORS = {0xff3b6fd8, 0xffd8703b, 0xff4aa36a, 0xff9b59b6};
+  static final int[] COLORS = {
+    0xff3b6fd8, 0xffd8703b, 0xff4aa36a, 0xff9b59b6, 0xffc0480f, 0xff1f4fb4
+  };
   private final MainViewModel vm;
   private final Chart line = new Chart("latency-line", this::paintLine);
   private final Chart stack = new Chart("latency-components", this::paintStack);
