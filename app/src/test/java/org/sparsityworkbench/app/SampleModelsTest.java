@@ -40,7 +40,9 @@ class SampleModelsTest {
     List<String> texts = new ArrayList<>();
     try (NDManager root = NDManager.newBaseManager()) {
       for (Path dir : models) {
-        try (TransformerModel m = TransformerModel.load(dir, root)) {
+        try (org.sparsityworkbench.engine.model.LanguageModel m =
+            org.sparsityworkbench.engine.Models.open(
+                dir, root, org.sparsityworkbench.engine.io.LoadProgress.NONE)) {
           List<Records.Record> records = new ArrayList<>();
           Records.End end =
               DecodeSession.run(

@@ -53,6 +53,13 @@ public final class Models {
     if (!Files.isRegularFile(config)) {
       throw new ModelFormatException(config + ": missing (every model directory needs one)");
     }
+    if (org.sparsityworkbench.engine.config.MegabyteConfig.isMegabyte(config)) {
+      throw new ModelFormatException(
+          dir
+              + ": a megabyte model, which this does not take yet (decode, train, info, replay,"
+              + " Compare and the GUI's other views do; corpus analysis, interventions and the"
+              + " what-if are built for transformers)");
+    }
     return HfLoader.isHuggingFace(dir)
         ? HfLoader.load(dir, parent, progress)
         : TransformerModel.load(dir, parent);

@@ -60,6 +60,11 @@ class MegabyteSessionTest {
       try (MegabyteModel m = MegabyteModel.random(c, 5, root)) {
         m.save(dir, Map.of());
       }
+      var refused =
+          assertThrows(
+              org.sparsityworkbench.engine.config.ModelFormatException.class,
+              () -> Models.load(dir, root));
+      assertTrue(refused.getMessage().contains("a megabyte model"), refused.getMessage());
       try (LanguageModel loaded = Models.open(dir, root, LoadProgress.NONE)) {
         MegabyteModel m = assertInstanceOf(MegabyteModel.class, loaded);
         assertEquals("megabyte", loaded.family());
