@@ -65,6 +65,11 @@ public final class LogitLensView extends BorderPane {
 
   private void paint(Sketch s) {
     List<TokenSnapshot> tokens = shown(s.width(), LEFT);
+    if (!tokens.isEmpty() && tokens.getLast().record().patch() != null) {
+      Chart.message(
+          s, "No logit lens for Megabyte yet: a byte has no layers of its own (see Patches).");
+      return;
+    }
     if (tokens.isEmpty() || !tokens.getLast().hasLens()) {
       Chart.message(
           s,
