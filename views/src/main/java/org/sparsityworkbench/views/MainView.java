@@ -417,6 +417,14 @@ public final class MainView extends BorderPane {
     allViews.setTooltip(
         new Tooltip("Every view at once in a grid, or one per tab (Ctrl+G); Model stays a tab"));
     allViews.selectedProperty().subscribe(this::showAll);
+    vm.familyProperty()
+        .subscribe(
+            (was, now) -> {
+              if (allViews.isSelected() && !java.util.Objects.equals(was, now)) {
+                showAll(false); // another family may fill the grid with other views
+                showAll(true);
+              }
+            });
 
     // Groups that stay together; the bar wraps between them when the window is narrow.
     HBox promptGroup = group(prompt);
@@ -440,11 +448,21 @@ public final class MainView extends BorderPane {
   }
 
   /**
-   * The views that "All views" puts in its grid: the six that follow a decode live (the first six
-   * tabs, in tab order); the logit lens follows the decode too but has no cell (the grid is 3 x 2),
-   * Analyse and Model are views of a corpus and of the model, not of a decode.
+   * The views that "All views" puts in its grid, in tab order: the six that follow a decode live
+   * (Decode, Routing, Controller masks, Attention, Latency, Compare); for a Megabyte model the
+   * per-token Routing, Controller masks and Attention have nothing to show and give their cells to
+   * Patches. The logit lens follows the decode too but has no cell (the grid is 3 x 2); Analyse and
+   * Model are views of a corpus and of the model, not of a decode.
    */
-  private static final int GRID_VIEWS = 6;
+  private java.util.List<Tab> gridTabs() {
+    boolean megabyte = Widgets.megabyte(vm);
+    java.util.Set<String> names =
+        megabyte
+            ? java.util.Set.of("Decode", "Patches", "Latency", "Compare")
+            : java.util.Set.of(
+                "Decode", "Routing", "Controller masks", "Attention", "Latency", "Compare");
+    return tabPane.getTabs().stream().filter(t -> names.contains(t.getText())).toList();
+  }
 
   private final javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane();
 
@@ -471,8 +489,9 @@ public final class MainView extends BorderPane {
     }
     if (on) {
       grid.getChildren().clear();
-      for (int i = 0; i < GRID_VIEWS; i++) {
-        Tab tab = tabPane.getTabs().get(i);
+      java.util.List<Tab> cells = gridTabs();
+      for (int i = 0; i < cells.size(); i++) {
+        Tab tab = cells.get(i);
         javafx.scene.Node content = tab.getContent();
         tab.setContent(null);
         Label title = new Label(tab.getText());

@@ -175,6 +175,34 @@ class PatchViewTest {
         text(robot, "#patch-summary"));
   }
 
+  private List<String> gridTitles(FxRobot robot) {
+    return robot.lookup(".chart-title").queryAllAs(Label.class).stream()
+        .filter(
+            l ->
+                l.getParent() != null
+                    && l.getParent().getUserData() instanceof javafx.scene.control.Tab)
+        .map(Label::getText)
+        .toList();
+  }
+
+  @Test
+  void allViewsGivesTheByteViewsCellsToPatchesForMegabyteAndBackForATransformer(FxRobot robot)
+      throws Exception {
+    loaded(megabyte);
+    robot.clickOn("#all-views");
+    WaitForAsyncUtils.waitForFxEvents();
+    assertEquals(
+        java.util.Set.of("Decode", "Patches", "Latency", "Compare"),
+        java.util.Set.copyOf(gridTitles(robot)));
+    Clicks.choose(robot, view.getScene(), "#model-picker", "dense");
+    loaded(dense);
+    WaitForAsyncUtils.waitForFxEvents();
+    assertEquals(
+        java.util.Set.of(
+            "Decode", "Routing", "Controller masks", "Attention", "Latency", "Compare"),
+        java.util.Set.copyOf(gridTitles(robot)));
+  }
+
   @Test
   void megabyteComparesWithADenseByteModel(FxRobot robot) throws Exception {
     loaded(megabyte);
