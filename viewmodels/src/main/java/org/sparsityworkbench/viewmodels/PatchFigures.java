@@ -121,8 +121,19 @@ public final class PatchFigures {
         : steps.getLast().patch().index();
   }
 
+  /** Whether the global step that prepared a patch ran in the decode (not in the prefill). */
+  public boolean globalRecorded(int patch) {
+    return global(patch) != null;
+  }
+
+  /** The time of a patch's global step in ms, NaN when it was not recorded. */
+  public double globalMs(int patch) {
+    Records.Patch p = global(patch);
+    return p == null ? Double.NaN : p.globalUs() / 1e3;
+  }
+
   /** The global step that prepared a patch, or null (the prefill's, or not reached). */
-  public Records.Patch global(int patch) {
+  Records.Patch global(int patch) {
     return patch >= 0 && patch < globalStep.length ? globalStep[patch] : null;
   }
 
@@ -245,9 +256,15 @@ public final class PatchFigures {
     }
   }
 
-  /** The steps, in order (for the time per level). */
-  public List<Records.Token> steps() {
-    return steps;
+  /** Steps recorded. */
+  public int stepCount() {
+    return steps.size();
+  }
+
+  /** A step as its readout names it: "step 3 ('x')". */
+  public String stepLabel(int i) {
+    Records.Token t = steps.get(i);
+    return "step " + t.step() + " ('" + t.text() + "')";
   }
 
   /**

@@ -99,6 +99,23 @@ public final class PatchViewModel {
     return figures().currentPatch();
   }
 
+  /** Inspects the newest step of a patch, so that its local attention is shown. */
+  public void select(int patch) {
+    List<TokenSnapshot> tokens = main.tokens();
+    for (int i = tokens.size() - 1; i >= 0; i--) {
+      Records.Patch p = tokens.get(i).record().patch();
+      if (p != null && p.index() == patch) {
+        main.inspectedProperty().set(tokens.get(i));
+        return;
+      }
+    }
+  }
+
+  /** The patch a token's step prepared, or -1 (not a Megabyte step). */
+  public static int patchOf(TokenSnapshot t) {
+    return t == null || t.record().patch() == null ? -1 : t.record().patch().index();
+  }
+
   /** The main view model (selection of the token inspected, colours by expert count). */
   public MainViewModel main() {
     return main;

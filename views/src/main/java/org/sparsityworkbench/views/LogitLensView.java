@@ -65,7 +65,8 @@ public final class LogitLensView extends BorderPane {
 
   private void paint(Sketch s) {
     List<TokenSnapshot> tokens = shown(s.width(), LEFT);
-    if (!tokens.isEmpty() && tokens.getLast().record().patch() != null) {
+    if (!tokens.isEmpty()
+        && org.sparsityworkbench.viewmodels.PatchViewModel.patchOf(tokens.getLast()) >= 0) {
       Chart.message(
           s, "No logit lens for Megabyte yet: a byte has no layers of its own (see Patches).");
       return;

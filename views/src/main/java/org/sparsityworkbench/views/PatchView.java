@@ -1,6 +1,5 @@
 package org.sparsityworkbench.views;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import javafx.collections.ListChangeListener;
@@ -140,18 +139,9 @@ public final class PatchView extends BorderPane {
     levels.request();
   }
 
-  /** Inspects the newest step of a patch (its local attention is then shown). */
   private void select(int patch) {
-    if (patch < 0) {
-      return;
-    }
-    List<TokenSnapshot> tokens = pm.main().tokens();
-    for (int i = tokens.size() - 1; i >= 0; i--) {
-      var p = tokens.get(i).record().patch();
-      if (p != null && p.index() == patch) {
-        pm.main().inspectedProperty().set(tokens.get(i));
-        return;
-      }
+    if (patch >= 0) {
+      pm.select(patch);
     }
   }
 
@@ -206,7 +196,7 @@ public final class PatchView extends BorderPane {
       int e = f.expert(k, layer);
       int fill = routed && e >= 0 ? Palette.soft(Palette.category(e, experts)) : Palette.empty();
       s.rect(x, y + 4, patchWidth(), ROW_H - 10, fill);
-      if (f.global(k) != null) {
+      if (f.globalRecorded(k)) {
         s.rect(x, y, patchWidth(), 3, Palette.accent()); // its global step ran in the decode
       }
       for (int b = 0; b < p; b++) {
@@ -250,12 +240,11 @@ public final class PatchView extends BorderPane {
                 k * p,
                 k * p + p - 1,
                 f.text(k).replace("\n", "\u23ce")));
-    var g = f.global(k);
-    if (g == null) {
+    if (!f.globalRecorded(k)) {
       t.append(
           k * p <= pm.main().promptLength() ? " · global step in the prefill" : " · not reached");
     } else {
-      t.append(String.format(Locale.ROOT, " · global step %.2f ms", g.globalUs() / 1e3));
+      t.append(String.format(Locale.ROOT, " · global step %.2f ms", f.globalMs(k)));
       int e = f.expert(k, pm.globalLayerProperty().get());
       if (e >= 0) {
         t.append(" · layer ").append(pm.globalLayerProperty().get()).append(": expert ").append(e);
@@ -417,7 +406,7 @@ public final class PatchView extends BorderPane {
   static final double BAR = 4;
 
   private int[] levelRange(double width) {
-    int n = pm.figures().steps().size();
+    int n = pm.figures().stepCount();
     int fit = (int) Math.max(1, Math.floor((width - LEFT - 8) / BAR));
     return new int[] {Math.max(0, n - fit), n};
   }
@@ -469,14 +458,12 @@ public final class PatchView extends BorderPane {
       return null;
     }
     double[][] t = f.levelTimes();
-    var step = f.steps().get(i);
     double x0 = LEFT + 2 + (i - r[0]) * BAR;
     return new Chart.Reading(
         String.format(
             Locale.ROOT,
-            "step %d ('%s'): local %.2f ms%s",
-            step.step(),
-            step.text(),
+            "%s: local %.2f ms%s",
+            f.stepLabel(i),
             t[1][i] / 1e3,
             t[0][i] > 0 ? String.format(Locale.ROOT, ", global %.2f ms", t[0][i] / 1e3) : ""),
         x0,

@@ -132,7 +132,8 @@ class PatchViewTest {
 
     robot.clickOn(robot.point(stream).atPosition(Pos.TOP_LEFT).atOffset(patch(2)));
     WaitForAsyncUtils.waitForFxEvents();
-    assertEquals(2, vm.inspectedProperty().get().record().patch().index());
+    assertEquals(
+        2, org.sparsityworkbench.viewmodels.PatchViewModel.patchOf(vm.inspectedProperty().get()));
     assertTrue(localCaption.getText().contains("patch 2"), localCaption.getText());
 
     Clicks.choose(robot, view.getScene(), "#patch-global-layer", "1");
