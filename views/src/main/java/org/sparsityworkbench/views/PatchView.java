@@ -354,6 +354,9 @@ public final class PatchView extends BorderPane {
     if (cell >= 9) {
       // The inputs under their columns: the pad, then the bytes of the patch.
       for (int q = 0; q < m.length; q++) {
+        if (f.localInput(k, q).isEmpty()) {
+          continue; // a position the decode has not reached
+        }
         s.text(
             glyph(f.localInput(k, q).equals("pad") ? "\u2205" : f.localInput(k, q)),
             LEFT + q * cell + cell / 2 - 3,
