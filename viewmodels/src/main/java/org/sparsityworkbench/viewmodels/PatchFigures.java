@@ -17,36 +17,48 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * (a learned pad at k = 0); its attention row covers global positions 0..k, and its routing is the
  * decision for patch k (the global output feeds every byte of patch k). The local model runs at
  * every step, at position n mod P of patch k; its input there is the byte before (the pad at 0) and
- * its attention covers the positions 0..n mod P of the patch. The prefill's own global and local
- * steps have no records: their rows stay empty (NaN).
+ * its attention covers the positions 0..n mod P of the patch. The prefill's own steps come from its
+ * record's {@code patches} where it has them (it ran stepwise); else their rows stay empty (NaN).
  */
 public final class PatchFigures {
   /** Nothing to show (not a Megabyte decode, or nothing decoded yet). */
-  public static final PatchFigures EMPTY = new PatchFigures(List.of(), List.of(), 0);
+  public static final PatchFigures EMPTY = new PatchFigures(List.of(), List.of(), List.of(), 0);
 
   private final List<String> labels; // every byte known, prompt first
   private final List<Records.Token> steps;
   private final int patchSize;
   private final Records.Patch[] globalStep; // by patch index; null where it ran in the prefill
   private final Records.Patch[][] localStep; // [patch][inPatch]
+  private final boolean[] inPrefill; // by patch index: its global step was the prefill's
 
-  private PatchFigures(List<String> labels, List<Records.Token> steps, int patchSize) {
+  private PatchFigures(
+      List<String> labels, List<Records.Patch> prefill, List<Records.Token> steps, int patchSize) {
     this.labels = labels;
     this.steps = steps;
     this.patchSize = patchSize;
     int patches = patchSize == 0 ? 0 : (labels.size() + 1 + patchSize - 1) / patchSize + 1;
     globalStep = new Records.Patch[patches];
     localStep = new Records.Patch[patches][Math.max(1, patchSize)];
-    for (Records.Token t : steps) {
-      Records.Patch p = t.patch();
-      if (p == null || p.index() >= patches || p.inPatch() >= patchSize) {
-        continue;
+    inPrefill = new boolean[patches];
+    for (Records.Patch p : prefill) {
+      if (place(p) && p.globalRan()) {
+        inPrefill[p.index()] = true;
       }
-      if (p.globalRan()) {
-        globalStep[p.index()] = p;
-      }
-      localStep[p.index()][p.inPatch()] = p;
     }
+    for (Records.Token t : steps) {
+      place(t.patch());
+    }
+  }
+
+  private boolean place(Records.Patch p) {
+    if (p == null || p.index() >= globalStep.length || p.inPatch() >= patchSize) {
+      return false;
+    }
+    if (p.globalRan()) {
+      globalStep[p.index()] = p;
+    }
+    localStep[p.index()][p.inPatch()] = p;
+    return true;
   }
 
   /**
@@ -56,8 +68,17 @@ public final class PatchFigures {
    * @param tokens the steps so far, in order
    */
   public static PatchFigures of(List<String> promptLabels, List<TokenSnapshot> tokens) {
+    return of(promptLabels, List.of(), tokens);
+  }
+
+  /** The figures of a decode whose prefill recorded its steps ({@link Records.Prefill#patches}). */
+  public static PatchFigures of(
+      List<String> promptLabels, List<Records.Patch> prefill, List<TokenSnapshot> tokens) {
     int p = patchSize(tokens);
-    if (p == 0) {
+    if (p == 0 && !prefill.isEmpty()) {
+      p = prefill.getFirst().size();
+    }
+    if (p <= 0) {
       return EMPTY;
     }
     List<String> labels = new ArrayList<>(promptLabels);
@@ -66,7 +87,7 @@ public final class PatchFigures {
       labels.add(t.label());
       steps.add(t.record());
     }
-    return new PatchFigures(List.copyOf(labels), List.copyOf(steps), p);
+    return new PatchFigures(List.copyOf(labels), List.copyOf(prefill), List.copyOf(steps), p);
   }
 
   /** P, as the records say it; 0 when no record has patch telemetry. */
@@ -121,9 +142,19 @@ public final class PatchFigures {
         : steps.getLast().patch().index();
   }
 
-  /** Whether the global step that prepared a patch ran in the decode (not in the prefill). */
+  /** Whether the global step that prepared a patch was recorded (in the prefill or a step). */
   public boolean globalRecorded(int patch) {
     return global(patch) != null;
+  }
+
+  /** Whether a patch's global step ran in the prefill (recorded or not). */
+  public boolean globalInPrefill(int patch) {
+    return patch >= 0 && patch < inPrefill.length && inPrefill[patch]
+        || global(patch) == null && patch * patchSize <= labels.size() - stepsBytes();
+  }
+
+  private int stepsBytes() {
+    return steps.size();
   }
 
   /** The time of a patch's global step in ms, NaN when it was not recorded. */

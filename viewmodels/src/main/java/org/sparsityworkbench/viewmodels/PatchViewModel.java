@@ -59,7 +59,9 @@ public final class PatchViewModel {
           prompt.add("?");
         }
       }
-      figures = PatchFigures.of(prompt, main.tokens());
+      figures =
+          PatchFigures.of(
+              prompt, p == null || p.patches() == null ? List.of() : p.patches(), main.tokens());
       stale = false;
     }
     return figures;

@@ -118,6 +118,36 @@ class PatchFiguresTest {
   }
 
   @Test
+  void aPrefillThatRanStepwiseFillsThePromptsRows() {
+    // The prefill of "ab" ran global position 0 and local positions 0..2 of patch 0, each
+    // recorded as its step would be.
+    List<Records.Patch> prefill = new ArrayList<>();
+    prefill.add(step(-1, -1, '?').record().patch()); // prepares position 0: global 0, local 0
+    prefill.add(step(-1, 0, '?').record().patch()); // position 1
+    prefill.add(step(-1, 1, '?').record().patch()); // position 2
+    List<TokenSnapshot> tokens = new ArrayList<>();
+    String text = "cdefghij";
+    for (int s = 0; s < text.length(); s++) {
+      tokens.add(step(s, s + 2, text.charAt(s)));
+    }
+    PatchFigures f = PatchFigures.of(List.of("a", "b"), prefill, tokens);
+    assertTrue(f.globalRecorded(0));
+    assertTrue(f.globalInPrefill(0));
+    assertFalse(f.globalInPrefill(1), "patch 1's global step ran in a step");
+    assertEquals(0, f.expert(0, 0));
+    assertEquals(1.0, f.globalAttention(0)[0][0]);
+    double[][] first = f.localAttention(0, 0);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(0.5 + 0.5 / (i + 1), first[i][0], 1e-6, "row " + i + " of patch 0");
+    }
+    // Without the prefill's steps: patch 0 ran in the prefill, unrecorded.
+    PatchFigures bare = PatchFigures.of(List.of("a", "b"), tokens);
+    assertFalse(bare.globalRecorded(0));
+    assertTrue(bare.globalInPrefill(0));
+    assertFalse(bare.globalInPrefill(2));
+  }
+
+  @Test
   void timeByLevel() {
     PatchFigures f = figures();
     double[][] t = f.levelTimes();

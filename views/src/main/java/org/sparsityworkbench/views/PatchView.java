@@ -60,7 +60,8 @@ public final class PatchView extends BorderPane {
         Widgets.caption(
             stream.title(
                 "Bytes in patches, newest at the end (colour: the global model's expert for the"
-                    + " patch; click a patch to look at it)"));
+                    + " patch; bar: its global step, grey in the prefill; click a patch to look at"
+                    + " it)"));
     grid.add(streamCaption, 0, 0, 3, 1);
     grid.add(stream, 0, 1, 3, 1);
     grid.add(
@@ -197,7 +198,8 @@ public final class PatchView extends BorderPane {
       int fill = routed && e >= 0 ? Palette.soft(Palette.category(e, experts)) : Palette.empty();
       s.rect(x, y + 4, patchWidth(), ROW_H - 10, fill);
       if (f.globalRecorded(k)) {
-        s.rect(x, y, patchWidth(), 3, Palette.accent()); // its global step ran in the decode
+        // Its global step: solid where it ran in a step of the decode, muted in the prefill.
+        s.rect(x, y, patchWidth(), 3, f.globalInPrefill(k) ? Palette.muted() : Palette.accent());
       }
       for (int b = 0; b < p; b++) {
         int pos = k * p + b;
@@ -242,9 +244,14 @@ public final class PatchView extends BorderPane {
                 f.text(k).replace("\n", "\u23ce")));
     if (!f.globalRecorded(k)) {
       t.append(
-          k * p <= pm.main().promptLength() ? " · global step in the prefill" : " · not reached");
+          f.globalInPrefill(k) ? " · global step in the prefill (not recorded)" : " · not reached");
     } else {
-      t.append(String.format(Locale.ROOT, " · global step %.2f ms", f.globalMs(k)));
+      t.append(
+          String.format(
+              Locale.ROOT,
+              " · global step%s %.2f ms",
+              f.globalInPrefill(k) ? " in the prefill," : "",
+              f.globalMs(k)));
       int e = f.expert(k, pm.globalLayerProperty().get());
       if (e >= 0) {
         t.append(" · layer ").append(pm.globalLayerProperty().get()).append(": expert ").append(e);
@@ -387,7 +394,8 @@ public final class PatchView extends BorderPane {
       return new Chart.Reading(
           rc[1] > rc[0]
               ? "causal: byte " + rc[0] + " of the patch cannot see position " + rc[1]
-              : "byte " + rc[0] + " of patch " + k + " was read in the prefill (not recorded)",
+              : "no recorded local step here: the prefill runs the local model over the"
+                  + " prompt's last patch only (recorded when it runs step by step)",
           0,
           0);
     }

@@ -42,7 +42,12 @@ public final class MegabyteSession implements TokenDecoder {
     this.sampler = new Sampler(options.sampling());
     this.decoder =
         model.decoder(
-            TransformerModel.ForwardOptions.inference(options.telemetry() == TelemetryLevel.FULL));
+            new TransformerModel.ForwardOptions(
+                false,
+                options.enforceCapacity(),
+                options.telemetry() == TelemetryLevel.FULL,
+                false,
+                null));
   }
 
   /**
@@ -74,13 +79,27 @@ public final class MegabyteSession implements TokenDecoder {
   public Records.Prefill prefill(int[] prompt) {
     validatePrompt(prompt, model.config().contextLength());
     long t0 = System.nanoTime();
-    nextLogits = decoder.prefill(prompt);
+    // Stepwise computes what the batched prefill does, except the experts' capacity (a single
+    // position never exceeds it): a routed global model with capacity enforced runs at once.
+    boolean stepwise =
+        options.telemetry() != TelemetryLevel.OFF
+            && !(options.enforceCapacity() && model.spec().routed());
+    nextLogits = decoder.prefill(prompt, stepwise);
     double us = (System.nanoTime() - t0) / 1e3;
     String[] texts = new String[prompt.length];
     for (int i = 0; i < texts.length; i++) {
       texts[i] = ByteTokenizer.INSTANCE.label(prompt[i]);
     }
-    return new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), null);
+    Records.Prefill record =
+        new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), null);
+    if (!stepwise) {
+      return record;
+    }
+    List<Records.Patch> patches = new ArrayList<>();
+    for (MegabyteModel.Step s : decoder.prefillSteps()) {
+      patches.add(patchRecord(s));
+    }
+    return record.withPatches(patches);
   }
 
   /** True while the context has room for another byte and the prefill has run. */
@@ -120,11 +139,17 @@ public final class MegabyteSession implements TokenDecoder {
     String piece = text.push(b);
     generated.append(piece);
     MegabyteModel.Step s = decoder.last();
+    List<Records.TopToken> top = options.telemetry() == TelemetryLevel.OFF ? null : top(nextLogits);
+    return new Records.Token(steps++, position, b, piece, top, dt / 1e3, null)
+        .withPatch(patchRecord(s));
+  }
+
+  /** A step's patch telemetry: where it is, what ran, and the layers' records at this level. */
+  private Records.Patch patchRecord(MegabyteModel.Step s) {
     TelemetryLevel level = options.telemetry();
-    List<Records.TopToken> top = level == TelemetryLevel.OFF ? null : top(nextLogits);
     List<Records.TokenLayer> global = null;
     List<Records.Attention> local = null;
-    if (level != TelemetryLevel.OFF && s.globalRan()) {
+    if (level != TelemetryLevel.OFF && s.globalRan() && !s.globalTraces().isEmpty()) {
       global =
           DecodeSession.tokenLayers(
               s.globalTraces(),
@@ -132,23 +157,21 @@ public final class MegabyteSession implements TokenDecoder {
               model.spec().sparseBlockSize(),
               lens -> null);
     }
-    if (level == TelemetryLevel.FULL) {
+    if (level == TelemetryLevel.FULL && !s.localTraces().isEmpty()) {
       local = new ArrayList<>(s.localTraces().size());
       for (LayerTrace tr : s.localTraces()) {
         local.add(tr.attention == null ? null : new Records.Attention(tr.attention));
       }
     }
-    return new Records.Token(steps++, position, b, piece, top, dt / 1e3, null)
-        .withPatch(
-            new Records.Patch(
-                s.patch(),
-                s.inPatch(),
-                model.config().patchSize(),
-                s.globalRan(),
-                s.globalNanos() / 1e3,
-                s.localNanos() / 1e3,
-                global,
-                local));
+    return new Records.Patch(
+        s.patch(),
+        s.inPatch(),
+        model.config().patchSize(),
+        s.globalRan(),
+        s.globalNanos() / 1e3,
+        s.localNanos() / 1e3,
+        global,
+        local);
   }
 
   @Override

@@ -434,6 +434,7 @@ public final class MegabyteModel implements LanguageModel {
     private NDArray chunks; // (1, P, D_L): the current patch's global output, projected
     private int globalRuns;
     private Step last;
+    private List<Step> prefillSteps;
 
     private Decoder(TransformerModel.ForwardOptions opt) {
       this.opt = opt;
@@ -466,6 +467,15 @@ public final class MegabyteModel implements LanguageModel {
      * n/P up to n.
      */
     public float[] prefill(int[] prompt) {
+      return prefill(prompt, false);
+    }
+
+    /**
+     * As {@link #prefill(int[])}; {@code stepwise} runs the global model one patch position at a
+     * time and the local model one byte at a time, as the steps of a decode would (the same
+     * numbers, within float rounding), so that {@link #prefillSteps} has each one's traces.
+     */
+    public float[] prefill(int[] prompt, boolean stepwise) {
       if (length > 0 || globalRuns > 0) {
         throw new IllegalStateException("prefill once, before any step");
       }
@@ -484,10 +494,13 @@ public final class MegabyteModel implements LanguageModel {
       }
       int p = config.patchSize();
       int k = length / p; // the patch of the position predicted
-      long t0 = System.nanoTime();
-      List<LayerTrace> traces = new ArrayList<>();
       try (NDScope step = new NDScope()) {
         step.suppressNotUsedWarning();
+        if (stepwise) {
+          return prefillStepwise(k);
+        }
+        long t0 = System.nanoTime();
+        List<LayerTrace> traces = new ArrayList<>();
         NDArray globalIn = globalInputs(0, k + 1); // (1, k + 1, P D_G)
         NDArray out = global(globalIn, globalCache, opt, traces);
         setChunks(out.get(new NDIndex().addAllDim().addSliceDim(k, k + 1)));
@@ -500,6 +513,64 @@ public final class MegabyteModel implements LanguageModel {
                 length, k, length - k * p, true, t1 - t0, System.nanoTime() - t1, traces, local);
         return logits;
       }
+    }
+
+    private float[] prefillStepwise(int k) {
+      int p = config.patchSize();
+      prefillSteps = new ArrayList<>();
+      long globalTotal = 0;
+      List<LayerTrace> lastGlobal = List.of();
+      long globalK = 0;
+      for (int j = 0; j <= k; j++) {
+        long t0 = System.nanoTime();
+        List<LayerTrace> traces = new ArrayList<>();
+        NDArray out = global(globalInputs(j, 1), globalCache, opt, traces);
+        if (j == k) {
+          setChunks(out);
+        }
+        globalRuns++;
+        long dt = System.nanoTime() - t0;
+        globalTotal += dt;
+        if (j < k) {
+          prefillSteps.add(new Step(j * p, j, 0, true, dt, 0, traces, List.of()));
+        } else {
+          lastGlobal = traces;
+          globalK = dt;
+        }
+      }
+      float[] logits = null;
+      long localTotal = 0;
+      List<LayerTrace> lastLocal = List.of();
+      for (int i = 0; i <= length - k * p; i++) {
+        long t0 = System.nanoTime();
+        List<LayerTrace> local = new ArrayList<>();
+        logits = localPositions(k * p + i, 1, local);
+        long dt = System.nanoTime() - t0;
+        localTotal += dt;
+        lastLocal = local;
+        prefillSteps.add(
+            new Step(
+                k * p + i,
+                k,
+                i,
+                i == 0,
+                i == 0 ? globalK : 0,
+                dt,
+                i == 0 ? lastGlobal : List.of(),
+                local));
+      }
+      last =
+          new Step(length, k, length - k * p, true, globalTotal, localTotal, lastGlobal, lastLocal);
+      return logits;
+    }
+
+    /**
+     * The steps of a stepwise prefill, in order: each global position before the last patch's, then
+     * each local position of the last patch (its first with the last global position); null after a
+     * prefill at once.
+     */
+    public List<Step> prefillSteps() {
+      return prefillSteps;
     }
 
     /** Appends a byte and returns the distribution of the next. */

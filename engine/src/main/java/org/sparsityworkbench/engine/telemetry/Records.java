@@ -27,6 +27,8 @@ public final class Records {
    * @param texts each prompt token's display text
    * @param session what was decoded and how (model, prompt, seed, sampling), written by the program
    *     that ran the decode (CLI, GUI export); null when none said
+   * @param patches Megabyte with telemetry: the steps of the prefill, as {@link #withPatches} says;
+   *     null otherwise
    */
   public record Prefill(
       String type,
@@ -37,7 +39,8 @@ public final class Records {
       List<TopToken> top,
       List<PrefillLayer> layers,
       Session session,
-      List<String> interventions)
+      List<String> interventions,
+      List<Patch> patches)
       implements Record {
     public Prefill(
         int tokens,
@@ -46,17 +49,18 @@ public final class Records {
         double latencyUs,
         List<TopToken> top,
         List<PrefillLayer> layers) {
-      this("prefill", tokens, ids, texts, latencyUs, top, layers, null, null);
+      this("prefill", tokens, ids, texts, latencyUs, top, layers, null, null, null);
     }
 
     /** A prefill without the prompt's ids and texts (tests that build records by hand). */
     public Prefill(int tokens, double latencyUs, List<TopToken> top, List<PrefillLayer> layers) {
-      this("prefill", tokens, null, null, latencyUs, top, layers, null, null);
+      this("prefill", tokens, null, null, latencyUs, top, layers, null, null, null);
     }
 
     /** This record with what was decoded and how. */
     public Prefill withSession(Session s) {
-      return new Prefill(type, tokens, ids, texts, latencyUs, top, layers, s, interventions);
+      return new Prefill(
+          type, tokens, ids, texts, latencyUs, top, layers, s, interventions, patches);
     }
 
     /** This record with the interventions that were in force (null or empty: none). */
@@ -70,7 +74,26 @@ public final class Records {
           top,
           layers,
           session,
-          in == null || in.isEmpty() ? null : List.copyOf(in));
+          in == null || in.isEmpty() ? null : List.copyOf(in),
+          patches);
+    }
+
+    /**
+     * Megabyte: this record with the steps its prefill took, one {@link Patch} per global position
+     * run (patches 0..n/P, {@code global_ran} true) and one per local position of the last patch.
+     */
+    public Prefill withPatches(List<Patch> p) {
+      return new Prefill(
+          type,
+          tokens,
+          ids,
+          texts,
+          latencyUs,
+          top,
+          layers,
+          session,
+          interventions,
+          p == null || p.isEmpty() ? null : List.copyOf(p));
     }
   }
 

@@ -126,6 +126,78 @@ class MegabyteSessionTest {
   }
 
   @Test
+  void aStepwisePrefillPredictsTheSameAndRecordsEveryStepItTook() {
+    // A dense global model: stepwise and at once compute the same (no capacity to apply).
+    MegabyteConfig c =
+        MegabyteConfig.of(32, 4, 8, ModelConfig.dense(32, 2, 4, 64, 8), 16, 2, 2, 32);
+    int[] prompt = new int[10]; // patches 0 and 1 complete, the prefill predicts position 10
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = "The lord s".charAt(i);
+    }
+    try (NDManager root = TestModels.manager();
+        MegabyteModel mb = MegabyteModel.random(c, 5, root)) {
+      float[] atOnce;
+      float[] stepwise;
+      try (MegabyteModel.Decoder d = mb.decoder(TransformerModel.ForwardOptions.inference(false))) {
+        atOnce = d.prefill(prompt, false);
+        assertNull(d.prefillSteps());
+      }
+      try (MegabyteModel.Decoder d = mb.decoder(TransformerModel.ForwardOptions.inference(true))) {
+        stepwise = d.prefill(prompt, true);
+        assertEquals(2 + 3, d.prefillSteps().size(), "global 0, 1; then patch 2's bytes 0..2");
+        // The decode goes on from either as from the other.
+        assertEquals(3, d.globalRuns());
+      }
+      for (int v = 0; v < 256; v++) {
+        assertEquals(atOnce[v], stepwise[v], 1e-4, "logit " + v);
+      }
+      try (MegabyteSession s = new MegabyteSession(mb, options(2, TelemetryLevel.FULL))) {
+        Records.Prefill p = s.prefill(prompt);
+        List<Records.Patch> steps = p.patches();
+        assertEquals(5, steps.size());
+        for (int j = 0; j < 2; j++) {
+          Records.Patch g = steps.get(j);
+          assertEquals(j, g.index());
+          assertTrue(g.globalRan());
+          assertNull(g.local(), "patches before the last never ran locally in the prefill");
+          for (float[] h : g.global().getFirst().attention().heads()) {
+            assertDistribution(h, j + 1, "prefill global attention of patch " + j);
+          }
+        }
+        for (int i = 0; i < 3; i++) {
+          Records.Patch l = steps.get(2 + i);
+          assertEquals(2, l.index());
+          assertEquals(i, l.inPatch());
+          assertEquals(i == 0, l.globalRan());
+          for (float[] h : l.local().getFirst().heads()) {
+            assertDistribution(h, i + 1, "prefill local attention at byte " + i);
+          }
+        }
+        Records.Prefill back = (Records.Prefill) TelemetryJson.fromJson(TelemetryJson.toJson(p));
+        assertEquals(5, back.patches().size());
+      }
+      try (MegabyteSession off = new MegabyteSession(mb, options(2, TelemetryLevel.OFF))) {
+        assertNull(off.prefill(prompt).patches(), "telemetry off: the prefill runs at once");
+      }
+    }
+    // A Switch global model: capacity applies to a prefill at once and to no single position, so
+    // with capacity on the prefill runs at once (its steps unrecorded), with it off stepwise.
+    try (NDManager root = TestModels.manager();
+        MegabyteModel sw = MegabyteModel.random(config(), 5, root)) {
+      try (MegabyteSession on = new MegabyteSession(sw, options(2, TelemetryLevel.FULL))) {
+        assertNull(on.prefill(prompt).patches());
+      }
+      DecodeOptions free =
+          new DecodeOptions(2, new SamplingOptions(1, 0, 1, 3), TelemetryLevel.FULL, false);
+      try (MegabyteSession off = new MegabyteSession(sw, free)) {
+        List<Records.Patch> steps = off.prefill(prompt).patches();
+        assertEquals(5, steps.size());
+        assertEquals(1, steps.getFirst().global().getFirst().router().experts().length);
+      }
+    }
+  }
+
+  @Test
   void comparesWithADenseByteModelAndSideAIsTheSoloDecode() {
     MegabyteConfig c = config();
     try (NDManager root = TestModels.manager();
