@@ -1,12 +1,9 @@
 package org.sparsityworkbench.views;
 
 import java.util.Locale;
-import java.util.stream.IntStream;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
-import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.Tooltip;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
@@ -49,9 +46,17 @@ public final class PatchView extends BorderPane {
     HBox top =
         Widgets.topRow(
             new Label("Global layer"),
-            picker("patch-global-layer", pm.globalLayersProperty(), pm.globalLayerProperty()),
+            Widgets.picker(
+                "patch-global-layer",
+                "The global model's layer shown",
+                pm.globalLayersProperty(),
+                pm.globalLayerProperty()),
             new Label("Local layer"),
-            picker("patch-local-layer", pm.localLayersProperty(), pm.localLayerProperty()),
+            Widgets.picker(
+                "patch-local-layer",
+                "The local model's layer shown",
+                pm.localLayersProperty(),
+                pm.localLayerProperty()),
             summary);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
@@ -100,29 +105,6 @@ public final class PatchView extends BorderPane {
     pm.globalLayerProperty().subscribe(l -> redrawAll());
     pm.localLayerProperty().subscribe(l -> redrawAll());
     redrawAll();
-  }
-
-  private static ComboBox<Integer> picker(
-      String id,
-      javafx.beans.value.ObservableValue<Number> count,
-      javafx.beans.property.IntegerProperty chosen) {
-    ComboBox<Integer> box = new ComboBox<>();
-    box.setId(id);
-    box.setTooltip(new Tooltip("The layer shown"));
-    count.subscribe(
-        n -> {
-          box.getItems().setAll(IntStream.range(0, n.intValue()).boxed().toList());
-          box.setValue(n.intValue() == 0 ? null : Math.min(chosen.get(), n.intValue() - 1));
-        });
-    chosen.subscribe(l -> box.setValue(box.getItems().isEmpty() ? null : l.intValue()));
-    box.valueProperty()
-        .subscribe(
-            v -> {
-              if (v != null && v != chosen.get()) {
-                chosen.set(v);
-              }
-            });
-    return box;
   }
 
   private void redrawAll() {

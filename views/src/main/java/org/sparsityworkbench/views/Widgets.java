@@ -18,21 +18,33 @@ final class Widgets {
    * in all (routing map, controller masks, token colours, attention).
    */
   static ComboBox<Integer> layerPicker(MainViewModel vm, String id) {
+    return picker(
+        id,
+        "The layer shown (shared by every view)",
+        vm.layerCountProperty(),
+        vm.colourLayerProperty());
+  }
+
+  /** A picker of 0..count-1 bound both ways to a chosen index (kept within the count). */
+  static ComboBox<Integer> picker(
+      String id,
+      String tooltip,
+      javafx.beans.value.ObservableValue<Number> count,
+      javafx.beans.property.IntegerProperty chosen) {
     ComboBox<Integer> box = new ComboBox<>();
     box.setId(id);
-    box.setTooltip(new Tooltip("The layer shown (shared by every view)"));
-    vm.layerCountProperty()
-        .subscribe(
-            n -> {
-              box.getItems().setAll(IntStream.range(0, n.intValue()).boxed().toList());
-              box.setValue(Math.min(vm.colourLayerProperty().get(), Math.max(0, n.intValue() - 1)));
-            });
-    vm.colourLayerProperty().subscribe(l -> box.setValue(l.intValue()));
+    box.setTooltip(new Tooltip(tooltip));
+    count.subscribe(
+        n -> {
+          box.getItems().setAll(IntStream.range(0, n.intValue()).boxed().toList());
+          box.setValue(Math.min(chosen.get(), Math.max(0, n.intValue() - 1)));
+        });
+    chosen.subscribe(l -> box.setValue(l.intValue()));
     box.valueProperty()
         .subscribe(
             v -> {
-              if (v != null && v != vm.colourLayerProperty().get()) {
-                vm.colourLayerProperty().set(v);
+              if (v != null && v != chosen.get()) {
+                chosen.set(v);
               }
             });
     return box;
