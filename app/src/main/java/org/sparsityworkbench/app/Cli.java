@@ -272,12 +272,15 @@ public final class Cli implements Runnable {
       try (NDManager m = rootManager();
           org.sparsityworkbench.engine.model.LanguageModel loaded =
               Models.open(model, m, LoadLine.stderr())) {
-        if (!loaded.supportsInterventions() && (!options.interventions().isEmpty() || logitLens)) {
+        if (!loaded.supportsInterventions() && !options.interventions().isEmpty()) {
           throw new CommandLine.ParameterException(
               spec.commandLine(),
-              "interventions and --logit-lens are not supported for "
-                  + loaded.family()
-                  + " models yet");
+              "interventions are not supported for " + loaded.family() + " models yet");
+        }
+        if (!loaded.supportsLogitLens() && logitLens) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--logit-lens is not supported for " + loaded.family() + " models yet");
         }
         Records.Session session = options.session(model.toString(), loaded.family(), prompt, null);
         Records.End end =

@@ -17,7 +17,6 @@ import org.sparsityworkbench.engine.decode.DecodeSession;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.intervention.Intervention;
 import org.sparsityworkbench.engine.intervention.Interventions;
-import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.session.ModelIdentity;
 import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.Records;
@@ -105,10 +104,12 @@ final class WhatIf implements Callable<Integer> {
     Cli.checkedModelDir(model);
     PrintWriter out = spec.commandLine().getOut();
     try (NDManager m = Cli.rootManager();
-        TransformerModel loaded = Models.load(model, m, LoadLine.stderr())) {
+        org.sparsityworkbench.engine.model.LanguageModel loaded =
+            Models.open(model, m, LoadLine.stderr())) {
       // Refused here, with its reason, before anything runs.
       List<String> forms = Interventions.of(list, loaded.spec()).describe();
-      int[] promptIds = DecodeSession.encodePrompt(loaded, prompt);
+      int[] promptIds =
+          org.sparsityworkbench.engine.decode.TokenDecoder.encodePrompt(loaded, prompt);
       List<Integer> ids = new ArrayList<>();
       for (int id : promptIds) {
         ids.add(id);
@@ -137,8 +138,7 @@ final class WhatIf implements Callable<Integer> {
                       ids.subList(promptIds.length, ids.size()).stream()
                           .mapToInt(Integer::intValue)
                           .toArray());
-      Records.Session session =
-          original.session(model.toString(), loaded.spec().family(), forked, null);
+      Records.Session session = original.session(model.toString(), loaded.family(), forked, null);
       Gson gson = new Gson();
       Comparison.run(
           loaded,
@@ -180,8 +180,7 @@ final class WhatIf implements Callable<Integer> {
             new SessionFile.Header(
                 SessionFile.VERSION,
                 SessionFile.PROGRAM,
-                ModelIdentity.of(
-                    model, loaded.spec().family(), loaded.isNative(), loaded.configJson()));
+                ModelIdentity.of(model, loaded.family(), loaded.isNative(), loaded.configJson()));
         SessionFile.of(header, savedA).save(save);
         SessionFile.of(header, savedB).save(SessionFile.sideB(save));
       }

@@ -72,6 +72,55 @@ class MegabyteCliTest {
   }
 
   @Test
+  void whatIfBansAnExpertOfTheGlobalModel() throws Exception {
+    Path model =
+        CliTest.init(
+            dir,
+            "megabyte",
+            "--patch-size",
+            "4",
+            "--global-family",
+            "switch",
+            "--local-d-model",
+            "16",
+            "--local-heads",
+            "2",
+            "--local-d-ff",
+            "32");
+    CliTest.Result r =
+        CliTest.run(
+            "what-if",
+            "--model",
+            model.toString(),
+            "--prompt",
+            "Hello",
+            "--fork",
+            "3",
+            "--max-tokens",
+            "12",
+            "--ban",
+            "*:0",
+            "--jsonl");
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals(13, lines.length, "12 steps and the summary");
+    JsonObject summary = JsonParser.parseString(lines[12]).getAsJsonObject();
+    assertEquals("[\"ban *:0\"]", summary.getAsJsonArray("interventions").toString());
+    CliTest.Result lens =
+        CliTest.run(
+            "decode",
+            "--model",
+            model.toString(),
+            "--prompt",
+            "Hi",
+            "--max-tokens",
+            "2",
+            "--logit-lens");
+    assertEquals(2, lens.code());
+    assertTrue(lens.err().contains("--logit-lens is not supported for megabyte"), lens.err());
+  }
+
+  @Test
   void trainWritesAMegabyteModelThatDecodes() throws Exception {
     Path corpus = dir.resolve("corpus.txt");
     Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));

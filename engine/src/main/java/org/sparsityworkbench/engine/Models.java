@@ -57,8 +57,8 @@ public final class Models {
       throw new ModelFormatException(
           dir
               + ": a megabyte model, which this does not take yet (decode, train, info, replay,"
-              + " Compare and the GUI's other views do; corpus analysis, interventions and the"
-              + " what-if are built for transformers)");
+              + " what-if and the GUI do; corpus analysis and the effect of each expert are built"
+              + " for transformers)");
     }
     return HfLoader.isHuggingFace(dir)
         ? HfLoader.load(dir, parent, progress)

@@ -370,14 +370,7 @@ public final class CompareViewModel {
   }
 
   private void startWhatIf() {
-    if (!(main.modelProperty().get() instanceof TransformerModel m)) {
-      running.set(false);
-      summary.set(
-          "A what-if needs interventions, which "
-              + main.familyProperty().get()
-              + " models do not take yet");
-      return;
-    }
+    LanguageModel m = main.modelProperty().get();
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
         List.copyOf(main.interventions());
     List<Integer> ids = new java.util.ArrayList<>();

@@ -205,6 +205,31 @@ class PatchViewTest {
   }
 
   @Test
+  void anExpertOfTheGlobalModelBannedWithTheInterveneRowIsNeverChosen(FxRobot robot)
+      throws Exception {
+    loaded(megabyte);
+    Clicks.tab(robot, "Routing");
+    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    robot.clickOn("#intervene-every-layer");
+    robot.clickOn("#intervene-ban");
+    robot.interact(() -> vm.maxTokensProperty().set(40));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 40);
+    int global = 0;
+    for (var t : vm.tokens()) {
+      assertEquals(List.of("ban *:1"), t.record().interventions());
+      var p = t.record().patch();
+      if (p.globalRan()) {
+        global++;
+        for (var layer : p.global()) {
+          assertTrue(layer.router().experts()[0] != 1, "patch " + p.index() + " chose expert 1");
+        }
+      }
+    }
+    assertEquals(10, global, "positions 5..44 begin patches at 8, 12, ..., 44");
+  }
+
+  @Test
   void megabyteComparesWithADenseByteModel(FxRobot robot) throws Exception {
     loaded(megabyte);
     robot.interact(() -> vm.maxTokensProperty().set(12));

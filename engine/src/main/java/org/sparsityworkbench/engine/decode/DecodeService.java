@@ -283,12 +283,12 @@ public final class DecodeService implements AutoCloseable {
    * step goes to the sink on that thread (see {@link Comparison}).
    */
   public Job whatIf(
-      TransformerModel model,
+      LanguageModel model,
       int[] ids,
       DecodeOptions original,
       DecodeOptions intervened,
       Comparison.Sink sink) {
-    DecodeSession.validatePrompt(ids, model.spec());
+    TokenDecoder.validatePrompt(ids, model);
     Job job = new Job();
     executor.execute(
         () -> {

@@ -33,10 +33,13 @@ public final class MegabyteSession implements TokenDecoder {
   private long stepNanos;
   private long firstStepStart;
 
+  /** The interventions in force, on the global model (checked against its layers). */
+  private org.sparsityworkbench.engine.intervention.Interventions interventions;
+
   public MegabyteSession(MegabyteModel model, DecodeOptions options) {
-    if (!options.interventions().isEmpty()) {
-      throw new IllegalArgumentException("interventions are not supported for megabyte yet");
-    }
+    this.interventions =
+        org.sparsityworkbench.engine.intervention.Interventions.of(
+            options.interventions(), model.spec());
     this.model = model;
     this.options = options;
     this.sampler = new Sampler(options.sampling());
@@ -48,6 +51,7 @@ public final class MegabyteSession implements TokenDecoder {
                 options.telemetry() == TelemetryLevel.FULL,
                 false,
                 null));
+    decoder.setInterventions(interventions);
   }
 
   /**
@@ -92,6 +96,9 @@ public final class MegabyteSession implements TokenDecoder {
     }
     Records.Prefill record =
         new Records.Prefill(prompt.length, prompt.clone(), texts, us, top(nextLogits), null);
+    if (!interventions.isEmpty()) {
+      record = record.withInterventions(interventions.describe());
+    }
     if (!stepwise) {
       return record;
     }
@@ -140,8 +147,10 @@ public final class MegabyteSession implements TokenDecoder {
     generated.append(piece);
     MegabyteModel.Step s = decoder.last();
     List<Records.TopToken> top = options.telemetry() == TelemetryLevel.OFF ? null : top(nextLogits);
-    return new Records.Token(steps++, position, b, piece, top, dt / 1e3, null)
-        .withPatch(patchRecord(s));
+    Records.Token record =
+        new Records.Token(steps++, position, b, piece, top, dt / 1e3, null)
+            .withPatch(patchRecord(s));
+    return interventions.isEmpty() ? record : record.withInterventions(interventions.describe());
   }
 
   /** A step's patch telemetry: where it is, what ran, and the layers' records at this level. */
@@ -185,12 +194,17 @@ public final class MegabyteSession implements TokenDecoder {
     return steps;
   }
 
-  /** Megabyte takes no interventions yet: an empty list is accepted, any other refused. */
+  /**
+   * Puts other interventions on the global model in force from its next step on (the next patch
+   * begun); the local model takes none.
+   *
+   * @throws IllegalArgumentException naming one that does not fit the global model; the old ones
+   *     stay
+   */
   @Override
   public void setInterventions(List<Intervention> list) {
-    if (!list.isEmpty()) {
-      throw new IllegalArgumentException("interventions are not supported for megabyte yet");
-    }
+    interventions = org.sparsityworkbench.engine.intervention.Interventions.of(list, model.spec());
+    decoder.setInterventions(interventions);
   }
 
   /** The end record: the reason, the count, the rates and the text. */

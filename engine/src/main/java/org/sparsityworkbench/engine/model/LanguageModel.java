@@ -42,6 +42,11 @@ public sealed interface LanguageModel extends AutoCloseable
     return true;
   }
 
+  /** Whether the logit lens (the output read after every layer) applies to this model. */
+  default boolean supportsLogitLens() {
+    return true;
+  }
+
   @Override
   void close();
 }

@@ -180,9 +180,9 @@ public final class MegabyteModel implements LanguageModel {
     return ModelSummary.of(config);
   }
 
-  /** Megabyte decodes take no interventions yet. */
+  /** No logit lens: a byte's prediction is the local model's, after the global one. */
   @Override
-  public boolean supportsInterventions() {
+  public boolean supportsLogitLens() {
     return false;
   }
 
@@ -436,10 +436,25 @@ public final class MegabyteModel implements LanguageModel {
     private Step last;
     private List<Step> prefillSteps;
 
+    private org.sparsityworkbench.engine.intervention.Interventions interventions =
+        org.sparsityworkbench.engine.intervention.Interventions.NONE;
+
     private Decoder(TransformerModel.ForwardOptions opt) {
       this.opt = opt;
       this.globalCache = new KvCache(scope, globalSpec, config.patches());
       this.localCache = new KvCache(scope, localSpec, config.patchSize());
+    }
+
+    /**
+     * Puts interventions on the global model in force from its next step on (checked against {@link
+     * #spec()} by whoever made them); the local model takes none.
+     */
+    public void setInterventions(org.sparsityworkbench.engine.intervention.Interventions i) {
+      interventions = i == null ? org.sparsityworkbench.engine.intervention.Interventions.NONE : i;
+    }
+
+    private TransformerModel.ForwardOptions globalOpt() {
+      return interventions.isEmpty() ? opt : opt.with(interventions);
     }
 
     /** Bytes known so far (prompt and steps). */
@@ -502,7 +517,7 @@ public final class MegabyteModel implements LanguageModel {
         long t0 = System.nanoTime();
         List<LayerTrace> traces = new ArrayList<>();
         NDArray globalIn = globalInputs(0, k + 1); // (1, k + 1, P D_G)
-        NDArray out = global(globalIn, globalCache, opt, traces);
+        NDArray out = global(globalIn, globalCache, globalOpt(), traces);
         setChunks(out.get(new NDIndex().addAllDim().addSliceDim(k, k + 1)));
         globalRuns += k + 1;
         long t1 = System.nanoTime();
@@ -524,7 +539,7 @@ public final class MegabyteModel implements LanguageModel {
       for (int j = 0; j <= k; j++) {
         long t0 = System.nanoTime();
         List<LayerTrace> traces = new ArrayList<>();
-        NDArray out = global(globalInputs(j, 1), globalCache, opt, traces);
+        NDArray out = global(globalInputs(j, 1), globalCache, globalOpt(), traces);
         if (j == k) {
           setChunks(out);
         }
@@ -593,7 +608,7 @@ public final class MegabyteModel implements LanguageModel {
         List<LayerTrace> traces = ran ? new ArrayList<>() : List.of();
         if (ran) {
           // A patch begins: the global model reads the patch just completed.
-          setChunks(global(globalInputs(k, 1), globalCache, opt, traces));
+          setChunks(global(globalInputs(k, 1), globalCache, globalOpt(), traces));
           globalRuns++;
           localCache.reset();
         }

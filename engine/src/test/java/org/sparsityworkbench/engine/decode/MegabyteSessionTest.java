@@ -220,16 +220,55 @@ class MegabyteSessionTest {
   }
 
   @Test
-  void refusesWhatItCannotDo() {
+  void interventionsActOnTheGlobalModelFromItsNextStep() {
     try (NDManager root = TestModels.manager();
         MegabyteModel mb = MegabyteModel.random(config(), 5, root)) {
-      assertTrue(!mb.supportsInterventions());
-      var ban = Interventions.parse("ban", "0:1");
+      assertTrue(mb.supportsInterventions());
+      assertTrue(!mb.supportsLogitLens());
+      var ban = Interventions.parse("ban", "*:1");
+      List<Records.Record> banned = new ArrayList<>();
+      DecodeSession.run(
+          mb,
+          "ab",
+          options(24, TelemetryLevel.SUMMARY).with(List.of(ban)),
+          banned::add,
+          () -> false);
+      int globalSteps = 0;
+      for (Records.Record r : banned) {
+        if (r instanceof Records.Token t) {
+          assertEquals(List.of("ban *:1"), t.interventions());
+          if (t.patch().globalRan()) {
+            globalSteps++;
+            for (Records.TokenLayer l : t.patch().global()) {
+              assertTrue(l.router().experts()[0] != 1, "a banned expert is never chosen");
+            }
+          }
+        }
+      }
+      assertEquals(6, globalSteps);
+      // Without the ban, expert 1 is chosen somewhere (else the test shows nothing).
+      List<Records.Record> free = new ArrayList<>();
+      DecodeSession.run(mb, "ab", options(24, TelemetryLevel.SUMMARY), free::add, () -> false);
+      boolean used = false;
+      for (Records.Record r : free) {
+        if (r instanceof Records.Token t && t.patch().globalRan()) {
+          for (Records.TokenLayer l : t.patch().global()) {
+            used |= l.router().experts()[0] == 1;
+          }
+          assertNull(t.interventions());
+        }
+      }
+      assertTrue(used, "the free decode uses expert 1");
+      // Bad ones are refused before anything runs, naming the global model's sizes.
       var e =
           assertThrows(
               IllegalArgumentException.class,
-              () -> TokenDecoder.open(mb, options(2, TelemetryLevel.OFF).with(List.of(ban))));
-      assertTrue(e.getMessage().contains("megabyte"), e.getMessage());
+              () ->
+                  TokenDecoder.open(
+                      mb,
+                      options(2, TelemetryLevel.OFF)
+                          .with(List.of(Interventions.parse("ban", "0:9")))));
+      assertTrue(e.getMessage().contains("9"), e.getMessage());
       String full = "x".repeat(32);
       e = assertThrows(IllegalArgumentException.class, () -> TokenDecoder.encodePrompt(mb, full));
       assertTrue(e.getMessage().contains("at most 31"), e.getMessage());
