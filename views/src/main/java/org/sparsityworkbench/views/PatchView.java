@@ -90,6 +90,13 @@ public final class PatchView extends BorderPane {
                 + " (a pad at the first) and attends only inside the patch. So the expensive global"
                 + " step is rare (one step in P) and the cheap local step runs at every byte."));
     stream.reader(this::readStream);
+    // Right-click a patch: ban or force the expert its global step chose, in that layer or all.
+    stream.actions(
+        (x, y) ->
+            RoutingView.expertActions(
+                pm.main(),
+                pm.globalLayerProperty().get(),
+                pm.figures().expert(patchAt(x, y), pm.globalLayerProperty().get())));
     global.reader(this::readGlobal);
     local.reader(this::readLocal);
     levels.reader(this::readLevels);

@@ -136,6 +136,23 @@ class PatchViewTest {
         2, org.sparsityworkbench.viewmodels.PatchViewModel.patchOf(vm.inspectedProperty().get()));
     assertTrue(localCaption.getText().contains("patch 2"), localCaption.getText());
 
+    // Right-click the patch: ban the expert its global step chose, in every layer.
+    int e = vm.patches().figures().expert(2, 0);
+    robot.moveTo(robot.point(stream).atPosition(Pos.TOP_LEFT).atOffset(patch(2)));
+    robot.clickOn(javafx.scene.input.MouseButton.SECONDARY);
+    WaitForAsyncUtils.waitForFxEvents();
+    robot.clickOn(
+        robot
+            .lookup(".menu-item .label")
+            .match(
+                n ->
+                    ((javafx.scene.control.Labeled) n)
+                        .getText()
+                        .startsWith("Ban expert " + e + " in every layer"))
+            .queryAs(javafx.scene.Node.class));
+    WaitForAsyncUtils.waitForFxEvents();
+    assertTrue(vm.hasIntervention("ban", "*:" + e));
+
     Clicks.choose(robot, view.getScene(), "#patch-global-layer", "1");
     assertEquals(1, vm.patches().globalLayerProperty().get());
 
