@@ -448,20 +448,14 @@ public final class MainView extends BorderPane {
   }
 
   /**
-   * The views that "All views" puts in its grid, in tab order: the six that follow a decode live
-   * (Decode, Routing, Controller masks, Attention, Latency, Compare); for a Megabyte model the
-   * per-token Routing, Controller masks and Attention have nothing to show and give their cells to
-   * Patches. The logit lens follows the decode too but has no cell (the grid is 3 x 2); Analyse and
-   * Model are views of a corpus and of the model, not of a decode.
+   * The tabs that "All views" puts in its grid for the model shown, in tab order ({@link #views}).
    */
   private java.util.List<Tab> gridTabs() {
-    boolean megabyte = Widgets.megabyte(vm);
-    java.util.Set<String> names =
-        megabyte
-            ? java.util.Set.of("Decode", "Patches", "Latency", "Compare")
-            : java.util.Set.of(
-                "Decode", "Routing", "Controller masks", "Attention", "Latency", "Compare");
-    return tabPane.getTabs().stream().filter(t -> names.contains(t.getText())).toList();
+    String family = vm.familyProperty().get();
+    return tabPane.getTabs().stream()
+        .filter(t -> gridRule.getOrDefault(t, NEVER).test(family))
+        .limit(6)
+        .toList();
   }
 
   private final javafx.scene.layout.GridPane grid = new javafx.scene.layout.GridPane();
@@ -546,31 +540,64 @@ public final class MainView extends BorderPane {
         : tabPane.getSelectionModel().getSelectedItem().getContent();
   }
 
+  /**
+   * One view of the window: its tab's name, how it is built, and for which model families it has a
+   * cell in the "All views" grid (given the family's name).
+   */
+  private record View(
+      String name,
+      java.util.function.Supplier<javafx.scene.Node> content,
+      java.util.function.Predicate<String> inGrid) {}
+
+  private static final java.util.function.Predicate<String> ALWAYS = f -> true;
+  private static final java.util.function.Predicate<String> NEVER = f -> false;
+
+  /** Views of a token's own layers: they have nothing to show for Megabyte's bytes. */
+  private static final java.util.function.Predicate<String> PER_TOKEN_LAYERS =
+      f -> !"megabyte".equals(f);
+
+  /**
+   * Every view, in tab order: adding a view is one line here. The grid takes the ones that follow a
+   * decode live for the model shown (at most six: it is 3 x 2); the logit lens follows the decode
+   * too but has no cell, Analyse and Model are views of a corpus and of the model.
+   */
+  private java.util.List<View> views() {
+    return java.util.List.of(
+        new View("Decode", this::textPane, ALWAYS),
+        new View("Routing", () -> padded(new RoutingView(vm)), PER_TOKEN_LAYERS),
+        new View("Controller masks", () -> padded(new ControllerView(vm)), PER_TOKEN_LAYERS),
+        new View("Attention", () -> padded(new AttentionView(vm)), PER_TOKEN_LAYERS),
+        new View("Latency", () -> padded(new LatencyView(vm)), ALWAYS),
+        new View("Compare", () -> padded(new CompareView(vm)), ALWAYS),
+        new View("Logit lens", () -> padded(new LogitLensView(vm)), NEVER),
+        new View("Patches", () -> padded(new PatchView(vm.patches())), "megabyte"::equals),
+        new View("Analyse", () -> padded(new AnalysisView(vm.analysis())), NEVER),
+        new View("Model", () -> padded(modelPane()), NEVER));
+  }
+
+  /** The grid's rule of each tab, by the tab. */
+  private final java.util.Map<Tab, java.util.function.Predicate<String>> gridRule =
+      new java.util.HashMap<>();
+
   private TabPane tabs() {
-    TextArea details = new TextArea();
-    details.setId("model-details");
-    details.setEditable(false);
-    details.getStyleClass().add("generated-text");
-    details.textProperty().bind(vm.modelDetailsProperty());
-    TabPane tabs =
-        new TabPane(
-            new Tab("Decode", textPane()),
-            new Tab("Routing", padded(new RoutingView(vm))),
-            new Tab("Controller masks", padded(new ControllerView(vm))),
-            new Tab("Attention", padded(new AttentionView(vm))),
-            new Tab("Latency", padded(new LatencyView(vm))),
-            new Tab("Compare", padded(new CompareView(vm))),
-            new Tab("Logit lens", padded(new LogitLensView(vm))),
-            new Tab("Patches", padded(new PatchView(vm.patches()))),
-            new Tab("Analyse", padded(new AnalysisView(vm.analysis()))),
-            new Tab("Model", padded(modelPane(details))));
+    TabPane tabs = new TabPane();
+    for (View v : views()) {
+      Tab tab = new Tab(v.name(), v.content().get());
+      gridRule.put(tab, v.inGrid());
+      tabs.getTabs().add(tab);
+    }
     tabs.setId("tabs");
     tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     return tabs;
   }
 
   /** The Model tab: architecture and config.json on the left, the model card rendered beside. */
-  private javafx.scene.Node modelPane(TextArea details) {
+  private javafx.scene.Node modelPane() {
+    TextArea details = new TextArea();
+    details.setId("model-details");
+    details.setEditable(false);
+    details.getStyleClass().add("generated-text");
+    details.textProperty().bind(vm.modelDetailsProperty());
     MarkdownView card = new MarkdownView();
     card.setId("model-card");
     vm.modelCardProperty().subscribe(card::setMarkdown);
