@@ -2002,6 +2002,31 @@ public final class MainViewModel {
     return m == null ? 0 : m.contextLength();
   }
 
+  /** What the Decode tab's colours mean for the model shown. */
+  public javafx.beans.binding.StringExpression streamLegendProperty() {
+    return streamLegend;
+  }
+
+  private final javafx.beans.binding.StringBinding streamLegend =
+      Bindings.createStringBinding(() -> streamLegend(family.get(), routes.get()), family, routes);
+
+  /** What the token colours mean for a family (routes: the model has experts or units). */
+  static String streamLegend(String family, boolean routes) {
+    return switch (family) {
+      case "sparse-ff", "sparse-ffqkv" ->
+          "Colour: block 0's chosen unit (one of N); every block in the details.";
+      case "megabyte" ->
+          "Megabyte: bytes by patch, coloured by the global model's expert, in the Patches tab.";
+      case "sparse-qkv" ->
+          "Sparse QKV only: the feed-forward is dense, nothing to colour by"
+              + " (module activity: Controller masks tab).";
+      default ->
+          routes
+              ? "Colour: the token's top expert in the layer."
+              : "Dense model: no routing to colour by.";
+    };
+  }
+
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
   public ReadOnlyStringProperty familyProperty() {
     return family.getReadOnlyProperty();

@@ -620,27 +620,7 @@ public final class MainView extends BorderPane {
     Label legend = new Label();
     legend.setId("stream-legend");
     legend.getStyleClass().add("explanation");
-    legend
-        .textProperty()
-        .bind(
-            Bindings.createStringBinding(
-                () ->
-                    switch (vm.familyProperty().get()) {
-                      case "sparse-ff", "sparse-ffqkv" ->
-                          "Colour: block 0's chosen unit (one of N); every block in the details.";
-                      case "megabyte" ->
-                          "Megabyte: bytes by patch, coloured by the global model's expert, in the"
-                              + " Patches tab.";
-                      case "sparse-qkv" ->
-                          "Sparse QKV only: the feed-forward is dense, nothing to colour by"
-                              + " (module activity: Controller masks tab).";
-                      default ->
-                          vm.routesProperty().get()
-                              ? "Colour: the token's top expert in the layer."
-                              : "Dense model: no routing to colour by.";
-                    },
-                vm.familyProperty(),
-                vm.routesProperty()));
+    legend.textProperty().bind(vm.streamLegendProperty());
     Chart swatches = new Chart("route-legend", this::paintSwatches);
     swatches.title("Route colours");
     swatches.reader(
