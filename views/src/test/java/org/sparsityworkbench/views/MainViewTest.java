@@ -79,16 +79,10 @@ class MainViewTest {
     WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
   }
 
-  @Test
-  void generateStreamsTextAndRoutingIntoTheWindow(FxRobot robot) throws Exception {
+  /** Types "Hello" and generates 40 tokens with the Generate button; waits for the end. */
+  private void decode(FxRobot robot) throws Exception {
     Button generate = robot.lookup("#generate").queryButton();
     waitUntil(() -> !generate.isDisabled());
-    Label engine = robot.lookup("#engine-info").queryAs(Label.class);
-    assertTrue(engine.getText().contains("PyTorch"), engine.getText());
-
-    // Idle, the window stops sampling (no frames); Generate must still bring everything in.
-    Thread.sleep(MainView.SLEEP_AFTER_NANOS / 1_000_000 + 500);
-    assertFalse(WaitForAsyncUtils.asyncFx(view::isSampling).get(), "idle: not sampling");
     robot.interact(() -> vm.maxTokensProperty().set(40));
     javafx.scene.control.TextInputControl prompt =
         robot.lookup("#prompt").queryAs(javafx.scene.control.TextInputControl.class);
@@ -102,11 +96,48 @@ class MainViewTest {
     }
     waitUntil(() -> !vm.runningProperty().get());
     WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  private javafx.scene.control.TabPane tabs(FxRobot robot) {
+    return robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
+  }
+
+  /** Selects a tab by its name (hidden tabs are drawn when shown). */
+  private void show(FxRobot robot, String name) {
+    javafx.scene.control.TabPane tabs = tabs(robot);
+    robot.interact(
+        () ->
+            tabs.getSelectionModel()
+                .select(
+                    tabs.getTabs().stream()
+                        .filter(t -> t.getText().equals(name))
+                        .findFirst()
+                        .orElseThrow()));
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
+  @Test
+  void anIdleWindowStopsSamplingAndGenerateStillBringsTheWholeDecodeIn(FxRobot robot)
+      throws Exception {
+    Button generate = robot.lookup("#generate").queryButton();
+    waitUntil(() -> !generate.isDisabled());
+    Label engine = robot.lookup("#engine-info").queryAs(Label.class);
+    assertTrue(engine.getText().contains("PyTorch"), engine.getText());
+    // Idle, the window stops sampling (no frames) after MainView.SLEEP_AFTER_NANOS.
+    waitUntil(() -> !WaitForAsyncUtils.asyncFx(view::isSampling).get());
+    decode(robot);
+    Label status = robot.lookup("#status").queryAs(Label.class);
     assertTrue(status.getText().startsWith("Done: 40 tokens"), status.getText());
     Label routing = robot.lookup("#routing").queryAs(Label.class);
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
+    Label speed = robot.lookup("#speed").queryAs(Label.class);
+    assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
+  }
 
-    // Hovering a generated token in the stream shows its record (prompt "Hello" is 5 boxes).
+  @Test
+  void hoveringAGeneratedTokenShowsItsRecord(FxRobot robot) throws Exception {
+    decode(robot);
+    // The prompt "Hello" is 5 boxes: box 5 is the first generated token.
     TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
     javafx.geometry.Bounds b = stream.localToScreen(stream.getBoundsInLocal());
     assertTrue(stream.text().startsWith("Hello"), "Copy text gives the prompt and the decode");
@@ -116,17 +147,16 @@ class MainViewTest {
     TextArea details = robot.lookup("#token-details").queryAs(TextArea.class);
     assertTrue(details.getText().startsWith("Hovered token · "), details.getText());
     assertTrue(details.getText().contains("step 0 · position 5"), details.getText());
-    robot.moveTo(new javafx.geometry.Point2D(b.getMinX() - 20, b.getMinY() - 20));
+  }
 
-    // Hidden tabs are drawn when shown: select each before reading it.
-    javafx.scene.control.TabPane tabs =
-        robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
-    robot.interact(() -> tabs.getSelectionModel().select(1));
-    WaitForAsyncUtils.waitForFxEvents();
+  @Test
+  void theRoutingTabExportsAChartAsPngAndSvgAndItsChartsAsOneFigure(FxRobot robot)
+      throws Exception {
+    decode(robot);
+    show(robot, "Routing");
     Label map = robot.lookup("#routing-summary").queryAs(Label.class);
     assertTrue(map.getText().startsWith("40 tokens · load CV"), map.getText());
     assertTrue(map.getText().contains("aux loss"), map.getText());
-    // Export: one chart as PNG and SVG, and the tab's charts as one SVG figure.
     Chart routingMap = robot.lookup("#routing-map").queryAs(Chart.class);
     Path chartPng = dir.resolve("routing-map.png");
     Path chartSvg = dir.resolve("routing-map.svg");
@@ -149,13 +179,16 @@ class MainViewTest {
         figure.getElementsByTagName("g").getLength() == 4,
         "map, current token, load and entropy charts");
     assertTrue(figure.getElementsByTagName("polyline").getLength() >= 2, "entropy lines");
+  }
 
-    robot.interact(() -> tabs.getSelectionModel().select(3));
-    WaitForAsyncUtils.waitForFxEvents();
+  @Test
+  void attentionLatencyAndModelTabsDescribeTheDecodeAndTheTabExportsAsPng(FxRobot robot)
+      throws Exception {
+    decode(robot);
+    show(robot, "Attention");
     Label attention = robot.lookup("#attention-info").queryAs(Label.class);
     assertTrue(attention.getText().startsWith("newest token at position 44"), attention.getText());
-    robot.interact(() -> tabs.getSelectionModel().select(4));
-    WaitForAsyncUtils.waitForFxEvents();
+    show(robot, "Latency");
     Label latency = robot.lookup("#latency-info").queryAs(Label.class);
     assertTrue(latency.getText().startsWith("40 tokens · mean"), latency.getText());
     TextArea modelDetails = robot.lookup("#model-details").queryAs(TextArea.class);
@@ -164,15 +197,20 @@ class MainViewTest {
     writeOnFx(robot, () -> view.writeTabPng(png));
     java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
     assertTrue(image != null && image.getWidth() > 100 && image.getHeight() > 100, "PNG export");
-    Label speed = robot.lookup("#speed").queryAs(Label.class);
+  }
+
+  @Test
+  void compareWithABrokenModelBNamesItInItsSummary(FxRobot robot) throws Exception {
+    decode(robot);
     Button compare = robot.lookup("#compare").queryButton();
     robot.interact(compare::fire); // A: topk, B: the first other model (here the broken one)
     Label compared = robot.lookup("#compare-summary").queryAs(Label.class);
     waitUntil(() -> !compared.getText().equals("Comparing…") && !compared.getText().isEmpty());
     assertTrue(compared.getText().contains("broken"), compared.getText());
-    assertTrue(speed.getText().startsWith("40 tokens"), speed.getText());
+  }
 
-    // Explanations measure their paragraph once per width, and again when the text changes.
+  @Test
+  void explanationsMeasureTheirParagraphAgainWhenTheTextChanges(FxRobot robot) {
     Label explanation =
         robot
             .lookup(".explanation")
@@ -189,8 +227,12 @@ class MainViewTest {
         });
     assertTrue(
         heights[1] > heights[0] * 1.5, "three times the text: " + heights[0] + " -> " + heights[1]);
+  }
 
-    // "All views": the same view objects in one grid, all shown at once, then back in their tabs.
+  @Test
+  void allViewsShowsTheSameViewObjectsInOneGridAndGivesThemBack(FxRobot robot) throws Exception {
+    decode(robot);
+    javafx.scene.control.TabPane tabs = tabs(robot);
     javafx.scene.control.ToggleButton all =
         robot.lookup("#all-views").queryAs(javafx.scene.control.ToggleButton.class);
     javafx.scene.Node routingTab = tabs.getTabs().get(1).getContent();
