@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
-import javafx.scene.Scene;
-import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.input.MouseButton;
 import javafx.stage.Stage;
@@ -62,26 +59,15 @@ class InterventionMenuTest {
   @Start
   void start(Stage stage) {
     vm = new MainViewModel(service, List.of(topk, sparse));
-    view = new MainView(vm);
-    Scene scene = new Scene(view, 1400, 900);
-    Styles.apply(scene);
-    stage.setScene(scene);
-    stage.show();
+    view = Gui.show(stage, vm, 1400, 900);
   }
 
   private static void waitUntil(java.util.concurrent.Callable<Boolean> c) throws Exception {
-    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, c);
-    WaitForAsyncUtils.waitForFxEvents();
+    Gui.waitUntil(c);
   }
 
   private List<String> chips(FxRobot robot) {
-    return robot
-        .lookup("#interventions")
-        .queryAs(javafx.scene.layout.FlowPane.class)
-        .getChildren()
-        .stream()
-        .map(n -> ((Button) n).getText())
-        .toList();
+    return Gui.chips(robot);
   }
 
   /** Right-clicks a chart at a fraction of its canvas, then clicks the menu entry of this text. */

@@ -7,10 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javafx.scene.Node;
-import javafx.scene.Scene;
-import javafx.scene.control.Button;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +22,6 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
-import org.testfx.util.WaitForAsyncUtils;
 
 /** Banning and forcing experts from the Routing tab, before a decode and while one is held. */
 @ExtendWith(ApplicationExtension.class)
@@ -56,26 +52,15 @@ class InterventionViewTest {
   @Start
   void start(Stage stage) {
     vm = new MainViewModel(service, List.of(topk, dense));
-    view = new MainView(vm);
-    Scene scene = new Scene(view, 1400, 900);
-    Styles.apply(scene);
-    stage.setScene(scene);
-    stage.show();
+    view = Gui.show(stage, vm, 1400, 900);
   }
 
   private static void waitUntil(java.util.concurrent.Callable<Boolean> c) throws Exception {
-    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, c);
-    WaitForAsyncUtils.waitForFxEvents();
+    Gui.waitUntil(c);
   }
 
   private List<String> chips(FxRobot robot) {
-    return robot
-        .lookup("#interventions")
-        .queryAs(javafx.scene.layout.FlowPane.class)
-        .getChildren()
-        .stream()
-        .map(n -> ((Button) n).getText())
-        .toList();
+    return Gui.chips(robot);
   }
 
   private static boolean chose(TokenSnapshot t, int expert) {

@@ -9,10 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javafx.geometry.Point2D;
 import javafx.geometry.Pos;
-import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
@@ -66,16 +64,11 @@ class PatchViewTest {
   @Start
   void start(Stage stage) {
     vm = new MainViewModel(service, List.of(megabyte, dense));
-    view = new MainView(vm);
-    Scene scene = new Scene(view, 1400, 900);
-    Styles.apply(scene);
-    stage.setScene(scene);
-    stage.show();
+    view = Gui.show(stage, vm, 1400, 900);
   }
 
   private static void waitUntil(java.util.concurrent.Callable<Boolean> c) throws Exception {
-    WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, c);
-    WaitForAsyncUtils.waitForFxEvents();
+    Gui.waitUntil(c);
   }
 
   private void loaded(Path model) throws Exception {
