@@ -198,14 +198,38 @@ public final class PatchFigures {
     return r == null || r.experts().length == 0 ? -1 : r.experts()[0];
   }
 
-  /** Whether the global model routes (some global step has a router). */
-  public boolean routed() {
+  /**
+   * What a patch is coloured by in a layer: the expert its global step chose first, or for a sparse
+   * FF global model the unit chosen in block 0 (as the Decode tab colours tokens); -1 when none was
+   * recorded.
+   */
+  public int route(int patch, int layer) {
+    int e = expert(patch, layer);
+    if (e >= 0) {
+      return e;
+    }
+    Records.Patch p = global(patch);
+    if (p == null || p.global() == null || layer < 0 || layer >= p.global().size()) {
+      return -1;
+    }
+    Records.Controller c = p.global().get(layer).controller();
+    return c == null || c.chosen().length == 0 ? -1 : c.chosen()[0];
+  }
+
+  /** "expert" or "unit" (what {@link #route} gives), "" when the global model does not route. */
+  public String routeKind() {
     for (Records.Patch p : globalStep) {
-      if (p != null && p.global() != null && p.global().getFirst().router() != null) {
-        return true;
+      if (p != null && p.global() != null) {
+        Records.TokenLayer l = p.global().getFirst();
+        return l.router() != null ? "expert" : l.controller() != null ? "unit" : "";
       }
     }
-    return false;
+    return "";
+  }
+
+  /** Whether the global model routes (experts or sparse FF units) in the records. */
+  public boolean routed() {
+    return !routeKind().isEmpty();
   }
 
   /**

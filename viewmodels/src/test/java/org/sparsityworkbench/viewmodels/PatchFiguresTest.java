@@ -86,6 +86,8 @@ class PatchFiguresTest {
     assertEquals(2, f.expert(2, 0));
     assertEquals(-1, f.expert(0, 0));
     assertTrue(f.routed());
+    assertEquals("expert", f.routeKind());
+    assertEquals(2, f.route(2, 0));
     double[][] g = f.globalAttention(0);
     assertEquals(3, g.length);
     assertTrue(Double.isNaN(g[0][0]), "no record of patch 0's step");
@@ -145,6 +147,25 @@ class PatchFiguresTest {
     assertFalse(bare.globalRecorded(0));
     assertTrue(bare.globalInPrefill(0));
     assertFalse(bare.globalInPrefill(2));
+  }
+
+  @Test
+  void aSparseFfGlobalModelColoursPatchesByTheUnitOfBlockZero() {
+    Records.TokenLayer layer =
+        new Records.TokenLayer(
+            0,
+            null,
+            null,
+            new Records.Controller(8, new int[] {5, 1}, new float[] {0.9f, 0.6f}),
+            null,
+            new Records.Timing(1, null, 1, 1.0));
+    Records.Token t =
+        new Records.Token(0, 3, 'd', "d", List.of(), 100, null)
+            .withPatch(new Records.Patch(1, 0, P, true, 10, 10, List.of(layer), null));
+    PatchFigures f = PatchFigures.of(List.of("a", "b", "c"), List.of(TokenSnapshot.of(t)));
+    assertEquals("unit", f.routeKind());
+    assertEquals(5, f.route(1, 0));
+    assertEquals(-1, f.expert(1, 0), "no expert to ban");
   }
 
   @Test

@@ -65,8 +65,8 @@ public final class PatchView extends BorderPane {
         Widgets.caption(
             stream.title(
                 "Bytes in patches, newest at the end (colour: the global model's expert for the"
-                    + " patch; bar: its global step, grey in the prefill; click a patch to look at"
-                    + " it)"));
+                    + " patch, or its unit of block 0; bar: its global step, grey in the prefill;"
+                    + " click a patch to look at it)"));
     grid.add(streamCaption, 0, 0, 3, 1);
     grid.add(stream, 0, 1, 3, 1);
     grid.add(
@@ -183,7 +183,7 @@ public final class PatchView extends BorderPane {
       boxes[3 * i] = k;
       boxes[3 * i + 1] = x;
       boxes[3 * i + 2] = y;
-      int e = f.expert(k, layer);
+      int e = f.route(k, layer);
       int fill = routed && e >= 0 ? Palette.soft(Palette.category(e, experts)) : Palette.empty();
       s.rect(x, y + 4, patchWidth(), ROW_H - 10, fill);
       if (f.globalRecorded(k)) {
@@ -241,9 +241,12 @@ public final class PatchView extends BorderPane {
               " · global step%s %.2f ms",
               f.globalInPrefill(k) ? " in the prefill," : "",
               f.globalMs(k)));
-      int e = f.expert(k, pm.globalLayerProperty().get());
+      int e = f.route(k, pm.globalLayerProperty().get());
       if (e >= 0) {
-        t.append(" · layer ").append(pm.globalLayerProperty().get()).append(": expert ").append(e);
+        t.append(" · layer ")
+            .append(pm.globalLayerProperty().get())
+            .append(": ")
+            .append(f.routeKind().equals("unit") ? "unit " + e + " of block 0" : "expert " + e);
       }
     }
     return new Chart.Reading(t.toString(), 0, 0);
