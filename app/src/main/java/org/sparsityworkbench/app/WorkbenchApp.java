@@ -43,14 +43,23 @@ public final class WorkbenchApp extends Application {
           + " ./workbench (Debian: apt-get install xvfb libgtk-3-0), or render the views to PNG"
           + " with ./workbench screenshot --out DIR, which needs no display";
 
+  /** What {@code ./workbench} says, in one line, when JavaFX cannot load GTK to open a window. */
+  static final String NO_GTK =
+      "workbench: the GUI needs GTK 3, which JavaFX could not load (Debian: apt-get install"
+          + " libgtk-3-0); ./workbench screenshot --out DIR renders the views to PNG without it";
+
   static void launchGui(String[] args) {
     try {
       Application.launch(WorkbenchApp.class, args);
     } catch (UnsupportedOperationException e) {
-      if (e.getMessage() == null || !e.getMessage().contains("DISPLAY")) {
+      String m = e.getMessage() == null ? "" : e.getMessage();
+      if (m.contains("DISPLAY")) {
+        System.err.println(NO_DISPLAY);
+      } else if (m.contains("GTK")) {
+        System.err.println(NO_GTK);
+      } else {
         throw e;
       }
-      System.err.println(NO_DISPLAY);
       System.exit(1);
     }
   }

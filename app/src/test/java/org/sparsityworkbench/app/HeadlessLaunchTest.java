@@ -22,6 +22,11 @@ class HeadlessLaunchTest {
 
   /** Runs Main in a fresh JVM on this test's class path, with no DISPLAY. */
   private Run main(String... args) throws Exception {
+    return onDisplay(null, args);
+  }
+
+  /** Runs Main in a fresh JVM with DISPLAY set to this (null: none). */
+  private Run onDisplay(String display, String... args) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     // As the launcher does: the Vector API for the sparse feed-forward's decode step.
     List<String> cmd =
@@ -42,6 +47,9 @@ class HeadlessLaunchTest {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().remove("DISPLAY");
     pb.environment().remove("WAYLAND_DISPLAY");
+    if (display != null) {
+      pb.environment().put("DISPLAY", display);
+    }
     pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     Path err = dir.resolve("err.txt");
     pb.redirectError(err.toFile());
@@ -67,6 +75,17 @@ class HeadlessLaunchTest {
     assertEquals(1, r.code(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains("needs a display") && r.err().contains("xvfb-run"), r.err());
+    assertFalse(r.err().contains("Exception"), r.err());
+  }
+
+  @Test
+  void theGuiOnADisplayItCannotOpenSaysInOneLineWhatIsMissing() throws Exception {
+    // No X server answers on :97: JavaFX fails to load GTK (where it is not installed) or to open
+    // the display; either way one line that says what to install or run, no stack trace.
+    Run r = onDisplay(":97");
+    assertEquals(1, r.code(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().contains("needs GTK 3") || r.err().contains("needs a display"), r.err());
     assertFalse(r.err().contains("Exception"), r.err());
   }
 
