@@ -14,23 +14,27 @@ import org.junit.jupiter.api.io.TempDir;
 class MegabyteCliTest {
   @TempDir Path dir;
 
+  /** A random Megabyte model in patches of 4, its global model a Switch (experts are a config). */
+  private Path switchMegabyte() {
+    return CliTest.init(
+        dir,
+        "megabyte",
+        "--patch-size",
+        "4",
+        "--global-family",
+        "switch",
+        "--local-d-model",
+        "16",
+        "--local-heads",
+        "2",
+        "--local-d-ff",
+        "32");
+  }
+
   @Test
   void aRandomMegabyteDecodesWithTheGlobalModelOncePerPatch() throws Exception {
     // Patches of 4 over 64 bytes; the global model a Switch (experts are a configuration).
-    Path model =
-        CliTest.init(
-            dir,
-            "megabyte",
-            "--patch-size",
-            "4",
-            "--global-family",
-            "switch",
-            "--local-d-model",
-            "16",
-            "--local-heads",
-            "2",
-            "--local-d-ff",
-            "32");
+    Path model = switchMegabyte();
     String config = Files.readString(model.resolve("config.json"));
     assertTrue(config.contains("\"family\": \"megabyte\""), config);
     assertTrue(config.contains("\"family\": \"switch\""), config);
@@ -73,20 +77,7 @@ class MegabyteCliTest {
 
   @Test
   void whatIfBansAnExpertOfTheGlobalModel() throws Exception {
-    Path model =
-        CliTest.init(
-            dir,
-            "megabyte",
-            "--patch-size",
-            "4",
-            "--global-family",
-            "switch",
-            "--local-d-model",
-            "16",
-            "--local-heads",
-            "2",
-            "--local-d-ff",
-            "32");
+    Path model = switchMegabyte();
     CliTest.Result r =
         CliTest.run(
             "what-if",
