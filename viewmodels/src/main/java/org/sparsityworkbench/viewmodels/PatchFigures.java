@@ -90,15 +90,13 @@ public final class PatchFigures {
     return new PatchFigures(List.copyOf(labels), List.copyOf(prefill), List.copyOf(steps), p);
   }
 
-  /** P, as the records say it; 0 when no record has patch telemetry. */
+  /**
+   * P, as the records say it; 0 when they have no patch telemetry. Every record of a decode is of
+   * one family, so the first says it (a transformer's decode costs no scan).
+   */
   static int patchSize(List<TokenSnapshot> tokens) {
-    for (TokenSnapshot t : tokens) {
-      Records.Patch p = t.record().patch();
-      if (p != null && p.size() > 0) {
-        return p.size();
-      }
-    }
-    return 0;
+    Records.Patch p = tokens.isEmpty() ? null : tokens.getFirst().record().patch();
+    return p == null ? 0 : p.size();
   }
 
   /** Whether there is anything to draw. */

@@ -30,6 +30,30 @@ final class Gui {
     WaitForAsyncUtils.waitForFxEvents();
   }
 
+  /** Waits until this model is loaded and nothing is loading. */
+  static void loaded(MainViewModel vm, java.nio.file.Path model) throws Exception {
+    waitUntil(
+        () ->
+            model.equals(vm.loadedModelProperty().get())
+                && vm.modelProperty().get() != null
+                && !vm.loadingProperty().get());
+  }
+
+  /** Selects a tab by its name (a hidden tab is drawn when shown). */
+  static void selectTab(FxRobot robot, String name) {
+    javafx.scene.control.TabPane tabs =
+        robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
+    robot.interact(
+        () ->
+            tabs.getSelectionModel()
+                .select(
+                    tabs.getTabs().stream()
+                        .filter(t -> t.getText().equals(name))
+                        .findFirst()
+                        .orElseThrow()));
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
   /** The interventions in force as their chips read. */
   static List<String> chips(FxRobot robot) {
     return robot

@@ -104,16 +104,7 @@ class MainViewTest {
 
   /** Selects a tab by its name (hidden tabs are drawn when shown). */
   private void show(FxRobot robot, String name) {
-    javafx.scene.control.TabPane tabs = tabs(robot);
-    robot.interact(
-        () ->
-            tabs.getSelectionModel()
-                .select(
-                    tabs.getTabs().stream()
-                        .filter(t -> t.getText().equals(name))
-                        .findFirst()
-                        .orElseThrow()));
-    WaitForAsyncUtils.waitForFxEvents();
+    Gui.selectTab(robot, name);
   }
 
   @Test

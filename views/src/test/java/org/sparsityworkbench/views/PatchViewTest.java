@@ -72,11 +72,7 @@ class PatchViewTest {
   }
 
   private void loaded(Path model) throws Exception {
-    waitUntil(
-        () ->
-            model.equals(vm.loadedModelProperty().get())
-                && vm.modelProperty().get() != null
-                && !vm.loadingProperty().get());
+    Gui.loaded(vm, model);
   }
 
   private static String text(FxRobot robot, String id) {

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import javafx.geometry.Point2D;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
-import javafx.scene.control.TabPane;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,16 +97,7 @@ class ReadingTest {
   }
 
   private void selectTab(FxRobot robot, String name) {
-    TabPane tabs = robot.lookup("#tabs").queryAs(TabPane.class);
-    robot.interact(
-        () ->
-            tabs.getSelectionModel()
-                .select(
-                    tabs.getTabs().stream()
-                        .filter(t -> t.getText().equals(name))
-                        .findFirst()
-                        .get()));
-    WaitForAsyncUtils.waitForFxEvents();
+    Gui.selectTab(robot, name);
   }
 
   /** Moves the mouse to a point of a chart's canvas (its local coordinates). */
