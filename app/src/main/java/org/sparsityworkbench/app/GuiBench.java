@@ -406,7 +406,7 @@ final class GuiBench {
     var model = onFx(() -> vm.modelProperty().get());
     String prompt = onFx(() -> vm.promptProperty().get());
     DecodeOptions options = onFx(() -> options(vm, tokens, level));
-    return service.decode(model, prompt, options, r -> {}).done().get().wallTokensPerS();
+    return vm.engine().decode(model, prompt, options, r -> {}, false).done().get().wallTokensPerS();
   }
 
   /** One decode through the GUI (Generate); its tokens per second of wall time. */

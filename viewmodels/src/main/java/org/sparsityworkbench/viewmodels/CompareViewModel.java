@@ -22,7 +22,6 @@ import org.sparsityworkbench.engine.decode.Comparison;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
-import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
@@ -35,7 +34,7 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  * <p>Threading as in {@link MainViewModel}: the engine thread offers, {@link #refresh()} applies.
  */
 public final class CompareViewModel {
-  private final DecodeService service;
+  private final WorkbenchEngine service;
   private final MainViewModel main;
   private final Inbox<Object> inbox;
   private final ObjectProperty<Path> modelB = new SimpleObjectProperty<>();
@@ -49,7 +48,7 @@ public final class CompareViewModel {
   private final BooleanBinding canCompare;
   private final StringBuilder a = new StringBuilder();
   private final StringBuilder b = new StringBuilder();
-  private LanguageModel loadedB;
+  private ModelHandle loadedB;
   private Path loadedPath;
   private int steps;
   private int agreements;
@@ -70,13 +69,13 @@ public final class CompareViewModel {
   /** An event of comparison number {@code generation}. */
   private record Tagged(int generation, Object event) {}
 
-  private record LoadedB(Path path, LanguageModel model) {}
+  private record LoadedB(Path path, ModelHandle model) {}
 
   private record Failed(String message) {}
 
   private record Done() {}
 
-  CompareViewModel(DecodeService service, MainViewModel main, List<Path> models) {
+  CompareViewModel(WorkbenchEngine service, MainViewModel main, List<Path> models) {
     this.inbox = new Inbox<>(main.doorbell);
     this.service = service;
     this.main = main;
@@ -234,7 +233,7 @@ public final class CompareViewModel {
       summary.set("Nothing to save: compare first, and let it end");
       return;
     }
-    LanguageModel modelA = main.modelProperty().get();
+    ModelHandle modelA = main.modelProperty().get();
     boolean same = whatIf.get(); // B is A with the interventions
     main.writeSessions(
         List.of(
@@ -250,7 +249,7 @@ public final class CompareViewModel {
 
   /** A side's session head: its model's directory and family, the prompt, the options. */
   private static org.sparsityworkbench.engine.telemetry.Records.Session session(
-      DecodeOptions o, Path dir, LanguageModel m, String prompt) {
+      DecodeOptions o, Path dir, ModelHandle m, String prompt) {
     return o.session(dir == null ? "" : dir.toString(), m.family(), prompt, null);
   }
 
@@ -332,7 +331,7 @@ public final class CompareViewModel {
       return;
     }
     service
-        .load(path)
+        .load(path, org.sparsityworkbench.engine.io.LoadProgress.NONE)
         .whenComplete(
             (m, e) ->
                 inbox.offer(
@@ -343,8 +342,8 @@ public final class CompareViewModel {
                             : new Failed("Cannot load B: " + MainViewModel.rootMessage(e)))));
   }
 
-  private void start(LanguageModel modelB) {
-    LanguageModel modelA = main.modelProperty().get();
+  private void start(ModelHandle modelB) {
+    ModelHandle modelA = main.modelProperty().get();
     try {
       DecodeOptions o =
           new DecodeOptions(
@@ -370,7 +369,7 @@ public final class CompareViewModel {
   }
 
   private void startWhatIf() {
-    LanguageModel m = main.modelProperty().get();
+    ModelHandle m = main.modelProperty().get();
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
         List.copyOf(main.interventions());
     List<Integer> ids = new java.util.ArrayList<>();

@@ -29,7 +29,6 @@ import javafx.collections.ObservableList;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
-import org.sparsityworkbench.engine.model.LanguageModel;
 import org.sparsityworkbench.engine.model.ModelSummary;
 import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.session.SessionFile;
@@ -45,7 +44,7 @@ import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
  * properties are only ever written by the UI thread.
  */
 public final class MainViewModel {
-  private final DecodeService service;
+  private final WorkbenchEngine service;
   final Inbox.Doorbell doorbell = new Inbox.Doorbell();
   private final Inbox<Event> inbox = new Inbox<>(doorbell);
 
@@ -74,7 +73,7 @@ public final class MainViewModel {
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
   private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
-  private final ReadOnlyObjectWrapper<LanguageModel> model = new ReadOnlyObjectWrapper<>();
+  private final ReadOnlyObjectWrapper<ModelHandle> model = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
@@ -125,7 +124,7 @@ public final class MainViewModel {
   /** What the engine thread reports. */
   private sealed interface Event {}
 
-  private record Loaded(Path dir, LanguageModel model, String card) implements Event {}
+  private record Loaded(Path dir, ModelHandle model, String card) implements Event {}
 
   private record LoadFailed(Path dir, Throwable cause) implements Event {}
 
@@ -203,7 +202,13 @@ public final class MainViewModel {
   private final AnalysisViewModel analysis;
   private final PatchViewModel patches;
 
+  /** The view model of the workbench on DJL's engine thread. */
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
+    this(WorkbenchEngine.of(service), sampleModels);
+  }
+
+  /** The view model over any engine (a stand-in one in tests that run without PyTorch). */
+  public MainViewModel(WorkbenchEngine service, List<Path> sampleModels) {
     this.service = service;
     models.setAll(sampleModels);
     if (!sampleModels.isEmpty()) {
@@ -211,7 +216,7 @@ public final class MainViewModel {
     }
     this.analysis =
         new AnalysisViewModel(
-            AnalysisRunner.of(service),
+            service.analysis(),
             models,
             AnalysisViewModel.firstRouted(sampleModels, selectedModel.get()),
             AnalysisViewModel.bundledCorpus(sampleModels),
@@ -240,7 +245,7 @@ public final class MainViewModel {
     timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());
     service
-        .describeEngine()
+        .describe()
         .whenComplete(
             (d, e) ->
                 inbox.offer(e == null ? new EngineReady(d) : new Failed("Engine start failed", e)));
@@ -351,7 +356,7 @@ public final class MainViewModel {
    * @return true when added
    */
   public boolean addIntervention(String kind, String value) {
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     if (m == null) {
       error.set("Load a model first: an intervention is checked against its layers and experts.");
       return false;
@@ -423,7 +428,7 @@ public final class MainViewModel {
    * where the kind applies there, else at every layer ({@code *}); empty when it applies nowhere.
    */
   public String interventionExample(String kind) {
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     String v =
         m == null || kind == null
             ? null
@@ -433,7 +438,7 @@ public final class MainViewModel {
   }
 
   private void refreshInterventionKinds() {
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     interventionKinds.setAll(
         m == null || !m.supportsInterventions()
             ? List.of()
@@ -562,7 +567,7 @@ public final class MainViewModel {
    * held).
    */
   public void computeEffects() {
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     if (m == null || running.get() || effectsRunning.get() || tokens.isEmpty()) {
       effectsStatus.set(
           running.get()
@@ -570,7 +575,7 @@ public final class MainViewModel {
               : "Generate first: the effects are of a decoded token.");
       return;
     }
-    if (!(m instanceof TransformerModel transformer)) {
+    if (!m.transformer()) {
       effectsStatus.set("The effect of each expert is not built for " + m.family() + " models.");
       return;
     }
@@ -624,7 +629,7 @@ public final class MainViewModel {
     effectsStatus.set(what + "…");
     service
         .expertEffects(
-            transformer,
+            m,
             ids,
             layer,
             inForce,
@@ -914,7 +919,7 @@ public final class MainViewModel {
       boolean nativeModel,
       String config,
       List<Records.Record> records) {
-    SessionToWrite(Path file, Path dir, LanguageModel m, List<Records.Record> records) {
+    SessionToWrite(Path file, Path dir, ModelHandle m, List<Records.Record> records) {
       this(
           file,
           dir,
@@ -1057,11 +1062,11 @@ public final class MainViewModel {
     sessionModel = null;
     timelineApplied = -1;
     clearDecode("");
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     if (m != null) {
       layerCount.set(m.spec().layers());
       family.set(m.family());
-      routes.set(colours(m));
+      routes.set(m.colours());
       modelInfo.set(loadedDir.get() == null ? "" : loadedInfo);
     } else {
       layerCount.set(0);
@@ -1533,7 +1538,7 @@ public final class MainViewModel {
         case Loaded l -> {
           loadTicket = null;
           loadFraction.set(-1);
-          LanguageModel old = model.get();
+          ModelHandle old = model.get();
           closeSession();
           clearDecode(""); // what is shown always belongs to the loaded model
           if (!models.contains(l.dir())) {
@@ -1549,7 +1554,7 @@ public final class MainViewModel {
           refreshInterventionKinds();
           layerCount.set(l.model().spec().layers());
           family.set(l.model().family());
-          routes.set(colours(l.model()));
+          routes.set(l.model().colours());
           if (colourLayer.get() >= l.model().spec().layers()) {
             colourLayer.set(0);
           }
@@ -1959,19 +1964,11 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.routeKeys();
     }
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     if (m == null) {
       return 0;
     }
     return m.spec().routed() ? m.spec().maxExperts() : m.spec().sparseBlockSize();
-  }
-
-  /**
-   * Whether a model's tokens can be coloured by their experts or units: a routed or sparse FF
-   * transformer. A Megabyte model's routing is per patch, shown in its patch view instead.
-   */
-  private static boolean colours(LanguageModel m) {
-    return m instanceof TransformerModel && (m.spec().routed() || m.spec().hasSparseFf());
   }
 
   /**
@@ -1987,7 +1984,7 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.labels();
     }
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     return m == null
         ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
         : m.tokenizer();
@@ -1998,7 +1995,7 @@ public final class MainViewModel {
     if (sessionModel != null) {
       return sessionModel.context();
     }
-    LanguageModel m = model.get();
+    ModelHandle m = model.get();
     return m == null ? 0 : m.contextLength();
   }
 
@@ -2090,6 +2087,11 @@ public final class MainViewModel {
   /** The last prompt's prefill record (routing, capacity, drops of every prompt token). */
   public ReadOnlyObjectProperty<Records.Prefill> prefillProperty() {
     return prefill.getReadOnlyProperty();
+  }
+
+  /** The engine this view model runs on (benchmarks decode on it directly). */
+  public WorkbenchEngine engine() {
+    return service;
   }
 
   /** The side-by-side comparison of this model with another. */
@@ -2204,7 +2206,7 @@ public final class MainViewModel {
     return tokensPerSecond.getReadOnlyProperty();
   }
 
-  public ReadOnlyObjectProperty<LanguageModel> modelProperty() {
+  public ReadOnlyObjectProperty<ModelHandle> modelProperty() {
     return model.getReadOnlyProperty();
   }
 

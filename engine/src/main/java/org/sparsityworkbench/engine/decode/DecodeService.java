@@ -33,7 +33,11 @@ public final class DecodeService implements AutoCloseable {
           },
           executor);
 
-  /** A running decode; it can be paused, advanced one token at a time, resumed or cancelled. */
+  /**
+   * A running decode; it can be paused, advanced one token at a time, resumed or cancelled. Whoever
+   * runs it (this service, or a stand-in engine in tests) calls {@link #awaitTurn()} between steps,
+   * applies {@link #takeInterventions()} and completes {@link #done()}.
+   */
   public static final class Job {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final CompletableFuture<Records.End> done = new CompletableFuture<>();
@@ -91,8 +95,30 @@ public final class DecodeService implements AutoCloseable {
       }
     }
 
-    /** On the engine thread, between steps: waits while paused; true when cancelled. */
-    private boolean awaitTurn() {
+    /** A job that runs freely; held before its first step with {@code paused}. */
+    public Job(boolean paused) {
+      this.paused = paused;
+    }
+
+    /**
+     * The interventions set since the last call (null: unchanged), for whoever runs the job to put
+     * in force before its next step.
+     */
+    public java.util.List<org.sparsityworkbench.engine.intervention.Intervention>
+        takeInterventions() {
+      return interventions.getAndSet(null);
+    }
+
+    /** True once {@link #cancel()} was called. */
+    public boolean isCancelled() {
+      return cancelled.get();
+    }
+
+    /**
+     * For whoever runs the job, between steps: waits while paused (one {@link #stepOnce()} lets one
+     * step through); true when cancelled.
+     */
+    public boolean awaitTurn() {
       synchronized (gate) {
         while (paused && permits == 0 && !cancelled.get()) {
           try {
@@ -163,19 +189,13 @@ public final class DecodeService implements AutoCloseable {
       Consumer<Records.Record> sink,
       boolean paused) {
     int[] bytes = TokenDecoder.encodePrompt(model, prompt);
-    Job job = new Job();
-    job.paused = paused;
+    Job job = new Job(paused);
     executor.execute(
         () -> {
           try {
             job.done.complete(
                 DecodeSession.run(
-                    model,
-                    bytes,
-                    options,
-                    sink,
-                    job::awaitTurn,
-                    () -> job.interventions.getAndSet(null)));
+                    model, bytes, options, sink, job::awaitTurn, job::takeInterventions));
           } catch (RuntimeException | Error e) {
             job.done.completeExceptionally(e);
           }
@@ -194,7 +214,7 @@ public final class DecodeService implements AutoCloseable {
       DecodeOptions options,
       Comparison.Sink sink) {
     Comparison.validate(a, b, prompt);
-    Job job = new Job();
+    Job job = new Job(false);
     executor.execute(
         () -> {
           try {
@@ -289,7 +309,7 @@ public final class DecodeService implements AutoCloseable {
       DecodeOptions intervened,
       Comparison.Sink sink) {
     TokenDecoder.validatePrompt(ids, model);
-    Job job = new Job();
+    Job job = new Job(false);
     executor.execute(
         () -> {
           try {
