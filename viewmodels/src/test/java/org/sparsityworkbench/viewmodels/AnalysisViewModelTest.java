@@ -25,6 +25,7 @@ import org.sparsityworkbench.engine.tokenizer.ByteTokenizer;
  * The Analyse view model with a runner of the test's own (no PyTorch): results are counted by the
  * engine's tally from routings made by hand, and the test plays the engine thread.
  */
+@org.junit.jupiter.api.Tag("no-pytorch")
 class AnalysisViewModelTest {
   static final Path MODEL_A = Path.of("models/switch-a");
   static final Path MODEL_B = Path.of("models/switch-b");

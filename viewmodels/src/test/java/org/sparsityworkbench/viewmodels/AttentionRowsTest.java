@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("no-pytorch")
 class AttentionRowsTest {
 
   /** Random causal softmax rows [layers][heads][n], with a few sharp peaks as real heads have. */

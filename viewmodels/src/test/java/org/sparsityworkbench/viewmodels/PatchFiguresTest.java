@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.sparsityworkbench.engine.telemetry.Records;
 
 /** The patch view's figures from hand-built Megabyte records: no model, no native code. */
+@org.junit.jupiter.api.Tag("no-pytorch")
 class PatchFiguresTest {
   static final int P = 4;
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /** What the Decode tab's colours mean, per family: decided in the view model, not the view. */
+@org.junit.jupiter.api.Tag("no-pytorch")
 class StreamLegendTest {
   @Test
   void eachFamilySaysWhatItsColoursMean() {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.sparsityworkbench.engine.telemetry.Records;
 
 /** Window figures from hand-made telemetry records: no engine, no toolkit. */
+@org.junit.jupiter.api.Tag("no-pytorch")
 class WindowStatsTest {
   static final Records.Timing TIMING = new Records.Timing(10, 1.0, 20, null);
 
