@@ -12,7 +12,6 @@ import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
 import javafx.beans.property.ReadOnlyDoubleProperty;
-import javafx.beans.property.ReadOnlyDoubleWrapper;
 import javafx.beans.property.ReadOnlyIntegerProperty;
 import javafx.beans.property.ReadOnlyIntegerWrapper;
 import javafx.beans.property.ReadOnlyObjectProperty;
@@ -55,7 +54,6 @@ public final class MainViewModel {
   private final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
   private final IntegerProperty seed = new SimpleIntegerProperty(0);
 
-  private final ReadOnlyStringWrapper generatedText = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
   private final ReadOnlyStringWrapper engineInfo = new ReadOnlyStringWrapper("engine: starting");
   private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
@@ -71,46 +69,34 @@ public final class MainViewModel {
   private volatile LoadTicket loadTicket;
   private final ReadOnlyBooleanWrapper paused = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
-  private final ReadOnlyIntegerWrapper tokenCount = new ReadOnlyIntegerWrapper(0);
-  private final ReadOnlyDoubleWrapper tokensPerSecond = new ReadOnlyDoubleWrapper(0);
   private final ReadOnlyObjectWrapper<ModelHandle> model = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
-  private final StringBuilder text = new StringBuilder();
-  private final List<Records.Record> session = new java.util.ArrayList<>();
-  private final ObservableList<TokenSnapshot> routingHistory = FXCollections.observableArrayList();
-  private final ObservableList<TokenSnapshot> routingHistoryView =
-      FXCollections.unmodifiableObservableList(routingHistory);
-  private final ObservableList<TokenSnapshot> tokens = FXCollections.observableArrayList();
-  private final ObservableList<TokenSnapshot> tokensView =
-      FXCollections.unmodifiableObservableList(tokens);
-  private final List<String> promptLabels = new java.util.ArrayList<>();
-  private final ReadOnlyBooleanWrapper promptRouted = new ReadOnlyBooleanWrapper(false);
-  private final List<String> promptTexts = new java.util.ArrayList<>();
   private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
   private final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
   private final ObjectProperty<TokenSnapshot> inspected = new SimpleObjectProperty<>();
   private final ReadOnlyStringWrapper tokenDetails = new ReadOnlyStringWrapper("");
-  private final ReadOnlyObjectWrapper<Records.Prefill> prefill = new ReadOnlyObjectWrapper<>();
+
+  /** The decode shown: its records, tokens and window, fed by a live decode or a session. */
+  private final DecodeHistory history = new DecodeHistory();
 
   /** The routing views keep the most recent tokens only. */
-  public static final int HISTORY = 512;
+  public static final int HISTORY = DecodeHistory.HISTORY;
 
   /**
    * The newest tokens that keep their full attention rows (the newest token's row view and the
    * JSONL export use them); the rest of the window keeps only their reduction ({@link
    * AttentionRows}).
    */
-  public static final int FULL_ROWS = 32;
+  public static final int FULL_ROWS = DecodeHistory.FULL_ROWS;
 
   private DecodeService.Job job;
 
-  private long updates;
   private long detailsShown;
 
   /** True when the newest token's details lag behind the tokens shown (a throttled update). */
@@ -118,8 +104,6 @@ public final class MainViewModel {
 
   /** The newest token's details change at most this often while decoding. */
   static final long DETAILS_PERIOD_NANOS = 250_000_000L;
-
-  private long decodeNanos;
 
   /** What the engine thread reports. */
   private sealed interface Event {}
@@ -568,7 +552,7 @@ public final class MainViewModel {
    */
   public void computeEffects() {
     ModelHandle m = model.get();
-    if (m == null || running.get() || effectsRunning.get() || tokens.isEmpty()) {
+    if (m == null || running.get() || effectsRunning.get() || history.tokens().isEmpty()) {
       effectsStatus.set(
           running.get()
               ? "Stop the decode first: the effects run on the engine thread it holds."
@@ -585,8 +569,8 @@ public final class MainViewModel {
       effectsStatus.set("Layer " + layer + " does not route: pick a routed layer.");
       return;
     }
-    TokenSnapshot t = inspected.get() != null ? inspected.get() : tokens.getLast();
-    Records.Prefill p = prefill.get();
+    TokenSnapshot t = inspected.get() != null ? inspected.get() : history.tokens().getLast();
+    Records.Prefill p = history.prefillProperty().get();
     if (p == null || p.ids() == null) {
       effectsStatus.set("The prompt's ids are not known for this decode.");
       return;
@@ -595,7 +579,7 @@ public final class MainViewModel {
     for (int id : p.ids()) {
       seq.add(id);
     }
-    for (TokenSnapshot s : tokens) {
+    for (TokenSnapshot s : history.tokens()) {
       if (s.step() <= t.step()) {
         seq.add(s.record().token());
       }
@@ -804,29 +788,12 @@ public final class MainViewModel {
 
   /** {@link #clearDecode(String)} for a prompt given as ids (texts: null to decode them here). */
   private void clearDecode(int[] ids, String[] texts) {
-    promptLabels.clear();
-    promptTexts.clear();
-    org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
-    org.sparsityworkbench.engine.tokenizer.Tokenizer.Stream decoder = tok.newStream();
-    for (int i = 0; i < ids.length; i++) {
-      promptLabels.add(tok.label(ids[i]));
-      promptTexts.add(texts != null && i < texts.length ? texts[i] : decoder.push(ids[i]));
-    }
-    text.setLength(0);
-    generatedText.set("");
-    session.clear();
+    history.clear(ids, texts, tokenizer());
     clearEffects(); // of a token of the decode that goes
-    tokenCount.set(0);
-    decodeNanos = 0;
-    prefill.set(null);
-    promptRouted.set(false);
     prefillRouting.set("");
     routing.set("");
     inspected.set(null);
     inspectedPrompt.set(-1);
-    routingHistory.clear();
-    tokens.clear();
-    tokensPerSecond.set(0);
     detailsStale = false;
     showDetails();
   }
@@ -853,18 +820,7 @@ public final class MainViewModel {
 
   /** The shown decode's records, with the attention rows that are kept (see exportJsonl). */
   private List<Records.Record> shownRecords() {
-    List<Records.Record> out = new java.util.ArrayList<>(session.size());
-    int firstInWindow =
-        routingHistory.isEmpty() ? Integer.MAX_VALUE : routingHistory.getFirst().step();
-    for (Records.Record r : session) {
-      if (r instanceof Records.Token t
-          && t.step() >= firstInWindow
-          && t.step() - firstInWindow < routingHistory.size()) {
-        r = routingHistory.get(t.step() - firstInWindow).fullRecord();
-      }
-      out.add(r);
-    }
-    return out;
+    return history.records();
   }
 
   /**
@@ -893,7 +849,8 @@ public final class MainViewModel {
    */
   public void saveSession(Path file) {
     SessionFile shown = shownSession.get();
-    if (shown == null && (session.isEmpty() || running.get() || loadedDir.get() == null)) {
+    if (shown == null
+        && (history.rawRecords().isEmpty() || running.get() || loadedDir.get() == null)) {
       error.set(
           running.get() ? "Stop the decode before saving it" : "Nothing to save: decode first");
       return;
@@ -1342,7 +1299,7 @@ public final class MainViewModel {
     List<String> lines = new java.util.ArrayList<>();
     lines.add(String.join(",", CSV_COLUMNS));
     Records.Session run = null;
-    for (Records.Record r : session) {
+    for (Records.Record r : history.rawRecords()) {
       if (r instanceof Records.Prefill p) {
         run = p.session();
       }
@@ -1360,7 +1317,7 @@ public final class MainViewModel {
                 Integer.toString(run.topK()),
                 Double.toString(run.topP()),
                 Integer.toString(run.maxTokens()));
-    for (Records.Record r : session) {
+    for (Records.Record r : history.rawRecords()) {
       if (r instanceof Records.Token t) {
         int layers = t.layers() == null ? 0 : t.layers().size();
         for (int l = 0; l < Math.max(1, layers); l++) {
@@ -1428,46 +1385,7 @@ public final class MainViewModel {
    * and benchmarks.
    */
   public long retainedAttentionFloats() {
-    java.util.Set<float[]> seen =
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    List<TokenSnapshot> all = new java.util.ArrayList<>(tokens);
-    all.addAll(routingHistory);
-    if (inspected.get() != null) {
-      all.add(inspected.get());
-    }
-    List<Records.Record> records = new java.util.ArrayList<>(session);
-    for (TokenSnapshot t : all) {
-      records.add(t.record());
-      if (t.attention() != null) {
-        for (float[][] layer : t.attention()) {
-          seen.addAll(java.util.Arrays.asList(layer));
-        }
-      }
-    }
-    for (Records.Record r : records) {
-      if (r instanceof Records.Token t && t.layers() != null) {
-        for (Records.TokenLayer l : t.layers()) {
-          if (l.attention() != null) {
-            seen.addAll(java.util.Arrays.asList(l.attention().heads()));
-          }
-        }
-      }
-    }
-    long n = 0;
-    for (float[] a : seen) {
-      n += a.length;
-    }
-    java.util.Set<AttentionRows> reduced =
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (TokenSnapshot t : all) {
-      if (t.attentionRows() != null) {
-        reduced.add(t.attentionRows());
-      }
-    }
-    for (AttentionRows r : reduced) {
-      n += r.floats();
-    }
-    return n;
+    return history.retainedAttentionFloats(inspected.get());
   }
 
   /** The user has seen the error. */
@@ -1514,7 +1432,6 @@ public final class MainViewModel {
       return;
     }
     Records.Token lastToken = null;
-    List<TokenSnapshot> fresh = new java.util.ArrayList<>();
     boolean finished = false;
     for (Event ev : events) {
       switch (ev) {
@@ -1633,9 +1550,7 @@ public final class MainViewModel {
           status.set(f.what());
         }
         case Telemetry t -> {
-          if (!(t.record() instanceof Records.Token)) {
-            session.add(t.record()); // tokens: below, their rows apart (TokenSnapshot.Rows)
-          }
+          history.add(t.record());
           switch (t.record()) {
             case Records.Prefill p -> {
               status.set(
@@ -1645,18 +1560,8 @@ public final class MainViewModel {
                       p.tokens(),
                       p.latencyUs() / 1e3));
               prefillRouting.set(describePrefill(p));
-              prefill.set(p);
-              promptRouted.set(true);
             }
-            case Records.Token tok -> {
-              text.append(tok.text());
-              decodeNanos += (long) (tok.latencyUs() * 1e3);
-              lastToken = tok;
-              tokenCount.set(tokenCount.get() + 1);
-              TokenSnapshot snapshot = TokenSnapshot.of(tok, tokenizer());
-              fresh.add(snapshot);
-              session.add(snapshot.record()); // its attention rows are in the snapshot
-            }
+            case Records.Token tok -> lastToken = tok;
             case Records.End end -> {
               lastWallTokensPerSecond = end.wallTokensPerS();
               finished = true; // "running" drops after the views' data is in place, below
@@ -1670,7 +1575,7 @@ public final class MainViewModel {
               if (againOf != null && shownSession.get() == null) {
                 // Said once the loaded model's weights are hashed (off the UI thread).
                 SessionFile of = againOf;
-                List<Records.Record> now = List.copyOf(session);
+                List<Records.Record> now = List.copyOf(history.rawRecords());
                 againHash.thenAccept(
                     h -> inbox.offer(new RanAgain(compareWithSession(of, now, h))));
                 againOf = null;
@@ -1680,36 +1585,7 @@ public final class MainViewModel {
         }
       }
     }
-    generatedText.set(text.toString());
-    if (!fresh.isEmpty()) {
-      // One change per frame (listeners repaint on each): append, or replace the whole window
-      // when the oldest fall out of it.
-      int overflow = routingHistory.size() + fresh.size() - HISTORY;
-      if (overflow > 0) {
-        List<TokenSnapshot> window = new java.util.ArrayList<>(HISTORY);
-        window.addAll(
-            routingHistory.subList(
-                Math.min(overflow, routingHistory.size()), routingHistory.size()));
-        window.addAll(fresh.subList(Math.max(0, fresh.size() - HISTORY), fresh.size()));
-        // What leaves the window keeps what the other views draw, not its attention rows.
-        routingHistory
-            .subList(0, Math.min(overflow, routingHistory.size()))
-            .forEach(TokenSnapshot::releaseAttention);
-        fresh
-            .subList(0, Math.max(0, fresh.size() - HISTORY))
-            .forEach(TokenSnapshot::releaseAttention);
-        routingHistory.setAll(window);
-      } else {
-        routingHistory.addAll(fresh);
-      }
-      // Full attention rows for the newest tokens only; the window keeps their reduction.
-      for (int i = Math.max(0, routingHistory.size() - FULL_ROWS - fresh.size());
-          i < routingHistory.size() - FULL_ROWS;
-          i++) {
-        routingHistory.get(i).releaseFullAttention();
-      }
-      tokens.addAll(fresh);
-      updates++;
+    if (history.commit()) {
       long now = System.nanoTime();
       // The newest token's record is text to read, not to watch flicker: a few times a second.
       // Held (Pause, Step), every token is shown: nothing newer follows soon.
@@ -1721,9 +1597,6 @@ public final class MainViewModel {
       } else {
         detailsStale = inspected.get() == null;
       }
-    }
-    if (decodeNanos > 0) {
-      tokensPerSecond.set(tokenCount.get() / (decodeNanos / 1e9));
     }
     if (lastToken != null) {
       routing.set(describeRouting(lastToken));
@@ -1846,8 +1719,8 @@ public final class MainViewModel {
   private String promptDetails(int position) {
     StringBuilder b = new StringBuilder("Prompt token · ");
     b.append(
-        String.format(Locale.ROOT, "'%s' · position %d", promptLabels.get(position), position));
-    Records.Prefill p = prefill.get();
+        String.format(Locale.ROOT, "'%s' · position %d", history.promptLabel(position), position));
+    Records.Prefill p = history.prefillProperty().get();
     if (p == null) {
       return b.append("\n(the prompt's pass has not reported yet)").toString();
     }
@@ -1882,12 +1755,14 @@ public final class MainViewModel {
   /** The details panel shows the inspected token, or the newest one when none is inspected. */
   private void showDetails() {
     int promptPosition = inspectedPrompt.get();
-    if (inspected.get() == null && promptPosition >= 0 && promptPosition < promptLabels.size()) {
+    if (inspected.get() == null && promptPosition >= 0 && promptPosition < history.promptLength()) {
       tokenDetails.set(promptDetails(promptPosition));
       return;
     }
     TokenSnapshot t =
-        inspected.get() != null ? inspected.get() : tokens.isEmpty() ? null : tokens.getLast();
+        inspected.get() != null
+            ? inspected.get()
+            : history.tokens().isEmpty() ? null : history.tokens().getLast();
     tokenDetails.set(
         t == null
             ? "Hover a token to see its full record: next-token probabilities, route in every"
@@ -1900,16 +1775,12 @@ public final class MainViewModel {
    * "" beyond the context decoded so far.
    */
   public String labelAt(int position) {
-    if (position >= 0 && position < promptLabels.size()) {
-      return promptLabels.get(position);
-    }
-    TokenSnapshot t = tokenAt(position);
-    return t == null ? "" : t.label();
+    return history.labelAt(position);
   }
 
   /** The number of prompt positions of the current decode. */
   public int promptLength() {
-    return promptTexts.size();
+    return history.promptLength();
   }
 
   /**
@@ -1917,17 +1788,12 @@ public final class MainViewModel {
    * byte inside a multi-byte character (the character appears on its last byte).
    */
   public String textAt(int position) {
-    if (position < promptTexts.size()) {
-      return position < 0 ? "" : promptTexts.get(position);
-    }
-    TokenSnapshot t = tokenAt(position);
-    return t == null ? "" : t.text();
+    return history.textAt(position);
   }
 
   /** The decoded token at a position; null for prompt positions and positions not decoded yet. */
   public TokenSnapshot tokenAt(int position) {
-    int i = position - promptTexts.size();
-    return i >= 0 && i < tokens.size() ? tokens.get(i) : null;
+    return history.tokenAt(position);
   }
 
   /**
@@ -1936,24 +1802,7 @@ public final class MainViewModel {
    * no routing.
    */
   public int routeKeyAt(int position, int layer) {
-    if (position < promptTexts.size()) {
-      Records.Prefill p = prefill.get();
-      if (position < 0 || p == null || p.layers() == null || layer >= p.layers().size()) {
-        return -1;
-      }
-      Records.PrefillLayer pl = p.layers().get(layer);
-      if (pl.router() != null && position < pl.router().experts().length) {
-        int[] ex = pl.router().experts()[position];
-        return ex.length == 0 ? -1 : ex[0];
-      }
-      if (pl.controller() != null && position < pl.controller().chosen().length) {
-        int[] units = pl.controller().chosen()[position];
-        return units.length == 0 ? -1 : units[0];
-      }
-      return -1;
-    }
-    TokenSnapshot t = tokenAt(position);
-    return t == null ? -1 : t.routeKey(layer);
+    return history.routeKeyAt(position, layer);
   }
 
   /**
@@ -2031,7 +1880,7 @@ public final class MainViewModel {
 
   /** The number of positions decoded so far (prompt and generated tokens). */
   public int contextLength() {
-    return promptTexts.size() + tokens.size();
+    return history.contextLength();
   }
 
   /** How many refreshes so far brought new tokens to the views (each one repaints them). */
@@ -2046,7 +1895,7 @@ public final class MainViewModel {
   private double lastWallTokensPerSecond;
 
   public long updateCount() {
-    return updates;
+    return history.updateCount();
   }
 
   // --- properties ---------------------------------------------------------------------------
@@ -2056,7 +1905,7 @@ public final class MainViewModel {
    * window ({@link #routingHistory()}) keep their attention rows.
    */
   public ObservableList<TokenSnapshot> tokens() {
-    return tokensView;
+    return history.tokens();
   }
 
   /** Layers of the loaded model (0 before one is loaded). */
@@ -2081,17 +1930,22 @@ public final class MainViewModel {
 
   /** True once the prompt's routing (the prefill record) of the current decode has arrived. */
   public ReadOnlyBooleanProperty promptRoutedProperty() {
-    return promptRouted.getReadOnlyProperty();
+    return history.promptRoutedProperty();
   }
 
   /** The last prompt's prefill record (routing, capacity, drops of every prompt token). */
   public ReadOnlyObjectProperty<Records.Prefill> prefillProperty() {
-    return prefill.getReadOnlyProperty();
+    return history.prefillProperty();
   }
 
   /** The engine this view model runs on (benchmarks decode on it directly). */
   public WorkbenchEngine engine() {
     return service;
+  }
+
+  /** The decode shown (live or a session's), as records, tokens and the window. */
+  public DecodeHistory history() {
+    return history;
   }
 
   /** The side-by-side comparison of this model with another. */
@@ -2134,7 +1988,7 @@ public final class MainViewModel {
   }
 
   public ReadOnlyStringProperty generatedTextProperty() {
-    return generatedText.getReadOnlyProperty();
+    return history.generatedTextProperty();
   }
 
   public ReadOnlyStringProperty statusProperty() {
@@ -2159,7 +2013,7 @@ public final class MainViewModel {
    * once per frame.
    */
   public ObservableList<TokenSnapshot> routingHistory() {
-    return routingHistoryView;
+    return history.window();
   }
 
   /** Capacity, drops and router losses of the last prompt (MoE models), one line. */
@@ -2199,11 +2053,11 @@ public final class MainViewModel {
   }
 
   public ReadOnlyIntegerProperty tokenCountProperty() {
-    return tokenCount.getReadOnlyProperty();
+    return history.tokenCountProperty();
   }
 
   public ReadOnlyDoubleProperty tokensPerSecondProperty() {
-    return tokensPerSecond.getReadOnlyProperty();
+    return history.tokensPerSecondProperty();
   }
 
   public ReadOnlyObjectProperty<ModelHandle> modelProperty() {
