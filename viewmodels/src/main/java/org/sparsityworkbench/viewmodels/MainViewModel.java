@@ -185,6 +185,7 @@ public final class MainViewModel {
   private final CompareViewModel compare;
   private final AnalysisViewModel analysis;
   private final PatchViewModel patches;
+  private final LatencyViewModel latency;
 
   /** The view model of the workbench on DJL's engine thread. */
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
@@ -207,6 +208,7 @@ public final class MainViewModel {
             doorbell);
     this.compare = new CompareViewModel(service, this, sampleModels);
     this.patches = new PatchViewModel(this);
+    this.latency = new LatencyViewModel(history.window(), modelCost.getReadOnlyProperty());
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
@@ -1941,6 +1943,11 @@ public final class MainViewModel {
   /** The engine this view model runs on (benchmarks decode on it directly). */
   public WorkbenchEngine engine() {
     return service;
+  }
+
+  /** The Latency view's model. */
+  public LatencyViewModel latency() {
+    return latency;
   }
 
   /** The decode shown (live or a session's), as records, tokens and the window. */

@@ -9,7 +9,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.LatencyViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
@@ -20,13 +20,13 @@ public final class LatencyView extends BorderPane {
   static final int[] COLORS = {
     0xff3b6fd8, 0xffd8703b, 0xff4aa36a, 0xff9b59b6, 0xffc0480f, 0xff1f4fb4
   };
-  private final MainViewModel vm;
+  private final LatencyViewModel vm;
   private final Chart line = new Chart("latency-line", this::paintLine);
   private final Chart stack = new Chart("latency-components", this::paintStack);
   private final Label info = new Label();
   private final Shown labels = new Shown(this, this::updateLabels);
 
-  public LatencyView(MainViewModel vm) {
+  public LatencyView(LatencyViewModel vm) {
     this.vm = vm;
     setId("latency-view");
     info.setId("latency-info");
@@ -52,8 +52,8 @@ public final class LatencyView extends BorderPane {
                 + " summed over layers; the rest of a step is embedding, norms and the output"
                 + " head. FLOPs count 2 per multiply-add of the active weights plus attention over"
                 + " the cache (docs/models.md)."));
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
-    vm.modelCostProperty().subscribe(c -> redrawAll());
+    vm.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.summaryProperty().subscribe(c -> redrawAll());
   }
 
   private void redrawAll() {
@@ -63,24 +63,7 @@ public final class LatencyView extends BorderPane {
   }
 
   private void updateLabels() {
-    List<TokenSnapshot> tokens = vm.routingHistory();
-    if (tokens.isEmpty()) {
-      info.setText(vm.modelCostProperty().get());
-      return;
-    }
-    double sum = 0;
-    for (TokenSnapshot t : tokens) {
-      sum += t.latencyUs();
-    }
-    info.setText(
-        String.format(
-            Locale.ROOT,
-            "%d tokens · mean %.2f ms/token (%.0f tokens/s) · last %.2f ms · %s",
-            tokens.size(),
-            sum / tokens.size() / 1e3,
-            1e6 * tokens.size() / sum,
-            tokens.getLast().latencyUs() / 1e3,
-            vm.modelCostProperty().get()));
+    info.setText(vm.summaryProperty().get());
   }
 
   /**
@@ -160,29 +143,18 @@ public final class LatencyView extends BorderPane {
   /** Rows of the per-token bars: the height resolution of the latency chart. */
   private static final int BAR_ROWS = 160;
 
-  /** The running mean of the latencies (microseconds), weight 0.9 on the past. */
-  private static List<Double> runningMean(List<TokenSnapshot> tokens) {
-    List<Double> mean = new java.util.ArrayList<>(tokens.size());
-    double running = tokens.isEmpty() ? 0 : tokens.getFirst().latencyUs();
-    for (TokenSnapshot t : tokens) {
-      running = 0.9 * running + 0.1 * t.latencyUs();
-      mean.add(running);
-    }
-    return mean;
-  }
-
   private void paintLine(Sketch s) {
-    List<TokenSnapshot> tokens = vm.routingHistory();
+    List<TokenSnapshot> tokens = vm.tokens();
     if (tokens.isEmpty()) {
       Chart.message(s, "Press Generate: the time of every token draws here.");
       return;
     }
     int n = tokens.size();
-    double max = 1e-9;
-    for (TokenSnapshot t : tokens) {
-      max = Math.max(max, t.latencyUs());
+    double max = vm.maxLatencyUs();
+    List<Double> mean = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      mean.add(vm.runningMeanUs(i));
     }
-    List<Double> mean = runningMean(tokens);
     int bar = Palette.soft(Palette.accent());
     double top =
         Chart.legend(
@@ -211,72 +183,41 @@ public final class LatencyView extends BorderPane {
 
   /** The latency line's readout: the token under the mouse, its time and the running mean. */
   private Chart.Reading readLine(double x, double y) {
-    List<TokenSnapshot> tokens = vm.routingHistory();
-    int i = stepAt(line.canvas().getWidth(), x, tokens.size());
-    if (i < 0) {
-      return null;
-    }
-    TokenSnapshot t = tokens.get(i);
-    return column(
-        String.format(
-            Locale.ROOT,
-            "token %d '%s' (position %d): %.2f ms · running mean %.2f ms",
-            t.step(),
-            t.label(),
-            t.position(),
-            t.latencyUs() / 1e3,
-            runningMean(tokens).get(i) / 1e3),
-        line.canvas().getWidth(),
-        i,
-        tokens.size());
+    int n = vm.tokens().size();
+    int i = stepAt(line.canvas().getWidth(), x, n);
+    return i < 0 ? null : column(vm.readout(i), line.canvas().getWidth(), i, n);
   }
 
   /** The parts of the stacked bar as last drawn: {bottom y, top y} per component, for readouts. */
   private final double[][] stackParts = new double[TokenSnapshot.COMPONENTS.size() + 1][];
 
-  private final double[] stackMeans = new double[TokenSnapshot.COMPONENTS.size() + 1];
-  private double stackStep;
-
   private void paintStack(Sketch s) {
-    List<TokenSnapshot> tokens = vm.routingHistory();
+    LatencyViewModel.Components c = vm.components();
     java.util.Arrays.fill(stackParts, null);
-    if (tokens.isEmpty()) {
+    if (c == null) {
       return;
     }
-    int recent = Math.min(64, tokens.size());
-    double[] mean = new double[TokenSnapshot.COMPONENTS.size()];
-    double step = 0;
-    for (int i = tokens.size() - recent; i < tokens.size(); i++) {
-      double[] c = tokens.get(i).componentUs();
-      for (int k = 0; k < mean.length; k++) {
-        mean[k] += c[k] / recent;
-      }
-      step += tokens.get(i).latencyUs() / recent;
-    }
+    double[] mean = c.meanUs();
+    double step = c.stepUs();
     double top = 8;
     double bottom = s.height() - 8;
     double scale = (bottom - top) / Math.max(step, 1e-9);
     double y = bottom;
-    double parts = 0;
     // Labels at the middle of their part, pushed apart where parts are thin (13 px a line).
     List<double[]> at = new java.util.ArrayList<>(); // {middle y, k}
     for (int k = 0; k < mean.length; k++) {
       if (mean[k] <= 0) {
         continue;
       }
-      parts += mean[k];
       double hh = scale * mean[k];
       s.rect(10, y - hh, 40, hh, COLORS[k]);
       stackParts[k] = new double[] {y, y - hh};
-      stackMeans[k] = mean[k];
       at.add(new double[] {y - hh / 2 + 4, k});
       y -= hh;
     }
-    double rest = Math.max(0, step - parts);
+    double rest = c.otherUs();
     s.outline(10, top, 40, scale * rest, Palette.grid(), 1);
     stackParts[mean.length] = new double[] {top + scale * rest, top};
-    stackMeans[mean.length] = rest;
-    stackStep = step;
     double lineH = 13;
     double[] ys = new double[at.size()];
     double limit = bottom + 4;
@@ -298,9 +239,9 @@ public final class LatencyView extends BorderPane {
           String.format(
               Locale.ROOT,
               "%s %.0f µs (%.0f%%)",
-              TokenSnapshot.COMPONENTS.get(k),
+              LatencyViewModel.componentName(k),
               mean[k],
-              100 * mean[k] / step),
+              100 * c.share(k)),
           58,
           ys[i],
           11,
@@ -319,18 +260,7 @@ public final class LatencyView extends BorderPane {
     for (int k = 0; k < stackParts.length; k++) {
       double[] p = stackParts[k];
       if (p != null && y <= p[0] && y >= p[1] && x <= 60) {
-        String name =
-            k < TokenSnapshot.COMPONENTS.size() ? TokenSnapshot.COMPONENTS.get(k) : "other";
-        return new Chart.Reading(
-            String.format(
-                Locale.ROOT,
-                "%s: %.0f µs of a %.0f µs step (%.0f%%), mean of the last 64 tokens",
-                name,
-                stackMeans[k],
-                stackStep,
-                100 * stackMeans[k] / Math.max(stackStep, 1e-9)),
-            10,
-            50);
+        return new Chart.Reading(vm.componentReadout(k), 10, 50);
       }
     }
     return null;

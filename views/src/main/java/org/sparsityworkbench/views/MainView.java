@@ -567,7 +567,7 @@ public final class MainView extends BorderPane {
         new View("Routing", () -> padded(new RoutingView(vm)), PER_TOKEN_LAYERS),
         new View("Controller masks", () -> padded(new ControllerView(vm)), PER_TOKEN_LAYERS),
         new View("Attention", () -> padded(new AttentionView(vm)), PER_TOKEN_LAYERS),
-        new View("Latency", () -> padded(new LatencyView(vm)), ALWAYS),
+        new View("Latency", () -> padded(new LatencyView(vm.latency())), ALWAYS),
         new View("Compare", () -> padded(new CompareView(vm)), ALWAYS),
         new View("Logit lens", () -> padded(new LogitLensView(vm)), NEVER),
         new View("Patches", () -> padded(new PatchView(vm.patches())), "megabyte"::equals),
