@@ -10,6 +10,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import org.sparsityworkbench.viewmodels.AttentionGrid;
 import org.sparsityworkbench.viewmodels.AttentionRows;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
@@ -23,7 +24,7 @@ import org.sparsityworkbench.viewmodels.TokenSnapshot;
  */
 public final class AttentionView extends BorderPane {
   /** Zoom choices: how many of the most recent positions to show (0: all). */
-  static final List<Integer> ZOOMS = List.of(0, 512, 128, 32);
+  static final List<Integer> ZOOMS = AttentionGrid.ZOOMS;
 
   private final MainViewModel vm;
   private final ComboBox<Integer> zoom = new ComboBox<>();
@@ -33,16 +34,13 @@ public final class AttentionView extends BorderPane {
   private final Chart current = new Chart("attention-current", this::paintCurrent);
   private final Chart heads = new Chart("attention-heads", this::paintHeads);
 
-  /** Geometry of the last painted head grid, for hovering. */
-  private int gridCols;
+  /** Geometry of the last painted head grid, for hovering (null: none drawn). */
+  private AttentionGrid.Layout shown;
 
-  private double panelW;
-  private double panelH;
-  private int shownFrom;
-  private int shownTo;
-  private int rowsShown;
-  private int colsShown;
-  private int windowShown;
+  /** The head grid's layout as last painted (tests read the panel size). */
+  AttentionGrid.Layout shownLayout() {
+    return shown;
+  }
 
   public AttentionView(MainViewModel vm) {
     this.vm = vm;
@@ -92,16 +90,18 @@ public final class AttentionView extends BorderPane {
     vm.colourLayerProperty().subscribe(l -> redrawAll());
     heads.reader(
         (x, y) -> {
-          hoverAt(x, y);
-          if (hover.getText().isBlank() || panelW <= 0 || colsShown <= 0) {
+          List<TokenSnapshot> all = vm.routingHistory();
+          String text =
+              shown == null || all.isEmpty() || all.getLast().attentionRows() == null
+                  ? null
+                  : AttentionGrid.hover(shown, all, layer(), x, y, vm::labelAt);
+          hover.setText(text == null ? " " : text);
+          if (text == null) {
             return null;
           }
           // The pixel column under the mouse, within its panel.
-          int col = (int) (x / (panelW + 8));
-          double px = x - col * (panelW + 8);
-          double cw = panelW / colsShown;
-          double x0 = col * (panelW + 8) + Math.floor(px / cw) * cw;
-          return new Chart.Reading(hover.getText(), x0, x0 + Math.max(1, cw));
+          AttentionGrid.Cell c = AttentionGrid.cellAt(shown, all, x, y);
+          return new Chart.Reading(text, c.x0(), c.x0() + c.width());
         });
     heads.canvas().setOnMouseExited(e -> hover.setText(" "));
     current.reader(this::readCurrent);
@@ -112,14 +112,9 @@ public final class AttentionView extends BorderPane {
   /** The head whose panel lies under a point of the grid; -1 between panels or with none drawn. */
   private int headInGrid(double x, double y) {
     List<TokenSnapshot> w = vm.routingHistory();
-    if (w.isEmpty() || w.getLast().attentionRows() == null || panelW <= 0 || gridCols <= 0) {
-      return -1;
-    }
-    int col = (int) (x / (panelW + 8));
-    int row = (int) (y / (panelH + 8));
-    int head = row * gridCols + col;
-    boolean inPanel = x - col * (panelW + 8) < panelW && y - row * (panelH + 8) < panelH;
-    return inPanel && col < gridCols && head < w.getLast().attentionRows().heads() ? head : -1;
+    return w.isEmpty() || w.getLast().attentionRows() == null
+        ? -1
+        : AttentionGrid.headAt(shown, x, y);
   }
 
   /** The head whose row of the newest-token chart lies at this height; -1 with none drawn. */
@@ -131,7 +126,7 @@ public final class AttentionView extends BorderPane {
     int heads = w.getLast().attention()[layer()].length;
     double colW =
         (current.canvas().getWidth() - 26)
-            / panelSpan(
+            / AttentionGrid.panelSpan(
                 w.getLast().attention()[layer()][0].length,
                 zoom.getValue() == null ? 0 : zoom.getValue(),
                 vm.modelContext())[1];
@@ -178,7 +173,8 @@ public final class AttentionView extends BorderPane {
     float[][] rows = w.getLast().attention()[layer()];
     int positions = rows[0].length;
     int[] span =
-        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+        AttentionGrid.panelSpan(
+            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     int from = span[0];
     double left = 26;
     int cols = (int) Math.max(1, Math.min(span[1], s.width() - left));
@@ -186,7 +182,7 @@ public final class AttentionView extends BorderPane {
     float[] pooled = new float[cols];
     for (int h = 0; h < rows.length; h++) {
       java.util.Arrays.fill(pooled, 0);
-      poolRow(rows[h], from, from + span[1], pooled);
+      AttentionGrid.poolRow(rows[h], from, from + span[1], pooled);
       for (int x = 0; x < cols; x++) {
         cells[h * cols + x] = Palette.purple(Math.sqrt(pooled[x]));
       }
@@ -219,7 +215,8 @@ public final class AttentionView extends BorderPane {
     float[][] rows = w.getLast().attention()[layer()];
     int positions = rows[0].length;
     int[] span =
-        panelSpan(positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+        AttentionGrid.panelSpan(
+            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
     double width = current.canvas().getWidth() - 26;
     double colW = width / span[1];
     boolean labels = colW >= 8;
@@ -247,67 +244,6 @@ public final class AttentionView extends BorderPane {
   }
 
   /**
-   * Max-pools a row of weights over positions [from, to) into out.length bins (positions beyond the
-   * row's length are empty).
-   */
-  static void poolRow(float[] row, int from, int to, float[] out) {
-    poolRow(row, from, to, out, out.length);
-  }
-
-  /**
-   * Max-pools a row of weights over positions [from, to) into the first {@code bins} entries of out
-   * (a buffer that may be longer, kept from a wider panel).
-   */
-  static void poolRow(float[] row, int from, int to, float[] out, int bins) {
-    int span = to - from;
-    int end = Math.min(to, row.length);
-    // bin = floor((p - from) * n / span), stepped instead of divided: acc = (p - from) * n and the
-    // bin moves on each time acc passes the next multiple of span (a division per weight was the
-    // view's largest cost).
-    long n = bins;
-    long acc = 0;
-    long next = span;
-    int bin = 0;
-    for (int p = from; p < end; p++, acc += n) {
-      while (acc >= next) {
-        bin++;
-        next += span;
-      }
-      if (row[p] > out[bin]) {
-        out[bin] = row[p];
-      }
-    }
-  }
-
-  /**
-   * The span of positions the head panels cover: all of them rounded up to a multiple of 256, or
-   * the last N plus a step of N/8, and never past the model's context (0: unknown). Rounding keeps
-   * the bins of a position fixed while tokens arrive, so each token's pooled rows are computed once
-   * and cached ({@link #pooledShades}).
-   *
-   * @return {from, span}
-   */
-  static int[] panelSpan(int positions, int zoom, int context) {
-    int[] span = panelSpan(positions, zoom);
-    if (context > 0 && span[0] + span[1] > context) {
-      // The axis never runs past the last position the model has (half a panel of a 128-context
-      // model was empty when it was rounded up to 256).
-      span[1] = Math.max(context - span[0], positions - span[0]);
-    }
-    return span;
-  }
-
-  /** {@link #panelSpan(int, int, int)} for a context of unknown length. */
-  static int[] panelSpan(int positions, int zoom) {
-    if (zoom == 0) {
-      return new int[] {0, Math.max(256, (positions + 255) / 256 * 256)};
-    }
-    int step = Math.max(1, zoom / 8);
-    int from = Math.max(0, Math.floorDiv(positions - zoom, step) * step);
-    return new int[] {from, zoom + step};
-  }
-
-  /**
    * Each window token's pooled attention rows per head as shades (see {@link
    * Palette#attentionShade}), for the current panel geometry.
    */
@@ -324,74 +260,36 @@ public final class AttentionView extends BorderPane {
   private final java.util.Map<Integer, int[][]> rowPixels = new java.util.HashMap<>();
 
   private String rowPixelsKey = "";
-  private int tokensPerRow = 1;
-  private int firstRowBin;
   private float[] poolBuffer = new float[0];
   private int[] rowBuffer = new int[0];
 
-  /**
-   * The window's tokens that the panels show as rows: all of them, or when zoomed those at the
-   * positions shown (older ones cannot attend to those positions: their rows would be empty).
-   */
-  private List<TokenSnapshot> panelRows(List<TokenSnapshot> w, int from) {
-    int first = 0;
-    while (first < w.size() - 1 && w.get(first).position() < from) {
-      first++;
-    }
-    return w.subList(first, w.size());
-  }
-
   private void paintHeads(Sketch s) {
     List<TokenSnapshot> all = vm.routingHistory();
-    if (all.isEmpty() || all.getLast().attentionRows() == null) {
+    int zoomed = zoom.getValue() == null ? 0 : zoom.getValue();
+    AttentionGrid.Layout g =
+        AttentionGrid.layout(all, zoomed, vm.modelContext(), s.width(), s.height());
+    shown = g;
+    if (g == null) {
       return;
     }
     int l = layer();
-    int h = all.getLast().attentionRows().heads();
-    int positions = all.getLast().attentionRows().length();
-    int zoomed = zoom.getValue() == null ? 0 : zoom.getValue();
-    int[] span = panelSpan(positions, zoomed, vm.modelContext());
-    int from = span[0];
-    List<TokenSnapshot> w = panelRows(all, from);
-    gridCols =
-        (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(h * s.width() / s.height() / 2))));
-    int gridRows = (h + gridCols - 1) / gridCols;
-    double gap = 8;
-    panelW = (s.width() - gap * (gridCols - 1)) / gridCols;
-    panelH = (s.height() - gap * (gridRows - 1)) / gridRows;
-    int axisEnd = from + span[1];
-    int cols = (int) Math.max(1, Math.min(span[1], panelW));
-    if (zoomed == 0) {
-      // Pixels of whole blocks of the rows' reductions (AttentionRows): pooling them is then
-      // exactly pooling the full rows. The span is padded to a whole number of pixels.
-      int block = 1;
-      for (TokenSnapshot t : w) {
-        if (t.attentionRows() != null) {
-          block = Math.max(block, t.attentionRows().block());
-        }
-      }
-      int width = AttentionRows.pixelWidth(span[1], (int) Math.max(1, panelW), block);
-      cols = (int) Math.ceilDiv(span[1], (long) width);
-      span[1] = cols * width;
-    }
-    // Rows hold k consecutive decode steps each, binned by step number, so a row keeps its tokens
-    // while the window slides: finished rows are cached as pixels ({@link #rowPixels}).
-    int k = Math.max(1, (int) Math.ceil(w.size() / Math.max(1, Math.floor(panelH))));
+    int h = g.heads();
+    int positions = g.positions();
+    int from = g.from();
+    int span = g.span();
+    int cols = g.cols();
+    int k = g.tokensPerRow();
+    int rows = g.rows();
+    int firstBin = g.firstBin();
+    double panelW = g.panelW();
+    double panelH = g.panelH();
+    double gap = AttentionGrid.GAP;
+    List<TokenSnapshot> w = AttentionGrid.panelRows(all, from);
     int step0 = w.getFirst().step();
-    int firstBin = step0 / k;
-    int lastBin = w.getLast().step() / k;
-    int rows = lastBin - firstBin + 1;
-    shownFrom = from;
-    shownTo = from + span[1];
-    rowsShown = rows;
-    colsShown = cols;
-    windowShown = all.size();
-    tokensPerRow = k;
-    firstRowBin = firstBin;
     // Pool every token once per geometry: only new tokens cost anything in the next frames. The
     // pooled run follows the window: tokens that left are dropped from its front, new ones
     // appended.
-    String key = l + "/" + from + "/" + span[1] + "/" + cols;
+    String key = l + "/" + from + "/" + span + "/" + cols;
     if (!key.equals(pooledKey)) {
       pooledTokens.clear();
       pooledShades.clear();
@@ -418,7 +316,7 @@ public final class AttentionView extends BorderPane {
       if (a != null) {
         for (int head = 0; head < h; head++) {
           java.util.Arrays.fill(poolBuffer, 0, cols, 0f);
-          a.pool(l, head, from, from + span[1], poolBuffer, cols);
+          a.pool(l, head, from, from + span, poolBuffer, cols);
           for (int x = 0; x < cols; x++) {
             shades[head][x] = (byte) Palette.attentionShade(poolBuffer[x]);
           }
@@ -468,99 +366,21 @@ public final class AttentionView extends BorderPane {
       }
     }
     for (int head = 0; head < h; head++) {
-      double x0 = (head % gridCols) * (panelW + gap);
-      double y0 = (head / gridCols) * (panelH + gap);
+      double x0 = (head % g.gridCols()) * (panelW + gap);
+      double y0 = (head / g.gridCols()) * (panelH + gap);
       s.cells(cells[head], cols, rows, x0, y0, panelW, panelH);
       s.outline(x0, y0, panelW, panelH, Palette.grid(), 1);
       s.text("head " + head, x0 + panelW - 52, y0 + 14, 11, Palette.ink());
     }
     if (zoom.getValue() != null && zoom.getValue() == 0) {
-      double filled = Math.min(1, (double) positions / span[1]);
+      double filled = Math.min(1, (double) positions / span);
       s.text(
-          String.format(Locale.ROOT, "positions 0–%d (axis to %d)", positions - 1, axisEnd),
+          String.format(Locale.ROOT, "positions 0–%d (axis to %d)", positions - 1, g.axisEnd()),
           4,
           s.height() - 4,
           10,
           filled > 0.6 ? Palette.ink() : Palette.muted());
     }
-  }
-
-  private void hoverAt(double x, double y) {
-    List<TokenSnapshot> all = vm.routingHistory();
-    if (all.isEmpty()
-        || all.getLast().attentionRows() == null
-        || panelW <= 0
-        || all.size() != windowShown) {
-      return;
-    }
-    List<TokenSnapshot> w = panelRows(all, shownFrom);
-    int l = layer();
-    int col = (int) (x / (panelW + 8));
-    int row = (int) (y / (panelH + 8));
-    int head = row * gridCols + col;
-    double px = x - col * (panelW + 8);
-    double py = y - row * (panelH + 8);
-    if (head >= w.getLast().attentionRows().heads() || px >= panelW || py >= panelH) {
-      hover.setText(" ");
-      return;
-    }
-    // The cell under the mouse, exactly as paintHeads pooled it: tokens [t0, t1) x positions
-    // [p0, p1) (position p is in bin floor((p - from) * cols / span)).
-    int column = Math.min(colsShown - 1, (int) (px * colsShown / panelW));
-    int r = Math.min(rowsShown - 1, (int) (py * rowsShown / panelH));
-    int span = shownTo - shownFrom;
-    int p0 = shownFrom + ceilDiv((long) column * span, colsShown);
-    int p1 = shownFrom + ceilDiv((long) (column + 1) * span, colsShown);
-    int bin = firstRowBin + r;
-    int step0 = w.getFirst().step();
-    int t0 = Math.max(0, bin * tokensPerRow - step0);
-    int t1 = Math.min(w.size(), (bin + 1) * tokensPerRow - step0);
-    TokenSnapshot best = null;
-    int at = -1;
-    float max = -1;
-    for (int t = t0; t < t1; t++) {
-      AttentionRows a = w.get(t).attentionRows();
-      double[] m = a == null ? null : a.max(l, head, p0, p1);
-      if (m != null && m[1] > max) {
-        max = (float) m[1];
-        at = (int) m[0];
-        best = w.get(t);
-      }
-    }
-    String cell =
-        String.format(
-            Locale.ROOT,
-            "%s%s",
-            p1 - p0 > 1 ? String.format(Locale.ROOT, "positions %d–%d", p0, p1 - 1) : "",
-            t1 - t0 > 1
-                ? String.format(Locale.ROOT, "%s%d tokens", p1 - p0 > 1 ? ", " : "", t1 - t0)
-                : "");
-    if (best == null) {
-      hover.setText(
-          String.format(
-              Locale.ROOT,
-              "head %d · '%s' at position %d cannot see position %d (causal)",
-              head,
-              w.get(t0).label(),
-              w.get(t0).position(),
-              p0));
-      return;
-    }
-    hover.setText(
-        String.format(
-            Locale.ROOT,
-            "head %d · '%s' at position %d → position %d '%s': %.3f%s",
-            head,
-            best.label(),
-            best.position(),
-            at,
-            vm.labelAt(at),
-            max,
-            cell.isEmpty() ? "" : " (the largest in this pixel: " + cell + ")"));
-  }
-
-  private static int ceilDiv(long a, int b) {
-    return (int) Math.ceilDiv(a, (long) b);
   }
 
   private static final class ZoomCell extends javafx.scene.control.ListCell<Integer> {

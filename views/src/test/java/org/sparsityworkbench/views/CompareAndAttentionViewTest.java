@@ -169,12 +169,12 @@ class CompareAndAttentionViewTest {
     Chart heads = robot.lookup("#attention-heads").queryAs(Chart.class);
     for (String zoom : List.of("last 32", "last 128")) {
       choose(robot, "#attention-zoom", zoom);
-      double panelW = field(attention, "panelW");
-      double panelH = field(attention, "panelH");
+      double panelW = attention.shownLayout().panelW();
+      double panelH = attention.shownLayout().panelH();
       WritableImage image = snapshot(robot, heads);
       int newest = vm.contextLength() - 1;
       int[] span =
-          AttentionView.panelSpan(
+          org.sparsityworkbench.viewmodels.AttentionGrid.panelSpan(
               newest + 1, Integer.parseInt(zoom.substring(5)), vm.modelContext()); // as drawn
       // Columns right of the newest position are positions nobody can see yet (causal).
       int firstUnseen = (int) Math.ceil((newest + 1 - span[0]) * panelW / span[1]) + 1;
@@ -221,11 +221,12 @@ class CompareAndAttentionViewTest {
     AttentionView attention = robot.lookup("#attention-view").queryAs(AttentionView.class);
     Chart heads = robot.lookup("#attention-heads").queryAs(Chart.class);
     Label hover = robot.lookup("#attention-hover").queryAs(Label.class);
-    double panelW = field(attention, "panelW");
-    double panelH = field(attention, "panelH");
-    int cols = intField(attention, "colsShown");
-    int rows = intField(attention, "rowsShown");
-    int shownTo = intField(attention, "shownTo");
+    var layout = attention.shownLayout();
+    double panelW = layout.panelW();
+    double panelH = layout.panelH();
+    int cols = layout.cols();
+    int rows = layout.rows();
+    int shownTo = layout.from() + layout.span();
     assertEquals(0, shownTo % cols, "whole pixels of whole blocks");
     int width = shownTo / cols;
     assertEquals(0, width % 4, width + " positions per pixel");
@@ -259,17 +260,5 @@ class CompareAndAttentionViewTest {
       checked++;
     }
     assertTrue(checked >= 5, checked + " pixels read");
-  }
-
-  private static int intField(Object o, String name) throws Exception {
-    java.lang.reflect.Field f = o.getClass().getDeclaredField(name);
-    f.setAccessible(true);
-    return f.getInt(o);
-  }
-
-  private static double field(Object o, String name) throws Exception {
-    java.lang.reflect.Field f = o.getClass().getDeclaredField(name);
-    f.setAccessible(true);
-    return f.getDouble(o);
   }
 }
