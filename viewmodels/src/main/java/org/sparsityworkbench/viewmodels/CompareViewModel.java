@@ -91,7 +91,8 @@ public final class CompareViewModel {
     main.loadedModelProperty().subscribe(this::clearResult);
     modelB.subscribe(this::clearResult);
     whatIf.subscribe((x, y) -> clearResult());
-    main.interventions()
+    main.intervention()
+        .interventions()
         .addListener(
             (javafx.collections.ListChangeListener<Object>)
                 c -> {
@@ -103,12 +104,14 @@ public final class CompareViewModel {
     canCompare =
         Bindings.createBooleanBinding(
             () ->
-                (whatIf.get() ? !main.interventions().isEmpty() : modelB.get() != null)
+                (whatIf.get()
+                        ? !main.intervention().interventions().isEmpty()
+                        : modelB.get() != null)
                     && main.modelProperty().get() != null
                     && !running.get()
                     && !main.analysis().runningProperty().get(),
             whatIf,
-            main.interventions(),
+            main.intervention().interventions(),
             modelB,
             main.modelProperty(),
             running,
@@ -371,7 +374,7 @@ public final class CompareViewModel {
   private void startWhatIf() {
     ModelHandle m = main.modelProperty().get();
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
-        List.copyOf(main.interventions());
+        List.copyOf(main.intervention().interventions());
     List<Integer> ids = new java.util.ArrayList<>();
     StringBuilder forkedPrompt = new StringBuilder(main.promptProperty().get());
     var prefill = main.prefillProperty().get();

@@ -1,7 +1,6 @@
 package org.sparsityworkbench.viewmodels;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javafx.beans.binding.Bindings;
@@ -75,6 +74,7 @@ public final class MainViewModel {
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
+  private BooleanBinding canStep;
   private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
   private final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
@@ -186,6 +186,7 @@ public final class MainViewModel {
   private final AnalysisViewModel analysis;
   private final PatchViewModel patches;
   private final LatencyViewModel latency;
+  private final InterventionViewModel intervention;
 
   /** The view model of the workbench on DJL's engine thread. */
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
@@ -206,6 +207,17 @@ public final class MainViewModel {
             AnalysisViewModel.firstRouted(sampleModels, selectedModel.get()),
             AnalysisViewModel.bundledCorpus(sampleModels),
             doorbell);
+    this.intervention =
+        new InterventionViewModel(
+            service,
+            doorbell,
+            model.getReadOnlyProperty(),
+            colourLayer,
+            history,
+            inspected,
+            error::set,
+            () -> running.get() ? job : null,
+            this::tokenizer);
     this.compare = new CompareViewModel(service, this, sampleModels);
     this.patches = new PatchViewModel(this);
     this.latency = new LatencyViewModel(history.window(), modelCost.getReadOnlyProperty());
@@ -223,11 +235,11 @@ public final class MainViewModel {
             loading,
             analysis.runningProperty(),
             prompt);
+    canStep = canGenerate.or(running);
     // The engine thread does one job at a time: an analysis waits for no decode, and no decode
     // queues behind an analysis.
     analysis.engineBusyProperty().bind(running.or(loading).or(compare.runningProperty()));
     inspected.subscribe(t -> showDetails());
-    colourLayer.subscribe((a, b) -> clearEffects()); // the table is of one layer
     timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());
     service
@@ -320,373 +332,12 @@ public final class MainViewModel {
     selectedModel.set(dir);
   }
 
-  private final ObservableList<org.sparsityworkbench.engine.intervention.Intervention>
-      interventions = FXCollections.observableArrayList();
-
-  /**
-   * The interventions of the next decode, and of the running one from its next step on (each token
-   * record lists those in force). Cleared when another model is loaded.
-   */
-  public ObservableList<org.sparsityworkbench.engine.intervention.Intervention> interventions() {
-    return interventionsView;
-  }
-
-  private final ObservableList<org.sparsityworkbench.engine.intervention.Intervention>
-      interventionsView = FXCollections.unmodifiableObservableList(interventions);
-
-  /**
-   * Adds an intervention in its command-line form ({@code ban}, {@code 1:3}); one that cannot be
-   * read or does not fit the model (with those already in force) is refused with the reason, and
-   * nothing changes.
-   *
-   * @return true when added
-   */
-  public boolean addIntervention(String kind, String value) {
-    ModelHandle m = model.get();
-    if (m == null) {
-      error.set("Load a model first: an intervention is checked against its layers and experts.");
-      return false;
-    }
-    if (!m.supportsInterventions()) {
-      error.set("Interventions do not apply to " + m.family() + " models yet.");
-      return false;
-    }
-    List<org.sparsityworkbench.engine.intervention.Intervention> next =
-        new ArrayList<>(interventions);
-    try {
-      var i = org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value);
-      if (next.contains(i)) {
-        return false;
-      }
-      next.add(i);
-      org.sparsityworkbench.engine.intervention.Interventions.of(next, m.spec());
-    } catch (IllegalArgumentException e) {
-      error.set(e.getMessage());
-      return false;
-    }
-    setInterventions(next);
-    return true;
-  }
-
-  /**
-   * Adds the intervention, or takes it out when it is in force: what a figure's right-click menu
-   * does ("Turn head 1:2 off", then "Turn head 1:2 back on").
-   *
-   * @return true when it changed (added, or taken out)
-   */
-  public boolean toggleIntervention(String kind, String value) {
-    if (hasIntervention(kind, value)) {
-      removeIntervention(
-          org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value));
-      return true;
-    }
-    return addIntervention(kind, value);
-  }
-
-  /**
-   * Whether this intervention, in its command-line form, is in force; false when it cannot be read.
-   */
-  public boolean hasIntervention(String kind, String value) {
-    try {
-      return interventions.contains(
-          org.sparsityworkbench.engine.intervention.Interventions.parse(kind, value));
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-  }
-
-  /**
-   * The kinds of intervention the loaded model has what they change for (ban, force, top-k,
-   * temperature and capacity where it routes; shared-expert-off where a layer has a shared expert;
-   * head-off always; force-unit and block-off with a sparse feed-forward; module-off with sparse
-   * QKV); empty with no model.
-   */
-  public ObservableList<String> interventionKinds() {
-    return interventionKindsView;
-  }
-
-  private final ObservableList<String> interventionKinds = FXCollections.observableArrayList();
-  private final ObservableList<String> interventionKindsView =
-      FXCollections.unmodifiableObservableList(interventionKinds);
-
-  /**
-   * A value of the kind that the loaded model takes, in its command-line form, at the layer shown
-   * where the kind applies there, else at every layer ({@code *}); empty when it applies nowhere.
-   */
-  public String interventionExample(String kind) {
-    ModelHandle m = model.get();
-    String v =
-        m == null || kind == null
-            ? null
-            : org.sparsityworkbench.engine.intervention.Interventions.example(
-                kind, m.spec(), colourLayer.get());
-    return v == null ? "" : v;
-  }
-
-  private void refreshInterventionKinds() {
-    ModelHandle m = model.get();
-    interventionKinds.setAll(
-        m == null || !m.supportsInterventions()
-            ? List.of()
-            : INTERVENTION_KINDS.stream()
-                .filter(
-                    k ->
-                        org.sparsityworkbench.engine.intervention.Interventions.example(
-                                k, m.spec(), -1)
-                            != null)
-                .toList());
-  }
-
-  /** Takes an intervention out (from the running decode's next step on). */
-  public void removeIntervention(org.sparsityworkbench.engine.intervention.Intervention i) {
-    List<org.sparsityworkbench.engine.intervention.Intervention> next =
-        new ArrayList<>(interventions);
-    if (next.remove(i)) {
-      setInterventions(next);
-    }
-  }
-
-  /** Takes every intervention out. */
-  public void clearInterventions() {
-    if (!interventions.isEmpty()) {
-      setInterventions(List.of());
-    }
-  }
-
-  private final ObservableList<String> interventionLabels = FXCollections.observableArrayList();
-  private final javafx.beans.property.ReadOnlyIntegerWrapper expertCount =
-      new javafx.beans.property.ReadOnlyIntegerWrapper();
-
-  /** The interventions in their command-line form ({@code ban *:3}), in the order added. */
-  public ObservableList<String> interventionLabels() {
-    return interventionLabelsView;
-  }
-
-  /**
-   * One read-only view, kept: a wrapper made per call listens to the list weakly, so listeners
-   * added to it would die with it at the next collection.
-   */
-  private final ObservableList<String> interventionLabelsView =
-      FXCollections.unmodifiableObservableList(interventionLabels);
-
-  /** The kinds of intervention {@link #addIntervention} takes, as the command line names them. */
-  public static final List<String> INTERVENTION_KINDS =
-      org.sparsityworkbench.engine.intervention.Intervention.KINDS;
-
-  /** Takes out the intervention at this index of {@link #interventionLabels()}. */
-  public void removeIntervention(int index) {
-    if (index >= 0 && index < interventions.size()) {
-      removeIntervention(interventions.get(index));
-    }
-  }
-
-  /** The most experts of any layer of the loaded model (0 without a model or routing). */
-  public ReadOnlyIntegerProperty expertCountProperty() {
-    return expertCount.getReadOnlyProperty();
-  }
-
-  private void setInterventions(List<org.sparsityworkbench.engine.intervention.Intervention> next) {
-    interventions.setAll(next);
-    interventionLabels.setAll(
-        next.stream()
-            .map(org.sparsityworkbench.engine.intervention.Intervention::describe)
-            .toList());
-    if (job != null && running.get()) {
-      job.setInterventions(next);
-    }
-  }
-
   private final javafx.beans.property.BooleanProperty logitLens =
       new javafx.beans.property.SimpleBooleanProperty(true);
 
   /** Whether the next decode computes the logit lens (one head product per layer per token). */
   public javafx.beans.property.BooleanProperty logitLensProperty() {
     return logitLens;
-  }
-
-  /** One row of the effect table: an expert banned alone, and what the next token does then. */
-  public record EffectRow(
-      String expert, String chosen, String klBits, String top, String topP, boolean changed) {}
-
-  private final ObservableList<EffectRow> effects = FXCollections.observableArrayList();
-  private final javafx.beans.property.ReadOnlyStringWrapper effectsStatus =
-      new javafx.beans.property.ReadOnlyStringWrapper("");
-  private final javafx.beans.property.ReadOnlyBooleanWrapper effectsRunning =
-      new javafx.beans.property.ReadOnlyBooleanWrapper();
-  private final javafx.beans.property.ReadOnlyDoubleWrapper effectsProgress =
-      new javafx.beans.property.ReadOnlyDoubleWrapper();
-  private final java.util.concurrent.atomic.AtomicBoolean effectsCancel =
-      new java.util.concurrent.atomic.AtomicBoolean();
-  private int effectsGeneration;
-
-  private record EffectsProgress(int generation, int done, int experts) implements Event {}
-
-  private record EffectsDone(
-      int generation,
-      String what,
-      List<org.sparsityworkbench.engine.intervention.ExpertEffects.Effect> effects,
-      Throwable failure)
-      implements Event {}
-
-  /** The effect table of the last run, one row per expert; empty until run, cleared by changes. */
-  public ObservableList<EffectRow> effects() {
-    return effects;
-  }
-
-  /** What the effect table is of, or why it is empty. */
-  public ReadOnlyStringProperty effectsStatusProperty() {
-    return effectsStatus.getReadOnlyProperty();
-  }
-
-  public ReadOnlyBooleanProperty effectsRunningProperty() {
-    return effectsRunning.getReadOnlyProperty();
-  }
-
-  /** 0..1 of the experts done. */
-  public javafx.beans.property.ReadOnlyDoubleProperty effectsProgressProperty() {
-    return effectsProgress.getReadOnlyProperty();
-  }
-
-  /**
-   * Runs the token inspected (or the newest) again once per expert of the shown layer, each banned
-   * alone, with the decode's interventions; the engine thread must be free (no decode running or
-   * held).
-   */
-  public void computeEffects() {
-    ModelHandle m = model.get();
-    if (m == null || running.get() || effectsRunning.get() || history.tokens().isEmpty()) {
-      effectsStatus.set(
-          running.get()
-              ? "Stop the decode first: the effects run on the engine thread it holds."
-              : "Generate first: the effects are of a decoded token.");
-      return;
-    }
-    if (!m.transformer()) {
-      effectsStatus.set("The effect of each expert is not built for " + m.family() + " models.");
-      return;
-    }
-    int layer = Math.max(0, Math.min(colourLayer.get(), m.spec().layers() - 1));
-    if (!(m.spec().block(layer).feedForward()
-        instanceof org.sparsityworkbench.engine.spec.FeedForwardSpec.Moe)) {
-      effectsStatus.set("Layer " + layer + " does not route: pick a routed layer.");
-      return;
-    }
-    TokenSnapshot t = inspected.get() != null ? inspected.get() : history.tokens().getLast();
-    Records.Prefill p = history.prefillProperty().get();
-    if (p == null || p.ids() == null) {
-      effectsStatus.set("The prompt's ids are not known for this decode.");
-      return;
-    }
-    List<Integer> seq = new ArrayList<>();
-    for (int id : p.ids()) {
-      seq.add(id);
-    }
-    for (TokenSnapshot s : history.tokens()) {
-      if (s.step() <= t.step()) {
-        seq.add(s.record().token());
-      }
-    }
-    int[] ids = seq.stream().mapToInt(Integer::intValue).toArray();
-    List<org.sparsityworkbench.engine.intervention.Intervention> inForce =
-        t.record().interventions() == null
-            ? List.of()
-            : t.record().interventions().stream()
-                .map(
-                    d -> {
-                      String[] kv = d.split(" ", 2);
-                      return org.sparsityworkbench.engine.intervention.Interventions.parse(
-                          kv[0], kv[1]);
-                    })
-                .toList();
-    int g = ++effectsGeneration;
-    int experts = m.spec().maxExperts();
-    String what =
-        "Layer "
-            + layer
-            + ", after '"
-            + t.label()
-            + "' (step "
-            + t.step()
-            + "): each expert banned alone";
-    effects.clear();
-    effectsCancel.set(false);
-    effectsRunning.set(true);
-    effectsProgress.set(0);
-    effectsStatus.set(what + "…");
-    service
-        .expertEffects(
-            m,
-            ids,
-            layer,
-            inForce,
-            done -> inbox.offer(new EffectsProgress(g, done, experts)),
-            effectsCancel::get)
-        .whenComplete((list, e) -> inbox.offer(new EffectsDone(g, what, list, e)));
-  }
-
-  /** Stops the effect table after the expert being run; the rows so far stay. */
-  public void cancelEffects() {
-    effectsCancel.set(true);
-  }
-
-  /** Forgets the effect table (its token, layer or model has changed). */
-  private void clearEffects() {
-    effectsGeneration++;
-    effectsCancel.set(true);
-    effectsRunning.set(false);
-    effectsProgress.set(0);
-    effects.clear();
-    effectsStatus.set("");
-  }
-
-  private void applyEffects(Event event) {
-    if (event instanceof EffectsProgress p) {
-      if (p.generation() == effectsGeneration) {
-        effectsProgress.set((double) p.done() / p.experts());
-      }
-      return;
-    }
-    if (!(event instanceof EffectsDone d) || d.generation() != effectsGeneration) {
-      return; // an older table's
-    }
-    {
-      {
-        effectsRunning.set(false);
-        if (d.failure() != null) {
-          effectsStatus.set("The effects failed: " + rootMessage(d.failure()));
-          return;
-        }
-        org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
-        var original = d.effects().getFirst();
-        List<EffectRow> rows = new ArrayList<>();
-        for (var e : d.effects().subList(1, d.effects().size())) {
-          rows.add(
-              new EffectRow(
-                  "E" + e.expert(),
-                  e.chosen() ? "yes" : "",
-                  String.format(java.util.Locale.ROOT, "%.4f", e.klBits()),
-                  AnalysisViewModel.shown(tok.label(e.top())),
-                  String.format(java.util.Locale.ROOT, "%.3f", e.topP()),
-                  e.topChanged()));
-        }
-        effects.setAll(rows);
-        effectsProgress.set(1);
-        effectsStatus.set(
-            d.what()
-                + String.format(
-                    java.util.Locale.ROOT,
-                    ": the model predicts '%s' (p %.3f); KL in bits from that distribution%s",
-                    AnalysisViewModel.shown(tok.label(original.top())),
-                    original.topP(),
-                    rows.size() < expertCount.get()
-                        ? String.format(
-                            java.util.Locale.ROOT,
-                            " (cancelled after %d of %d experts)",
-                            rows.size(),
-                            expertCount.get())
-                        : ""));
-      }
-    }
   }
 
   /** Starts decoding the prompt with the current settings. */
@@ -739,7 +390,7 @@ public final class MainViewModel {
                   new SamplingOptions(temperature.get(), 0, 1.0, seed.get()),
                   TelemetryLevel.FULL,
                   true)
-              .with(List.copyOf(interventions))
+              .with(List.copyOf(intervention.interventions()))
               .withLogitLens(logitLens.get());
       // What the records are of: the head of an exported file (see docs/architecture.md).
       Records.Session run =
@@ -791,7 +442,7 @@ public final class MainViewModel {
   /** {@link #clearDecode(String)} for a prompt given as ids (texts: null to decode them here). */
   private void clearDecode(int[] ids, String[] texts) {
     history.clear(ids, texts, tokenizer());
-    clearEffects(); // of a token of the decode that goes
+    intervention.clearEffects(); // of a token of the decode that goes
     prefillRouting.set("");
     routing.set("");
     inspected.set(null);
@@ -812,12 +463,45 @@ public final class MainViewModel {
    * records carry their attention rows for the {@link #FULL_ROWS} newest tokens; the full rows of
    * older ones were not kept and they have no "attention" field.
    */
-  public void exportJsonl(Path file) throws java.io.IOException {
-    List<String> lines = new java.util.ArrayList<>();
-    for (Records.Record r : shownRecords()) {
-      lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
-    }
-    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+  public java.util.concurrent.CompletableFuture<Void> exportJsonl(Path file) {
+    List<Records.Record> records = shownRecords();
+    return writeOffThread(
+        file,
+        records.size() + " records",
+        () -> {
+          List<String> lines = new java.util.ArrayList<>(records.size());
+          for (Records.Record r : records) {
+            lines.add(org.sparsityworkbench.engine.telemetry.TelemetryJson.toJson(r));
+          }
+          java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+        });
+  }
+
+  /** File work for {@link #writeOffThread}. */
+  @FunctionalInterface
+  private interface FileWork {
+    void run() throws java.io.IOException;
+  }
+
+  private record Exported(Path file, String what, Throwable failure) implements Event {}
+
+  /**
+   * Runs file work off the UI thread (what it writes was copied on the UI thread); the status then
+   * says what went where, or the error names the file and why not. The future completes when the
+   * file is written (exceptionally when it could not be).
+   */
+  private java.util.concurrent.CompletableFuture<Void> writeOffThread(
+      Path file, String what, FileWork work) {
+    status.set("Writing " + file.getFileName() + "…");
+    return java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                work.run();
+              } catch (java.io.IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            })
+        .whenComplete((v, e) -> inbox.offer(new Exported(file, what, e)));
   }
 
   /** The shown decode's records, with the attention rows that are kept (see exportJsonl). */
@@ -1297,11 +981,24 @@ public final class MainViewModel {
    * runs can be concatenated). Lists are comma-separated inside one quoted field; a field the
    * family does not have is empty. The columns are documented in docs/architecture.md.
    */
-  public void exportCsv(Path file) throws java.io.IOException {
+  public java.util.concurrent.CompletableFuture<Void> exportCsv(Path file) {
+    List<Records.Record> records = List.copyOf(history.rawRecords());
+    org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
+    return writeOffThread(
+        file,
+        "the telemetry table",
+        () ->
+            java.nio.file.Files.write(
+                file, csvLines(records, tok), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The CSV export's lines (see {@link #exportCsv}). */
+  private static List<String> csvLines(
+      List<Records.Record> records, org.sparsityworkbench.engine.tokenizer.Tokenizer tok) {
     List<String> lines = new java.util.ArrayList<>();
     lines.add(String.join(",", CSV_COLUMNS));
     Records.Session run = null;
-    for (Records.Record r : history.rawRecords()) {
+    for (Records.Record r : records) {
       if (r instanceof Records.Prefill p) {
         run = p.session();
       }
@@ -1319,7 +1016,7 @@ public final class MainViewModel {
                 Integer.toString(run.topK()),
                 Double.toString(run.topP()),
                 Integer.toString(run.maxTokens()));
-    for (Records.Record r : history.rawRecords()) {
+    for (Records.Record r : records) {
       if (r instanceof Records.Token t) {
         int layers = t.layers() == null ? 0 : t.layers().size();
         for (int l = 0; l < Math.max(1, layers); l++) {
@@ -1332,7 +1029,7 @@ public final class MainViewModel {
           row.add(Integer.toString(t.step()));
           row.add(Integer.toString(t.position()));
           row.add(Integer.toString(t.token()));
-          row.add(csvText(tokenizer().label(t.token())));
+          row.add(csvText(tok.label(t.token())));
           row.add(String.format(Locale.ROOT, "%.1f", t.latencyUs()));
           row.add(tl == null ? "" : Integer.toString(l));
           row.add(router == null ? "\"\"" : csvList(router.experts()));
@@ -1356,7 +1053,7 @@ public final class MainViewModel {
         }
       }
     }
-    java.nio.file.Files.write(file, lines, java.nio.charset.StandardCharsets.UTF_8);
+    return lines;
   }
 
   /** A text field of the CSV export: quoted, quotes doubled (RFC 4180). */
@@ -1414,7 +1111,11 @@ public final class MainViewModel {
 
   /** True if the engine has news that {@link #refresh()} would apply (any thread). */
   public boolean hasNews() {
-    return !inbox.isEmpty() || !compare.inboxEmpty() || !analysis.inboxEmpty() || detailsStale;
+    return !inbox.isEmpty()
+        || !compare.inboxEmpty()
+        || !analysis.inboxEmpty()
+        || intervention.hasNews()
+        || detailsStale;
   }
 
   /**
@@ -1424,6 +1125,7 @@ public final class MainViewModel {
   public void refresh() {
     compare.refresh();
     analysis.refresh();
+    intervention.refresh();
     List<Event> events = inbox.drain();
     if (events.isEmpty()) {
       if (detailsStale && System.nanoTime() - detailsShown >= DETAILS_PERIOD_NANOS) {
@@ -1439,6 +1141,14 @@ public final class MainViewModel {
       switch (ev) {
         case SessionOpened o -> showSession(o.file(), o.session());
         case RanAgain r -> status.set(r.verdict());
+        case Exported x -> {
+          if (x.failure() == null) {
+            status.set("Exported " + x.what() + " to " + x.file());
+          } else {
+            error.set("Cannot write " + x.file() + ": " + rootMessage(x.failure()));
+            status.set("Cannot write " + x.file().getFileName());
+          }
+        }
         case SessionSaved v -> {
           if (v.failure() == null) {
             status.set("Saved the session to " + v.file());
@@ -1466,11 +1176,9 @@ public final class MainViewModel {
           loadedDir.set(l.dir());
           selectedModel.set(l.dir());
           modelCard.set(l.card());
-          setInterventions(List.of()); // they name the old model's layers and experts
-          clearEffects();
-          expertCount.set(l.model().spec().maxExperts());
           model.set(l.model());
-          refreshInterventionKinds();
+          // Those in force name the old model's layers and experts.
+          intervention.modelChanged(l.model());
           layerCount.set(l.model().spec().layers());
           family.set(l.model().family());
           routes.set(l.model().colours());
@@ -1543,8 +1251,6 @@ public final class MainViewModel {
             status.set("Cannot load " + f.dir().getFileName());
           }
         }
-        case EffectsProgress e -> applyEffects(e);
-        case EffectsDone e -> applyEffects(e);
         case Failed f -> {
           loading.set(false);
           running.set(false);
@@ -1875,6 +1581,50 @@ public final class MainViewModel {
     };
   }
 
+  /**
+   * Whether a family's tokens have layers of their own that the per-token views (Routing,
+   * Controller masks, Attention) draw; Megabyte's layers run per patch (its Patches view).
+   */
+  public static boolean perTokenLayers(String family) {
+    return !hasPatches(family);
+  }
+
+  /** Whether a family decodes in patches (Megabyte): the Patches view is its view. */
+  public static boolean hasPatches(String family) {
+    return "megabyte".equals(family);
+  }
+
+  /** Whether the model shown decodes in patches (Megabyte). */
+  public boolean showsPatches() {
+    return hasPatches(family.get());
+  }
+
+  /**
+   * What the colour legend calls route key i of the model shown: {@code u3} (a unit of block 0,
+   * sparse FF) or {@code e3} (an expert).
+   */
+  public String routeKeyLabel(int i) {
+    return (routesByUnit() ? "u" : "e") + i;
+  }
+
+  /** Route key i in words: "unit 3 of block 0" or "expert 3". */
+  public String routeKeyDescription(int i) {
+    return routesByUnit() ? "unit " + i + " of block 0" : "expert " + i;
+  }
+
+  /** True when tokens are coloured by a sparse feed-forward's unit, not by an expert. */
+  private boolean routesByUnit() {
+    return family.get().startsWith("sparse");
+  }
+
+  /**
+   * True when Step can act: it starts a held decode when Generate could run, and steps or holds one
+   * that runs.
+   */
+  public BooleanBinding canStepBinding() {
+    return canStep;
+  }
+
   /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
   public ReadOnlyStringProperty familyProperty() {
     return family.getReadOnlyProperty();
@@ -1943,6 +1693,11 @@ public final class MainViewModel {
   /** The engine this view model runs on (benchmarks decode on it directly). */
   public WorkbenchEngine engine() {
     return service;
+  }
+
+  /** Interventions and the effect table (Routing, the right-click menus of every figure). */
+  public InterventionViewModel intervention() {
+    return intervention;
   }
 
   /** The Latency view's model. */

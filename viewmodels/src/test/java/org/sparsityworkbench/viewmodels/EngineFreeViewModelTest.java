@@ -116,14 +116,14 @@ class EngineFreeViewModelTest {
     vm.step();
     await(vm, () -> vm.tokens().size() == 1);
     int banned = vm.tokens().getFirst().routeKey(0);
-    assertTrue(vm.addIntervention("ban", "0:" + banned), vm.errorProperty().get());
+    assertTrue(vm.intervention().addIntervention("ban", "0:" + banned), vm.errorProperty().get());
     vm.togglePause();
     await(vm, () -> !vm.runningProperty().get());
     for (TokenSnapshot t : vm.tokens().subList(1, 40)) {
       assertTrue(t.routeKey(0) != banned, "token " + t.step() + " went to the banned expert");
       assertEquals(List.of("ban 0:" + banned), t.record().interventions());
     }
-    assertFalse(vm.addIntervention("ban", "0:9"), "no expert 9");
+    assertFalse(vm.intervention().addIntervention("ban", "0:9"), "no expert 9");
     assertTrue(vm.errorProperty().get().contains("9"), vm.errorProperty().get());
   }
 
@@ -136,7 +136,7 @@ class EngineFreeViewModelTest {
     vm.maxTokensProperty().set(10);
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
-    assertTrue(vm.addIntervention("ban", "1:2"));
+    assertTrue(vm.intervention().addIntervention("ban", "1:2"));
 
     vm.selectedModelProperty().set(b);
     vm.loadSelected();
@@ -144,7 +144,7 @@ class EngineFreeViewModelTest {
     assertEquals(List.of(first), engine.released);
     assertEquals(0, vm.tokens().size());
     assertEquals("", vm.generatedTextProperty().get());
-    assertTrue(vm.interventions().isEmpty(), "they named the old model's experts");
+    assertTrue(vm.intervention().interventions().isEmpty(), "they named the old model's experts");
     assertEquals(3, vm.layerCountProperty().get());
     assertEquals(8, vm.routeKeyCount());
   }
@@ -196,7 +196,7 @@ class EngineFreeViewModelTest {
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
     Path out = dir.resolve("t.jsonl");
-    vm.exportJsonl(out);
+    vm.exportJsonl(out).join();
     List<String> lines = Files.readAllLines(out);
     assertEquals(10, lines.size(), "prefill, 8 tokens, end");
     assertTrue(lines.getFirst().contains("\"type\":\"prefill\""));
@@ -230,5 +230,43 @@ class EngineFreeViewModelTest {
     Records.Token oldest = vm.tokens().getFirst().record();
     assertNull(oldest.layers().getFirst().attention(), "the oldest token's full rows are let go");
     assertNotNull(vm.tokens().getLast().fullRecord().layers().getFirst().attention());
+  }
+
+  @Test
+  void anExportThatCannotBeWrittenSaysWhichFileAndWhy() throws Exception {
+    MainViewModel vm = loaded(switchModel("s", 1, 2, 256));
+    vm.maxTokensProperty().set(3);
+    vm.generate();
+    await(vm, () -> !vm.runningProperty().get());
+    Path folder = Files.createDirectories(dir.resolve("a-folder.csv"));
+    var written = vm.exportCsv(folder);
+    await(vm, () -> vm.errorProperty().get() != null);
+    assertTrue(written.isCompletedExceptionally());
+    assertTrue(
+        vm.errorProperty().get().startsWith("Cannot write " + folder), vm.errorProperty().get());
+    vm.acknowledgeError();
+    Path ok = dir.resolve("t.csv");
+    vm.exportCsv(ok).join();
+    await(vm, () -> vm.statusProperty().get().startsWith("Exported"));
+    assertEquals("Exported the telemetry table to " + ok, vm.statusProperty().get());
+    assertEquals(1 + 3, Files.readAllLines(ok).size(), "header and one row per token and layer");
+  }
+
+  @Test
+  void stepIsOfferedWhenGenerateIsOrADecodeRunsAndTheLegendNamesExperts() throws Exception {
+    MainViewModel none = new MainViewModel(engine, List.of());
+    assertFalse(none.canStepBinding().get(), "no model");
+    MainViewModel vm = loaded(switchModel("s", 1, 4, 256));
+    assertTrue(vm.canStepBinding().get());
+    vm.maxTokensProperty().set(5);
+    vm.step();
+    assertFalse(vm.canGenerateBinding().get());
+    assertTrue(vm.canStepBinding().get(), "held: Step takes the next token");
+    vm.stop();
+    await(vm, () -> !vm.runningProperty().get());
+    assertEquals("e3", vm.routeKeyLabel(3));
+    assertEquals("expert 3", vm.routeKeyDescription(3));
+    assertFalse(vm.showsPatches());
+    assertTrue(MainViewModel.hasPatches("megabyte") && !MainViewModel.perTokenLayers("megabyte"));
   }
 }

@@ -119,12 +119,12 @@ class MainViewModelTest {
     assertEquals(1, last.experts()[1].length, "top-1");
     assertTrue(vm.statusProperty().get().startsWith("Done: 12 tokens"), vm.statusProperty().get());
     Path jsonl = dir.resolve("t.jsonl");
-    vm.exportJsonl(jsonl);
+    vm.exportJsonl(jsonl).join();
     List<String> lines = Files.readAllLines(jsonl);
     assertEquals(14, lines.size(), "prefill, 12 tokens, end");
     assertTrue(lines.get(1).startsWith("{\"type\":\"token\",\"step\":0"), lines.get(1));
     Path csv = dir.resolve("t.csv");
-    vm.exportCsv(csv);
+    vm.exportCsv(csv).join();
     List<String> rows = Files.readAllLines(csv);
     assertEquals(1 + 12 * 2, rows.size(), "header + a row per token and layer");
     assertTrue(rows.get(1).startsWith("0,5,"), rows.get(1));
@@ -357,7 +357,7 @@ class MainViewModelTest {
     assertSame(vm.routingHistory().getLast(), vm.tokenAt(vm.contextLength() - 1));
     // The export writes attention where it is kept, and says so.
     Path jsonl = dir.resolve("long.jsonl");
-    vm.exportJsonl(jsonl);
+    vm.exportJsonl(jsonl).join();
     List<String> lines = Files.readAllLines(jsonl);
     assertEquals(n + 2, lines.size());
     assertFalse(lines.get(1).contains("\"attention\":{\"heads\""), "step 0 left the window");
@@ -411,7 +411,7 @@ class MainViewModelTest {
 
   Map<String, String> exportedRow(MainViewModel vm, int row) throws Exception {
     Path csv = dir.resolve("row.csv");
-    vm.exportCsv(csv);
+    vm.exportCsv(csv).join();
     // Records, not lines: a quoted field may hold a newline (RFC 4180).
     List<String> rows = new java.util.ArrayList<>();
     StringBuilder record = new StringBuilder();
@@ -477,7 +477,7 @@ class MainViewModelTest {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
     MainViewModel vm = decoded(m, "Hi");
     Path jsonl = dir.resolve("s.jsonl");
-    vm.exportJsonl(jsonl);
+    vm.exportJsonl(jsonl).join();
     com.google.gson.JsonObject prefill =
         com.google.gson.JsonParser.parseString(Files.readAllLines(jsonl).getFirst())
             .getAsJsonObject();

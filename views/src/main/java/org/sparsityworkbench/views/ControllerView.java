@@ -235,7 +235,7 @@ public final class ControllerView extends BorderPane {
   /** Forcing the unit under the mouse in its block, or turning the block off (the layer shown). */
   private List<javafx.scene.control.MenuItem> unitActions(Chart chart, double x, double y) {
     int[] cell = unitCell(chart, x, y);
-    if (cell == null || !vm.interventionKinds().contains("force-unit")) {
+    if (cell == null || !vm.intervention().interventionKinds().contains("force-unit")) {
       return List.of();
     }
     int l = layer();
@@ -253,7 +253,7 @@ public final class ControllerView extends BorderPane {
 
   /** Turning a block of the sparse feed-forward off in the layer shown; none for no block. */
   private List<javafx.scene.control.MenuItem> blockActions(int block) {
-    if (block < 0 || !vm.interventionKinds().contains("block-off")) {
+    if (block < 0 || !vm.intervention().interventionKinds().contains("block-off")) {
       return List.of();
     }
     int l = layer();
@@ -268,7 +268,7 @@ public final class ControllerView extends BorderPane {
 
   /** Turning a sparse QKV module off in the layer shown; none for no module. */
   private List<javafx.scene.control.MenuItem> moduleActions(int module) {
-    if (module < 0 || !vm.interventionKinds().contains("module-off")) {
+    if (module < 0 || !vm.intervention().interventionKinds().contains("module-off")) {
       return List.of();
     }
     int l = layer();

@@ -3,6 +3,7 @@ package org.sparsityworkbench.views;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.Consumer;
 import javafx.animation.AnimationTimer;
 import javafx.beans.binding.Bindings;
 import javafx.geometry.Insets;
@@ -375,7 +376,7 @@ public final class MainView extends BorderPane {
 
     Button step = new Button("Step");
     step.setId("step");
-    step.disableProperty().bind(vm.canGenerateBinding().not().and(vm.runningProperty().not()));
+    step.disableProperty().bind(vm.canStepBinding().not());
     step.setOnAction(e -> vm.step());
     step.setTooltip(new Tooltip("One token at a time (Ctrl+Right)"));
 
@@ -386,13 +387,34 @@ public final class MainView extends BorderPane {
     stop.setTooltip(new Tooltip("Stop after the current token (Esc)"));
 
     MenuItem jsonl = new MenuItem("Telemetry as JSONL…");
-    jsonl.setOnAction(e -> export("telemetry.jsonl", "JSON lines", "*.jsonl", vm::exportJsonl));
+    jsonl.setOnAction(
+        e -> chooseAndSave("telemetry.jsonl", "JSON lines", "*.jsonl", vm::exportJsonl));
     MenuItem csv = new MenuItem("Telemetry as CSV…");
-    csv.setOnAction(e -> export("telemetry.csv", "CSV", "*.csv", vm::exportCsv));
+    csv.setOnAction(e -> chooseAndSave("telemetry.csv", "CSV", "*.csv", vm::exportCsv));
     MenuItem png = new MenuItem("This tab as PNG…");
-    png.setOnAction(e -> export("view.png", "PNG image", "*.png", this::writeTabPng));
+    png.setOnAction(
+        e ->
+            export(
+                "view.png",
+                "PNG image",
+                "*.png",
+                () -> {
+                  java.awt.image.BufferedImage image = tabPng();
+                  return f -> javax.imageio.ImageIO.write(image, "png", f.toFile());
+                }));
     MenuItem svg = new MenuItem("This tab's charts as SVG…");
-    svg.setOnAction(e -> export("view.svg", "SVG image", "*.svg", this::writeTabSvg));
+    svg.setOnAction(
+        e ->
+            export(
+                "view.svg",
+                "SVG image",
+                "*.svg",
+                () -> {
+                  String doc = tabSvg();
+                  return f ->
+                      java.nio.file.Files.writeString(
+                          f, doc, java.nio.charset.StandardCharsets.UTF_8);
+                }));
     MenuButton exportMenu = new MenuButton("Export", null, jsonl, csv, png, svg);
     exportMenu.setTooltip(new Tooltip("Right-click a chart to save only that chart"));
     exportMenu.setId("export");
@@ -554,7 +576,7 @@ public final class MainView extends BorderPane {
 
   /** Views of a token's own layers: they have nothing to show for Megabyte's bytes. */
   private static final java.util.function.Predicate<String> PER_TOKEN_LAYERS =
-      f -> !"megabyte".equals(f);
+      MainViewModel::perTokenLayers;
 
   /**
    * Every view, in tab order: adding a view is one line here. The grid takes the ones that follow a
@@ -570,7 +592,7 @@ public final class MainView extends BorderPane {
         new View("Latency", () -> padded(new LatencyView(vm.latency())), ALWAYS),
         new View("Compare", () -> padded(new CompareView(vm)), ALWAYS),
         new View("Logit lens", () -> padded(new LogitLensView(vm)), NEVER),
-        new View("Patches", () -> padded(new PatchView(vm.patches())), "megabyte"::equals),
+        new View("Patches", () -> padded(new PatchView(vm.patches())), MainViewModel::hasPatches),
         new View("Analyse", () -> padded(new AnalysisView(vm.analysis())), NEVER),
         new View("Model", () -> padded(modelPane()), NEVER));
   }
@@ -625,13 +647,11 @@ public final class MainView extends BorderPane {
     swatches.title("Route colours");
     swatches.reader(
         (x, y) -> {
-          boolean units = vm.familyProperty().get().startsWith("sparse");
           double at = 2;
           for (int i = 0; i < vm.routeKeyCount(); i++) {
-            double w = 23 + 7 * ((units ? "u" : "e") + i).length();
+            double w = 23 + 7 * vm.routeKeyLabel(i).length();
             if (x >= at && x < at + w) {
-              return new Chart.Reading(
-                  units ? "unit " + i + " of block 0" : "expert " + i, at, at + 16);
+              return new Chart.Reading(vm.routeKeyDescription(i), at, at + 16);
             }
             at += w;
           }
@@ -714,12 +734,11 @@ public final class MainView extends BorderPane {
   /** Which colour is which expert (e0, e1, ...) or unit of block 0 (u0, u1, ...). */
   private void paintSwatches(Sketch s) {
     int n = vm.routeKeyCount();
-    String prefix = vm.familyProperty().get().startsWith("sparse") ? "u" : "e";
     double x = 2;
     for (int i = 0; i < n && x < s.width() - 30; i++) {
       s.rect(x, 3, 16, 16, Palette.soft(Palette.category(i, n)));
-      s.text(prefix + i, x + 19, 15, 11, Palette.ink());
-      x += 23 + 7 * (prefix + i).length();
+      s.text(vm.routeKeyLabel(i), x + 19, 15, 11, Palette.ink());
+      x += 23 + 7 * vm.routeKeyLabel(i).length();
     }
   }
 
@@ -796,25 +815,74 @@ public final class MainView extends BorderPane {
   }
 
   /** Writes a file chosen by the user; failures go to the error dialog. */
-  private void export(String name, String kind, String pattern, Writer writer) {
+  /** The file the user picks for an export, remembered as the last export folder; or null. */
+  private Path chooseFile(String name, String kind, String pattern) {
     File file = saveChooser(name, kind, pattern).showSaveDialog(getScene().getWindow());
+    if (file == null) {
+      return null;
+    }
+    Folders.SHARED.saved(file.toPath());
+    return file.toPath();
+  }
+
+  /** Asks where, then lets the view model write (off the UI thread; it reports the outcome). */
+  private void chooseAndSave(String name, String kind, String pattern, Consumer<Path> save) {
+    Path file = chooseFile(name, kind, pattern);
+    if (file != null) {
+      save.accept(file);
+    }
+  }
+
+  /**
+   * Asks where, renders what is shown on the UI thread, and writes the file off it; an error names
+   * the file.
+   */
+  private void export(String name, String kind, String pattern, Render render) {
+    Path file = chooseFile(name, kind, pattern);
     if (file == null) {
       return;
     }
-    Folders.SHARED.saved(file.toPath());
+    Writer writer;
     try {
-      writer.write(file.toPath());
+      writer = render.render();
     } catch (java.io.IOException | RuntimeException ex) {
       showError("Cannot write " + file + ": " + ex.getMessage());
+      return;
     }
+    java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                writer.write(file);
+              } catch (java.io.IOException ex) {
+                throw new java.util.concurrent.CompletionException(ex);
+              }
+            })
+        .whenComplete(
+            (v, ex) ->
+                javafx.application.Platform.runLater(
+                    () -> {
+                      if (ex != null) {
+                        Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+                        showError("Cannot write " + file + ": " + cause.getMessage());
+                      }
+                    }));
+  }
+
+  /** What is shown, rendered on the UI thread, and how to write it (off it). */
+  @FunctionalInterface
+  private interface Render {
+    Writer render() throws java.io.IOException;
   }
 
   /** Writes the selected tab's content as a PNG image. */
   void writeTabPng(Path file) throws java.io.IOException {
-    javafx.scene.Node content = shownContent();
-    javafx.scene.image.WritableImage image = content.snapshot(null, null);
-    javax.imageio.ImageIO.write(
-        javafx.embed.swing.SwingFXUtils.fromFXImage(image, null), "png", file.toFile());
+    javax.imageio.ImageIO.write(tabPng(), "png", file.toFile());
+  }
+
+  /** The selected tab's content as an image (UI thread). */
+  private java.awt.image.BufferedImage tabPng() {
+    javafx.scene.image.WritableImage image = shownContent().snapshot(null, null);
+    return javafx.embed.swing.SwingFXUtils.fromFXImage(image, null);
   }
 
   /**
@@ -822,6 +890,11 @@ public final class MainView extends BorderPane {
    * and text as vectors, maps as embedded images).
    */
   void writeTabSvg(Path file) throws java.io.IOException {
+    java.nio.file.Files.writeString(file, tabSvg(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** {@link #writeTabSvg}'s document (UI thread). */
+  private String tabSvg() throws java.io.IOException {
     javafx.scene.Node content = shownContent();
     StringBuilder body = new StringBuilder();
     double w = 0;
@@ -866,8 +939,7 @@ public final class MainView extends BorderPane {
       }
     }
     body.append(words.body());
-    java.nio.file.Files.writeString(
-        file, SvgSketch.document(w, h, body.toString()), java.nio.charset.StandardCharsets.UTF_8);
+    return SvgSketch.document(w, h, body.toString());
   }
 
   @FunctionalInterface

@@ -9,6 +9,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
+import org.sparsityworkbench.viewmodels.InterventionViewModel;
 import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 import org.sparsityworkbench.viewmodels.WindowStats;
@@ -110,7 +111,7 @@ public final class RoutingView extends BorderPane {
 
   /** Banning or forcing an expert in a layer or in every layer; none where nothing routes. */
   static List<javafx.scene.control.MenuItem> expertActions(MainViewModel vm, int layer, int e) {
-    if (e < 0 || !vm.interventionKinds().contains("ban")) {
+    if (e < 0 || !vm.intervention().interventionKinds().contains("ban")) {
       return List.of();
     }
     String at = layer + ":" + e;
@@ -447,7 +448,8 @@ public final class RoutingView extends BorderPane {
     javafx.scene.control.ComboBox<Integer> expert = new javafx.scene.control.ComboBox<>();
     expert.setId("intervene-expert");
     expert.setPromptText("expert");
-    vm.expertCountProperty()
+    vm.intervention()
+        .expertCountProperty()
         .subscribe(
             n -> {
               expert
@@ -468,7 +470,7 @@ public final class RoutingView extends BorderPane {
             e -> {
               if (expert.getValue() != null) {
                 String layer = every.isSelected() ? "*" : Integer.toString(Widgets.shownLayer(vm));
-                vm.addIntervention(kind, layer + ":" + expert.getValue());
+                vm.intervention().addIntervention(kind, layer + ":" + expert.getValue());
               }
             };
     ban.setOnAction(add.apply("ban"));
@@ -478,17 +480,19 @@ public final class RoutingView extends BorderPane {
     Runnable showChips =
         () -> {
           chips.getChildren().clear();
-          for (int i = 0; i < vm.interventionLabels().size(); i++) {
+          for (int i = 0; i < vm.intervention().interventionLabels().size(); i++) {
             int index = i;
             javafx.scene.control.Button chip =
-                new javafx.scene.control.Button(vm.interventionLabels().get(i) + "  ✕");
+                new javafx.scene.control.Button(
+                    vm.intervention().interventionLabels().get(i) + "  ✕");
             chip.getStyleClass().add("intervention-chip");
             chip.setTooltip(new javafx.scene.control.Tooltip("Take this intervention out"));
-            chip.setOnAction(e -> vm.removeIntervention(index));
+            chip.setOnAction(e -> vm.intervention().removeIntervention(index));
             chips.getChildren().add(chip);
           }
         };
-    vm.interventionLabels()
+    vm.intervention()
+        .interventionLabels()
         .addListener((javafx.collections.ListChangeListener<String>) c -> showChips.run());
     showChips.run();
     // Any other kind in its command-line form (top-k, temperature, capacity, heads, sparse ones).
@@ -504,18 +508,20 @@ public final class RoutingView extends BorderPane {
         () -> {
           String was = kind.getValue();
           List<String> typed =
-              vm.interventionKinds().stream()
+              vm.intervention().interventionKinds().stream()
                   .filter(k -> !k.equals("ban") && !k.equals("force"))
                   .toList();
           kind.getItems().setAll(typed);
           kind.setValue(typed.contains(was) ? was : typed.isEmpty() ? null : typed.getFirst());
-          value.setText(vm.interventionExample(kind.getValue()));
+          value.setText(vm.intervention().interventionExample(kind.getValue()));
         };
-    vm.interventionKinds()
+    vm.intervention()
+        .interventionKinds()
         .addListener((javafx.collections.ListChangeListener<String>) c -> offerKinds.run());
     offerKinds.run();
-    kind.valueProperty().subscribe(k -> value.setText(vm.interventionExample(k)));
-    vm.colourLayerProperty().subscribe(l -> value.setText(vm.interventionExample(kind.getValue())));
+    kind.valueProperty().subscribe(k -> value.setText(vm.intervention().interventionExample(k)));
+    vm.colourLayerProperty()
+        .subscribe(l -> value.setText(vm.intervention().interventionExample(kind.getValue())));
     javafx.scene.control.Button addOther = new javafx.scene.control.Button("Add");
     addOther.setId("intervene-add");
     addOther.setTooltip(
@@ -525,16 +531,18 @@ public final class RoutingView extends BorderPane {
     Runnable addTyped =
         () -> {
           if (kind.getValue() != null
-              && vm.addIntervention(kind.getValue(), value.getText().trim())) {
-            value.setText(vm.interventionExample(kind.getValue()));
+              && vm.intervention().addIntervention(kind.getValue(), value.getText().trim())) {
+            value.setText(vm.intervention().interventionExample(kind.getValue()));
           }
         };
     addOther.setOnAction(e -> addTyped.run());
     value.setOnAction(e -> addTyped.run());
     javafx.scene.control.Button clear = new javafx.scene.control.Button("Clear");
     clear.setId("intervene-clear");
-    clear.disableProperty().bind(javafx.beans.binding.Bindings.isEmpty(vm.interventionLabels()));
-    clear.setOnAction(e -> vm.clearInterventions());
+    clear
+        .disableProperty()
+        .bind(javafx.beans.binding.Bindings.isEmpty(vm.intervention().interventionLabels()));
+    clear.setOnAction(e -> vm.intervention().clearInterventions());
     Label expertLabel = new Label("expert");
     Label or = new Label("or");
     HBox row =
@@ -554,7 +562,7 @@ public final class RoutingView extends BorderPane {
     row.setId("intervene-row");
     // Ban and Force need experts; the typed kinds (heads, sparse FF, sparse QKV) any model.
     for (javafx.scene.Node n : List.of(expertLabel, expert, every, ban, force, or)) {
-      n.visibleProperty().bind(vm.expertCountProperty().greaterThan(0));
+      n.visibleProperty().bind(vm.intervention().expertCountProperty().greaterThan(0));
       n.managedProperty().bind(n.visibleProperty());
     }
     row.visibleProperty().bind(vm.layerCountProperty().greaterThan(0));
@@ -575,30 +583,34 @@ public final class RoutingView extends BorderPane {
     run.setTooltip(
         new javafx.scene.control.Tooltip(
             "Run the newest token again once per expert of this layer, each banned alone"));
-    run.disableProperty().bind(vm.runningProperty().or(vm.effectsRunningProperty()));
-    run.setOnAction(e -> vm.computeEffects());
+    run.disableProperty().bind(vm.runningProperty().or(vm.intervention().effectsRunningProperty()));
+    run.setOnAction(e -> vm.intervention().computeEffects());
     javafx.scene.control.Button cancel = new javafx.scene.control.Button("Cancel");
     cancel.setId("effects-cancel");
-    cancel.disableProperty().bind(vm.effectsRunningProperty().not());
-    cancel.setOnAction(e -> vm.cancelEffects());
+    cancel.disableProperty().bind(vm.intervention().effectsRunningProperty().not());
+    cancel.setOnAction(e -> vm.intervention().cancelEffects());
     javafx.scene.control.ProgressBar bar = new javafx.scene.control.ProgressBar();
     bar.setId("effects-progress");
-    bar.progressProperty().bind(vm.effectsProgressProperty());
-    bar.visibleProperty().bind(vm.effectsRunningProperty());
+    bar.progressProperty().bind(vm.intervention().effectsProgressProperty());
+    bar.visibleProperty().bind(vm.intervention().effectsRunningProperty());
     Label status = new Label();
     status.setId("effects-status");
     status.setWrapText(true);
-    status.textProperty().bind(vm.effectsStatusProperty());
-    javafx.scene.control.TableView<MainViewModel.EffectRow> table =
-        new javafx.scene.control.TableView<>(vm.effects());
+    status.textProperty().bind(vm.intervention().effectsStatusProperty());
+    javafx.scene.control.TableView<InterventionViewModel.EffectRow> table =
+        new javafx.scene.control.TableView<>(vm.intervention().effects());
     table.setId("effects-table");
     table.setPrefHeight(150);
     table.setPlaceholder(new Label("Press the button: one pass per expert, each banned alone."));
-    table.getColumns().add(Widgets.column("Banned", MainViewModel.EffectRow::expert));
-    table.getColumns().add(Widgets.column("Chosen by the token", MainViewModel.EffectRow::chosen));
-    table.getColumns().add(Widgets.column("KL (bits)", MainViewModel.EffectRow::klBits));
-    table.getColumns().add(Widgets.column("Top next token then", MainViewModel.EffectRow::top));
-    table.getColumns().add(Widgets.column("Its p", MainViewModel.EffectRow::topP));
+    table.getColumns().add(Widgets.column("Banned", InterventionViewModel.EffectRow::expert));
+    table
+        .getColumns()
+        .add(Widgets.column("Chosen by the token", InterventionViewModel.EffectRow::chosen));
+    table.getColumns().add(Widgets.column("KL (bits)", InterventionViewModel.EffectRow::klBits));
+    table
+        .getColumns()
+        .add(Widgets.column("Top next token then", InterventionViewModel.EffectRow::top));
+    table.getColumns().add(Widgets.column("Its p", InterventionViewModel.EffectRow::topP));
     table.getColumns().add(Widgets.column("Top changed", r -> r.changed() ? "changed" : ""));
     table.setColumnResizePolicy(
         javafx.scene.control.TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);

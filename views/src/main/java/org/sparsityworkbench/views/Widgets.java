@@ -142,7 +142,7 @@ final class Widgets {
 
   /** True when the model shown is a Megabyte model. */
   static boolean megabyte(MainViewModel vm) {
-    return "megabyte".equals(vm.familyProperty().get());
+    return vm.showsPatches();
   }
 
   /** The short teaching text under a view: the paper and the formula. */
@@ -247,16 +247,21 @@ final class Widgets {
       MainViewModel vm, String kind, String value, String add, String remove) {
     javafx.scene.control.MenuItem item =
         new javafx.scene.control.MenuItem(
-            (vm.hasIntervention(kind, value) ? remove : add) + "   (" + kind + " " + value + ")");
+            (vm.intervention().hasIntervention(kind, value) ? remove : add)
+                + "   ("
+                + kind
+                + " "
+                + value
+                + ")");
     item.setId("intervene-menu-" + kind + "-" + value.replace('*', 'A').replace(':', '-'));
-    item.setOnAction(e -> vm.toggleIntervention(kind, value));
+    item.setOnAction(e -> vm.intervention().toggleIntervention(kind, value));
     return item;
   }
 
   /** Turning a head off in the layer shown or in every layer; none for no head. */
   static java.util.List<javafx.scene.control.MenuItem> headActions(
       MainViewModel vm, int layer, int head) {
-    if (head < 0 || !vm.interventionKinds().contains("head-off")) {
+    if (head < 0 || !vm.intervention().interventionKinds().contains("head-off")) {
       return java.util.List.of();
     }
     return java.util.List.of(

@@ -162,7 +162,10 @@ class InterventionViewTest {
     Clicks.tab(robot, "Routing");
     robot.clickOn(robot.lookup("#effects-pane .title").queryAs(Node.class));
     robot.clickOn("#effects-run");
-    waitUntil(() -> !vm.effectsRunningProperty().get() && !vm.effects().isEmpty());
+    waitUntil(
+        () ->
+            !vm.intervention().effectsRunningProperty().get()
+                && !vm.intervention().effects().isEmpty());
     String status =
         robot.lookup("#effects-status").queryAs(javafx.scene.control.Label.class).getText();
     TokenSnapshot newest = vm.tokens().getLast();
@@ -174,7 +177,8 @@ class InterventionViewTest {
         robot.lookup("#effects-table").queryAs(javafx.scene.control.TableView.class);
     assertEquals(4, table.getItems().size());
     int chosen = 0;
-    for (MainViewModel.EffectRow r : vm.effects()) {
+    for (org.sparsityworkbench.viewmodels.InterventionViewModel.EffectRow r :
+        vm.intervention().effects()) {
       int e = Integer.parseInt(r.expert().substring(1));
       boolean was = false;
       for (int x : newest.experts()[0]) {
@@ -189,7 +193,7 @@ class InterventionViewTest {
     }
     assertEquals(2, chosen, "top-2");
     Clicks.choose(robot, view.getScene(), "#routing-layer", "1");
-    assertTrue(vm.effects().isEmpty(), "the table was of layer 0");
+    assertTrue(vm.intervention().effects().isEmpty(), "the table was of layer 0");
   }
 
   @Test
@@ -272,7 +276,7 @@ class InterventionViewTest {
     robot.clickOn("#timeline-close");
     waitUntil(() -> vm.shownSessionProperty().get() == null);
     // Another intervention: the result was of the old ones.
-    robot.interact(() -> vm.addIntervention("force", "0:2"));
+    robot.interact(() -> vm.intervention().addIntervention("force", "0:2"));
     assertTrue(vm.compare().klHistory().isEmpty());
     assertEquals(
         "B: its own continuation",

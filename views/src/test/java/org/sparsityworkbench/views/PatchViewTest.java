@@ -140,7 +140,7 @@ class PatchViewTest {
                         .startsWith("Ban expert " + e + " in every layer"))
             .queryAs(javafx.scene.Node.class));
     WaitForAsyncUtils.waitForFxEvents();
-    assertTrue(vm.hasIntervention("ban", "*:" + e));
+    assertTrue(vm.intervention().hasIntervention("ban", "*:" + e));
 
     Clicks.choose(robot, view.getScene(), "#patch-global-layer", "1");
     assertEquals(1, vm.patches().globalLayerProperty().get());
