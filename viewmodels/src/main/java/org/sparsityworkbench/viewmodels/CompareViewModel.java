@@ -238,11 +238,12 @@ public final class CompareViewModel {
     }
     ModelHandle modelA = main.modelProperty().get();
     boolean same = whatIf.get(); // B is A with the interventions
-    main.writeSessions(
-        List.of(
-            new MainViewModel.SessionToWrite(fileA, resultA.get(), modelA, recordsA),
-            new MainViewModel.SessionToWrite(
-                fileB, resultB.get(), same ? modelA : loadedB, recordsB)));
+    main.session()
+        .writeSessions(
+            List.of(
+                new SessionViewModel.SessionToWrite(fileA, resultA.get(), modelA, recordsA),
+                new SessionViewModel.SessionToWrite(
+                    fileB, resultB.get(), same ? modelA : loadedB, recordsB)));
   }
 
   /** The file beside A's for B's session: {@code x-A.session.gz} gives {@code x-B.session.gz}. */

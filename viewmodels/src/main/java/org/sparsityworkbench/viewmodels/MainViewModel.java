@@ -29,7 +29,6 @@ import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
 import org.sparsityworkbench.engine.model.ModelSummary;
 import org.sparsityworkbench.engine.model.TransformerModel;
-import org.sparsityworkbench.engine.session.SessionFile;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 
@@ -48,37 +47,37 @@ public final class MainViewModel {
 
   private final ObservableList<Path> models = FXCollections.observableArrayList();
   private final ObjectProperty<Path> selectedModel = new SimpleObjectProperty<>();
-  private final StringProperty prompt = new SimpleStringProperty("The ");
-  private final IntegerProperty maxTokens = new SimpleIntegerProperty(120);
-  private final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
-  private final IntegerProperty seed = new SimpleIntegerProperty(0);
+  final StringProperty prompt = new SimpleStringProperty("The ");
+  final IntegerProperty maxTokens = new SimpleIntegerProperty(120);
+  final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
+  final IntegerProperty seed = new SimpleIntegerProperty(0);
 
-  private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
+  final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
   private final ReadOnlyStringWrapper engineInfo = new ReadOnlyStringWrapper("engine: starting");
-  private final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
+  final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
   private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper architecture = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper prefillRouting = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper modelCost = new ReadOnlyStringWrapper("");
   private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
-  private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
+  final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
   private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
   private final javafx.beans.property.ReadOnlyDoubleWrapper loadFraction =
       new javafx.beans.property.ReadOnlyDoubleWrapper(-1);
   private volatile LoadTicket loadTicket;
   private final ReadOnlyBooleanWrapper paused = new ReadOnlyBooleanWrapper(false);
-  private final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
-  private final ReadOnlyObjectWrapper<ModelHandle> model = new ReadOnlyObjectWrapper<>();
-  private final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
+  final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
+  final ReadOnlyObjectWrapper<ModelHandle> model = new ReadOnlyObjectWrapper<>();
+  final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
   private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
   private BooleanBinding canStep;
-  private final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
-  private final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
-  private final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
-  private final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
+  final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
+  final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
+  final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
+  final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
   private final ObjectProperty<TokenSnapshot> inspected = new SimpleObjectProperty<>();
   private final ReadOnlyStringWrapper tokenDetails = new ReadOnlyStringWrapper("");
 
@@ -151,42 +150,17 @@ public final class MainViewModel {
 
   private record EngineReady(String description) implements Event {}
 
-  private record SessionOpened(Path file, SessionFile session) implements Event {}
-
-  private record SessionSaved(Path file, Throwable failure) implements Event {}
-
-  private record RanAgain(String verdict) implements Event {}
-
-  // --- sessions ------------------------------------------------------------------------------
-
-  /** The session shown instead of a live decode (null: none). */
-  private final ReadOnlyObjectWrapper<SessionFile> shownSession = new ReadOnlyObjectWrapper<>();
-
-  /** How many of the shown session's tokens the views show: the timeline's position. */
-  private final IntegerProperty timeline = new SimpleIntegerProperty(0);
-
-  /** Tokens of the shown session applied to the views so far. */
-  private int timelineApplied = -1;
-
   /**
    * The loaded model's line for {@link #modelInfoProperty()}, shown again when a session closes.
    */
-  private String loadedInfo = "";
-
-  /** What the shown session's records say of its model (the model itself may be absent). */
-  private SessionModel sessionModel;
-
-  private record SessionModel(
-      int layers,
-      int routeKeys,
-      int context,
-      org.sparsityworkbench.engine.tokenizer.Tokenizer labels) {}
+  String loadedInfo = "";
 
   private final CompareViewModel compare;
   private final AnalysisViewModel analysis;
   private final PatchViewModel patches;
   private final LatencyViewModel latency;
   private final InterventionViewModel intervention;
+  private final SessionViewModel session;
 
   /** The view model of the workbench on DJL's engine thread. */
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
@@ -218,6 +192,7 @@ public final class MainViewModel {
             error::set,
             () -> running.get() ? job : null,
             this::tokenizer);
+    this.session = new SessionViewModel(this, doorbell);
     this.compare = new CompareViewModel(service, this, sampleModels);
     this.patches = new PatchViewModel(this);
     this.latency = new LatencyViewModel(history.window(), modelCost.getReadOnlyProperty());
@@ -240,7 +215,6 @@ public final class MainViewModel {
     // queues behind an analysis.
     analysis.engineBusyProperty().bind(running.or(loading).or(compare.runningProperty()));
     inspected.subscribe(t -> showDetails());
-    timeline.subscribe(k -> applyTimeline());
     inspectedPrompt.subscribe(p -> showDetails());
     service
         .describe()
@@ -378,7 +352,8 @@ public final class MainViewModel {
     }
   }
 
-  private boolean start(boolean held) {
+  /** Starts a decode with the settings in the fields; false when it cannot start. */
+  boolean start(boolean held) {
     if (!canGenerate.get()) {
       return false;
     }
@@ -409,7 +384,7 @@ public final class MainViewModel {
                   inbox.offer(
                       new Telemetry(r instanceof Records.Prefill p ? p.withSession(run) : r)),
               held);
-      closeSession(); // a live decode replaces the session shown
+      session.closeSession(); // a live decode replaces the session shown
       clearDecode(prompt.get());
     } catch (IllegalArgumentException e) {
       error.set(e.getMessage());
@@ -434,13 +409,13 @@ public final class MainViewModel {
    * Forgets the shown decode and starts a new one's prompt. The prompt's texts and labels are in
    * place before the token lists change, so views repainting on that change see a consistent state.
    */
-  private void clearDecode(String newPrompt) {
+  void clearDecode(String newPrompt) {
     org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer();
     clearDecode(newPrompt.isEmpty() ? new int[0] : tok.encode(newPrompt), null);
   }
 
   /** {@link #clearDecode(String)} for a prompt given as ids (texts: null to decode them here). */
-  private void clearDecode(int[] ids, String[] texts) {
+  void clearDecode(int[] ids, String[] texts) {
     history.clear(ids, texts, tokenizer());
     intervention.clearEffects(); // of a token of the decode that goes
     prefillRouting.set("");
@@ -507,441 +482,6 @@ public final class MainViewModel {
   /** The shown decode's records, with the attention rows that are kept (see exportJsonl). */
   private List<Records.Record> shownRecords() {
     return history.records();
-  }
-
-  /**
-   * Reads a session file off the UI thread and shows it in every view, its model not needed; a file
-   * that is not a whole session shows its error and changes nothing.
-   */
-  public void openSession(Path file) {
-    if (running.get()) {
-      error.set("Stop the decode before opening a session");
-      return;
-    }
-    status.set("Opening " + file.getFileName() + "…");
-    java.util.concurrent.CompletableFuture.runAsync(
-        () -> {
-          try {
-            inbox.offer(new SessionOpened(file, SessionFile.read(file)));
-          } catch (java.io.IOException | RuntimeException e) {
-            inbox.offer(new Failed("Cannot open the session", e));
-          }
-        });
-  }
-
-  /**
-   * Saves what is shown as a session file, off the UI thread: the shown session as it is, or the
-   * last finished decode with its model's identity (name, config, a hash of its weights).
-   */
-  public void saveSession(Path file) {
-    SessionFile shown = shownSession.get();
-    if (shown == null
-        && (history.rawRecords().isEmpty() || running.get() || loadedDir.get() == null)) {
-      error.set(
-          running.get() ? "Stop the decode before saving it" : "Nothing to save: decode first");
-      return;
-    }
-    List<Records.Record> records = shown == null ? shownRecords() : shown.records();
-    if (shown == null && !(records.getLast() instanceof Records.End)) {
-      error.set("Nothing to save: the decode has not ended");
-      return;
-    }
-    if (shown != null) {
-      status.set("Saving the session…");
-      java.util.concurrent.CompletableFuture.runAsync(() -> write(file, shown));
-      return;
-    }
-    writeSessions(List.of(new SessionToWrite(file, loadedDir.get(), model.get(), records)));
-  }
-
-  /** A session to write: where, the model's directory and what it is, and the records. */
-  record SessionToWrite(
-      Path file,
-      Path dir,
-      String family,
-      boolean nativeModel,
-      String config,
-      List<Records.Record> records) {
-    SessionToWrite(Path file, Path dir, ModelHandle m, List<Records.Record> records) {
-      this(
-          file,
-          dir,
-          m == null ? "" : m.family(),
-          m != null && m.isNative(),
-          m == null ? "{}" : m.configJson(),
-          List.copyOf(records));
-    }
-  }
-
-  /**
-   * Writes sessions off the UI thread, each with its model's identity (hashing the weights once per
-   * directory); the status then says where they went, or the error why not. The compare view saves
-   * its two sides through this.
-   */
-  void writeSessions(List<SessionToWrite> sessions) {
-    status.set(sessions.size() == 1 ? "Saving the session…" : "Saving the sessions…");
-    java.util.concurrent.CompletableFuture.runAsync(
-        () -> {
-          java.util.Map<Path, SessionFile.Header> headers = new java.util.HashMap<>();
-          for (SessionToWrite w : sessions) {
-            try {
-              SessionFile.Header h = headers.get(w.dir());
-              if (h == null) {
-                h =
-                    new SessionFile.Header(
-                        SessionFile.VERSION,
-                        PROGRAM,
-                        org.sparsityworkbench.engine.session.ModelIdentity.of(
-                            w.dir(), w.family(), w.nativeModel(), w.config()));
-                headers.put(w.dir(), h);
-              }
-              if (!write(w.file(), SessionFile.of(h, w.records()))) {
-                return;
-              }
-            } catch (java.io.IOException | RuntimeException e) {
-              inbox.offer(new SessionSaved(w.file(), e));
-              return;
-            }
-          }
-        });
-  }
-
-  private boolean write(Path file, SessionFile session) {
-    try {
-      session.save(file);
-      inbox.offer(new SessionSaved(file, null));
-      return true;
-    } catch (java.io.IOException | RuntimeException e) {
-      inbox.offer(new SessionSaved(file, e));
-      return false;
-    }
-  }
-
-  /** The program and version that sessions saved here name. */
-  public static final String PROGRAM = SessionFile.PROGRAM;
-
-  private void showSession(Path file, SessionFile s) {
-    if (running.get()) {
-      error.set("Stop the decode before opening a session");
-      return;
-    }
-    Records.Prefill p = s.prefill();
-    List<Records.Token> toks = s.tokens();
-    int layers = p.layers() == null ? 0 : p.layers().size();
-    int routeKeys = 0;
-    boolean routed = false;
-    for (Records.Token t : toks) {
-      if (t.layers() == null) {
-        continue;
-      }
-      layers = Math.max(layers, t.layers().size());
-      for (Records.TokenLayer l : t.layers()) {
-        if (l.router() != null) {
-          routed = true;
-          routeKeys =
-              Math.max(
-                  routeKeys,
-                  l.router().probs() != null
-                      ? l.router().probs().length
-                      : java.util.Arrays.stream(l.router().experts()).max().orElse(-1) + 1);
-        } else if (l.controller() != null) {
-          routed = true;
-          routeKeys = Math.max(routeKeys, l.controller().blockSize());
-        }
-      }
-    }
-    com.google.gson.JsonObject config = s.header().model().config();
-    int context = 0;
-    for (String key : List.of("context_length", "max_position_embeddings")) {
-      if (config.has(key) && config.get(key).isJsonPrimitive()) {
-        context = config.get(key).getAsInt();
-        break;
-      }
-    }
-    org.sparsityworkbench.engine.tokenizer.Tokenizer labels =
-        s.header().model().nativeModel()
-            ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
-            : new RecordedLabels(s);
-    shownSession.set(s);
-    sessionModel = new SessionModel(layers, routeKeys, context, labels);
-    Records.Session run = p.session();
-    if (run != null) {
-      // What it ran with, in the fields: Generate with its model runs it again.
-      prompt.set(run.prompt());
-      maxTokens.set(run.maxTokens());
-      temperature.set(run.temperature());
-      seed.set((int) run.seed());
-    }
-    layerCount.set(layers);
-    family.set(s.header().model().family());
-    routes.set(routed);
-    if (colourLayer.get() >= Math.max(1, layers)) {
-      colourLayer.set(0);
-    }
-    org.sparsityworkbench.engine.session.ModelIdentity id = s.header().model();
-    modelInfo.set(
-        String.format(
-            Locale.ROOT,
-            "session %s · %s · %s · %d tokens",
-            file.getFileName(),
-            id.name(),
-            id.family(),
-            toks.size()));
-    timelineApplied = -1;
-    if (timeline.get() == toks.size()) {
-      applyTimeline();
-    } else {
-      timeline.set(toks.size()); // its listener applies it
-    }
-    status.set("Opened the session " + file.getFileName() + ": " + toks.size() + " tokens");
-  }
-
-  /** Back to live decoding: the session's records leave the views. */
-  public void closeSession() {
-    if (shownSession.get() == null) {
-      return;
-    }
-    shownSession.set(null);
-    sessionModel = null;
-    timelineApplied = -1;
-    clearDecode("");
-    ModelHandle m = model.get();
-    if (m != null) {
-      layerCount.set(m.spec().layers());
-      family.set(m.family());
-      routes.set(m.colours());
-      modelInfo.set(loadedDir.get() == null ? "" : loadedInfo);
-    } else {
-      layerCount.set(0);
-      family.set("");
-      routes.set(false);
-      modelInfo.set("no model loaded");
-    }
-  }
-
-  /**
-   * Shows the shown session's first {@link #timelineProperty()} tokens: forwards, the records after
-   * those shown go through the same path as a live decode's; backwards, the views restart from the
-   * prompt.
-   */
-  private void applyTimeline() {
-    SessionFile s = shownSession.get();
-    if (s == null) {
-      return;
-    }
-    List<Records.Record> records = s.records();
-    int n = records.size() - 2; // tokens between the prefill and the end
-    int k = Math.clamp(timeline.get(), 0, n);
-    if (k < timelineApplied || timelineApplied < 0) {
-      Records.Prefill p = s.prefill();
-      clearDecode(p.ids() == null ? new int[0] : p.ids(), p.texts());
-      inbox.offer(new Telemetry(p));
-      timelineApplied = 0;
-    }
-    for (int i = timelineApplied; i < k; i++) {
-      inbox.offer(new Telemetry(records.get(1 + i)));
-    }
-    if (k == n && timelineApplied < n) {
-      inbox.offer(new Telemetry(records.getLast()));
-    }
-    timelineApplied = k;
-  }
-
-  /** The session that "Run again" reproduces, until its decode ends. */
-  private SessionFile againOf;
-
-  private java.util.concurrent.CompletableFuture<String> againHash =
-      java.util.concurrent.CompletableFuture.completedFuture(null);
-
-  /**
-   * Runs the shown session again with the loaded model (its prompt, tokens, temperature and seed
-   * are in the fields): when it ends, the status says whether it reproduced the session's tokens
-   * and routing, or at which token it first differs and what may explain it.
-   */
-  public void runAgain() {
-    SessionFile s = shownSession.get();
-    if (s == null || model.get() == null) {
-      error.set(s == null ? "No session to run again" : "Load the session's model to run it again");
-      return;
-    }
-    Path dir = loadedDir.get();
-    againHash =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return org.sparsityworkbench.engine.session.ModelIdentity.weightsHash(dir);
-              } catch (java.io.IOException e) {
-                return null;
-              }
-            });
-    againOf = s;
-    if (!start(false)) {
-      againOf = null;
-    }
-  }
-
-  /**
-   * Whether a decode's records reproduce a session's: "the same ..." or where they first differ.
-   */
-  static String compareWithSession(SessionFile s, List<Records.Record> now, String weightsHash) {
-    List<Records.Token> was = s.tokens();
-    List<Records.Token> is = new java.util.ArrayList<>();
-    for (Records.Record r : now) {
-      if (r instanceof Records.Token t) {
-        is.add(t);
-      }
-    }
-    String why = "";
-    if (weightsHash != null && !weightsHash.equals(s.header().model().weightsSha256())) {
-      why = "; the loaded model's weights are not the session's (another weights hash)";
-    } else if (!PROGRAM.equals(s.header().program())) {
-      why = "; the session was saved by " + s.header().program() + ", this is " + PROGRAM;
-    }
-    for (int i = 0; i < Math.min(was.size(), is.size()); i++) {
-      Records.Token a = was.get(i);
-      Records.Token b = is.get(i);
-      if (a.token() != b.token()) {
-        return String.format(
-            Locale.ROOT,
-            "Run again: differs from the session at token %d ('%s' there, '%s' now)%s",
-            i,
-            org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(a.text()),
-            org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(b.text()),
-            why);
-      }
-      String route = routeDifference(a, b);
-      if (route != null) {
-        return String.format(
-            Locale.ROOT,
-            "Run again: the same token %d, but its routing differs (%s)%s",
-            i,
-            route,
-            why);
-      }
-    }
-    if (was.size() != is.size()) {
-      return String.format(
-          Locale.ROOT,
-          "Run again: the same first %d tokens, then %d in the session and %d now%s",
-          Math.min(was.size(), is.size()),
-          was.size(),
-          is.size(),
-          why);
-    }
-    return String.format(
-        Locale.ROOT,
-        "Run again: reproduced the session, the same %d tokens and routing%s",
-        is.size(),
-        why);
-  }
-
-  /** The first layer where two records route differently, said in words; null when none. */
-  private static String routeDifference(Records.Token a, Records.Token b) {
-    if (a.layers() == null || b.layers() == null) {
-      return null;
-    }
-    for (int l = 0; l < Math.min(a.layers().size(), b.layers().size()); l++) {
-      Records.TokenLayer x = a.layers().get(l);
-      Records.TokenLayer y = b.layers().get(l);
-      if (x.router() != null
-          && y.router() != null
-          && !java.util.Arrays.equals(x.router().experts(), y.router().experts())) {
-        return String.format(
-            Locale.ROOT,
-            "layer %d: experts %s there, %s now",
-            l,
-            java.util.Arrays.toString(x.router().experts()),
-            java.util.Arrays.toString(y.router().experts()));
-      }
-      if (x.controller() != null
-          && y.controller() != null
-          && !java.util.Arrays.equals(x.controller().chosen(), y.controller().chosen())) {
-        return "layer " + l + ": the controller chose other units";
-      }
-    }
-    return null;
-  }
-
-  /** The session shown instead of a live decode, or null. */
-  public ReadOnlyObjectProperty<SessionFile> shownSessionProperty() {
-    return shownSession.getReadOnlyProperty();
-  }
-
-  /**
-   * How many of the shown session's tokens the views show (0..its tokens); set it to step through
-   * the session, forwards or back.
-   */
-  public IntegerProperty timelineProperty() {
-    return timeline;
-  }
-
-  /** The shown session's number of tokens, 0 without one. */
-  public int sessionTokens() {
-    SessionFile s = shownSession.get();
-    return s == null ? 0 : s.records().size() - 2;
-  }
-
-  /** Token labels of a session of an imported model, from the texts its records carry. */
-  private static final class RecordedLabels
-      implements org.sparsityworkbench.engine.tokenizer.Tokenizer {
-    private final java.util.Map<Integer, String> labels = new java.util.HashMap<>();
-
-    RecordedLabels(SessionFile s) {
-      Records.Prefill p = s.prefill();
-      if (p.ids() != null && p.texts() != null) {
-        for (int i = 0; i < Math.min(p.ids().length, p.texts().length); i++) {
-          put(p.ids()[i], p.texts()[i]);
-        }
-      }
-      for (Records.Token t : s.tokens()) {
-        put(t.token(), t.text());
-        if (t.top() != null) {
-          for (Records.TopToken top : t.top()) {
-            put(top.token(), top.text());
-          }
-        }
-      }
-    }
-
-    private void put(int id, String text) {
-      if (text != null && !text.isEmpty()) {
-        labels.putIfAbsent(id, org.sparsityworkbench.engine.tokenizer.Tokenizer.visible(text));
-      }
-    }
-
-    @Override
-    public int[] encode(String text) {
-      throw new UnsupportedOperationException("a session's tokens are read, not encoded");
-    }
-
-    @Override
-    public String decode(int[] ids) {
-      StringBuilder b = new StringBuilder();
-      for (int id : ids) {
-        b.append(label(id));
-      }
-      return b.toString();
-    }
-
-    @Override
-    public String label(int id) {
-      return labels.getOrDefault(id, "<" + id + ">");
-    }
-
-    @Override
-    public int vocabularySize() {
-      return labels.size();
-    }
-
-    @Override
-    public String vocabularyId() {
-      return "session";
-    }
-
-    @Override
-    public Stream newStream() {
-      return this::label;
-    }
   }
 
   /** The CSV export's columns, in order. */
@@ -1115,6 +655,7 @@ public final class MainViewModel {
         || !compare.inboxEmpty()
         || !analysis.inboxEmpty()
         || intervention.hasNews()
+        || session.hasNews()
         || detailsStale;
   }
 
@@ -1123,6 +664,7 @@ public final class MainViewModel {
    * rate (the view's frame timer); cheap when nothing happened.
    */
   public void refresh() {
+    session.refresh(); // before this inbox: an opened session feeds its records into it
     compare.refresh();
     analysis.refresh();
     intervention.refresh();
@@ -1139,22 +681,12 @@ public final class MainViewModel {
     boolean finished = false;
     for (Event ev : events) {
       switch (ev) {
-        case SessionOpened o -> showSession(o.file(), o.session());
-        case RanAgain r -> status.set(r.verdict());
         case Exported x -> {
           if (x.failure() == null) {
             status.set("Exported " + x.what() + " to " + x.file());
           } else {
             error.set("Cannot write " + x.file() + ": " + rootMessage(x.failure()));
             status.set("Cannot write " + x.file().getFileName());
-          }
-        }
-        case SessionSaved v -> {
-          if (v.failure() == null) {
-            status.set("Saved the session to " + v.file());
-          } else {
-            error.set(rootMessage(v.failure()));
-            status.set("Cannot save the session");
           }
         }
         case EngineReady r -> {
@@ -1168,7 +700,7 @@ public final class MainViewModel {
           loadTicket = null;
           loadFraction.set(-1);
           ModelHandle old = model.get();
-          closeSession();
+          session.closeSession();
           clearDecode(""); // what is shown always belongs to the loaded model
           if (!models.contains(l.dir())) {
             models.add(l.dir()); // a directory opened with Open…, listed once it has loaded
@@ -1280,14 +812,7 @@ public final class MainViewModel {
                       end.generated(),
                       end.tokensPerS(),
                       end.reason().replace('_', ' ')));
-              if (againOf != null && shownSession.get() == null) {
-                // Said once the loaded model's weights are hashed (off the UI thread).
-                SessionFile of = againOf;
-                List<Records.Record> now = List.copyOf(history.rawRecords());
-                againHash.thenAccept(
-                    h -> inbox.offer(new RanAgain(compareWithSession(of, now, h))));
-                againOf = null;
-              }
+              session.decodeEnded(List.copyOf(history.rawRecords()));
             }
           }
         }
@@ -1518,8 +1043,8 @@ public final class MainViewModel {
    * (sparse FF), 0 without routing.
    */
   public int routeKeyCount() {
-    if (sessionModel != null) {
-      return sessionModel.routeKeys();
+    if (session.model() != null) {
+      return session.model().routeKeys();
     }
     ModelHandle m = model.get();
     if (m == null) {
@@ -1538,8 +1063,8 @@ public final class MainViewModel {
 
   /** The loaded model's tokenizer (bytes before one is loaded). */
   private org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
-    if (sessionModel != null) {
-      return sessionModel.labels();
+    if (session.model() != null) {
+      return session.model().labels();
     }
     ModelHandle m = model.get();
     return m == null
@@ -1549,8 +1074,8 @@ public final class MainViewModel {
 
   /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
   public int modelContext() {
-    if (sessionModel != null) {
-      return sessionModel.context();
+    if (session.model() != null) {
+      return session.model().context();
     }
     ModelHandle m = model.get();
     return m == null ? 0 : m.contextLength();
@@ -1694,6 +1219,24 @@ public final class MainViewModel {
   public WorkbenchEngine engine() {
     return service;
   }
+
+  /** Saved sessions and the timeline. */
+  public SessionViewModel session() {
+    return session;
+  }
+
+  /** Feeds a record into the views as if the engine had sent it (a session's, on the timeline). */
+  void feed(Records.Record r) {
+    inbox.offer(new Telemetry(r));
+  }
+
+  /** Reports a failure of a background task (any thread). */
+  void failed(String what, Throwable cause) {
+    inbox.offer(new Failed(what, cause));
+  }
+
+  /** The program and version that sessions saved here name. */
+  public static final String PROGRAM = SessionViewModel.PROGRAM;
 
   /** Interventions and the effect table (Routing, the right-click menus of every figure). */
   public InterventionViewModel intervention() {

@@ -170,7 +170,7 @@ class EngineFreeViewModelTest {
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
     Path file = dir.resolve("run.session");
-    vm.saveSession(file);
+    vm.session().saveSession(file);
     await(vm, () -> vm.statusProperty().get().startsWith("Saved"));
     SessionFile saved = SessionFile.read(file);
     assertEquals(12, saved.tokens().size());
@@ -178,11 +178,13 @@ class EngineFreeViewModelTest {
 
     // A fresh view model with no model at all opens it.
     MainViewModel other = new MainViewModel(engine, List.of());
-    other.openSession(file);
-    await(other, () -> other.shownSessionProperty().get() != null && other.tokens().size() == 12);
+    other.session().openSession(file);
+    await(
+        other,
+        () -> other.session().shownSessionProperty().get() != null && other.tokens().size() == 12);
     assertNull(other.modelProperty().get());
     assertEquals(vm.generatedTextProperty().get(), other.generatedTextProperty().get());
-    other.timelineProperty().set(5);
+    other.session().timelineProperty().set(5);
     await(other, () -> other.tokens().size() == 5);
     assertEquals(
         vm.generatedTextProperty().get().substring(0, 5), other.generatedTextProperty().get());

@@ -47,7 +47,7 @@ class SessionViewModelTest {
     String text = live.generatedTextProperty().get();
     List<String> liveLabels = labels(live);
     Path file = dir.resolve("hello.session.gz");
-    live.saveSession(file);
+    live.session().saveSession(file);
     await(live, () -> live.statusProperty().get().startsWith("Saved the session"));
     SessionFile saved = SessionFile.read(file);
     assertEquals(20, saved.tokens().size());
@@ -56,8 +56,8 @@ class SessionViewModelTest {
 
     // A workbench with no model at all.
     MainViewModel vm = new MainViewModel(service, List.of());
-    vm.openSession(file);
-    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 20);
+    vm.session().openSession(file);
+    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 20);
     assertNull(vm.modelProperty().get());
     assertEquals(text, vm.generatedTextProperty().get());
     assertEquals(liveLabels, labels(vm));
@@ -65,7 +65,7 @@ class SessionViewModelTest {
     assertEquals(4, vm.routeKeyCount(), "4 experts");
     assertEquals(128, vm.modelContext());
     assertEquals(5 + 20, vm.contextLength());
-    assertEquals(20, vm.timelineProperty().get());
+    assertEquals(20, vm.session().timelineProperty().get());
     assertEquals("Hello", vm.promptProperty().get(), "the fields say what it ran with");
     assertEquals(20, vm.maxTokensProperty().get());
     assertEquals(4, vm.seedProperty().get());
@@ -76,7 +76,7 @@ class SessionViewModelTest {
     }
 
     // Back to token 7: every view's lists hold the first 7 tokens only.
-    vm.timelineProperty().set(7);
+    vm.session().timelineProperty().set(7);
     await(vm, () -> vm.tokens().size() == 7);
     vm.refresh();
     assertEquals(7, vm.routingHistory().size());
@@ -86,14 +86,14 @@ class SessionViewModelTest {
     assertNotNull(vm.routingHistory().getLast().attention(), "the newest token's full rows");
     // And forward again, one token at a time.
     for (int k = 8; k <= 20; k++) {
-      vm.timelineProperty().set(k);
+      vm.session().timelineProperty().set(k);
       final int want = k;
       await(vm, () -> vm.tokens().size() == want);
     }
     assertEquals(text, vm.generatedTextProperty().get());
 
     // Closing it leaves nothing of it behind.
-    vm.closeSession();
+    vm.session().closeSession();
     vm.refresh();
     assertEquals(0, vm.tokens().size());
     assertEquals("no model loaded", vm.modelInfoProperty().get());
@@ -117,27 +117,27 @@ class SessionViewModelTest {
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
     Path file = dir.resolve("topk.session.gz");
-    vm.saveSession(file);
+    vm.session().saveSession(file);
     await(vm, () -> vm.statusProperty().get().startsWith("Saved the session"));
     vm.promptProperty().set("something else"); // the session puts its own back
     vm.temperatureProperty().set(1.5);
-    vm.openSession(file);
-    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
-    vm.runAgain();
+    vm.session().openSession(file);
+    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.session().runAgain();
     await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
     assertEquals(
         "Run again: reproduced the session, the same 15 tokens and routing",
         vm.statusProperty().get());
-    assertNull(vm.shownSessionProperty().get(), "the live decode replaced it");
+    assertNull(vm.session().shownSessionProperty().get(), "the live decode replaced it");
     // Another model (same shapes, other random weights): it says where and why.
-    vm.openSession(file);
-    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.session().openSession(file);
+    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
     vm.selectedModelProperty().set(other);
     vm.loadSelected();
     await(vm, () -> other.equals(vm.loadedModelProperty().get()) && !vm.loadingProperty().get());
-    vm.openSession(file); // loading a model closed the session
-    await(vm, () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 15);
-    vm.runAgain();
+    vm.session().openSession(file); // loading a model closed the session
+    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    vm.session().runAgain();
     await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
     String said = vm.statusProperty().get();
     // (Tiny random models greedily repeat their input whatever the weights: tokens may agree.)
@@ -154,17 +154,17 @@ class SessionViewModelTest {
             records(new int[] {98, 99, 100}, new int[] {0, 1, 2}));
     assertEquals(
         "Run again: reproduced the session, the same 3 tokens and routing",
-        MainViewModel.compareWithSession(
+        SessionViewModel.compareWithSession(
             s, records(new int[] {98, 99, 100}, new int[] {0, 1, 2}), "abc"));
     assertEquals(
         "Run again: differs from the session at token 1 ('c' there, 'x' now); the loaded"
             + " model's weights are not the session's (another weights hash)",
-        MainViewModel.compareWithSession(
+        SessionViewModel.compareWithSession(
             s, records(new int[] {98, 120, 100}, new int[] {0, 1, 2}), "def"));
     assertEquals(
         "Run again: the same token 2, but its routing differs (layer 0: experts [2] there, [3]"
             + " now)",
-        MainViewModel.compareWithSession(
+        SessionViewModel.compareWithSession(
             s, records(new int[] {98, 99, 100}, new int[] {0, 1, 3}), "abc"));
   }
 
@@ -194,15 +194,15 @@ class SessionViewModelTest {
     live.generate();
     await(live, () -> !live.runningProperty().get());
     Path file = dir.resolve("good.session.gz");
-    live.saveSession(file);
+    live.session().saveSession(file);
     await(live, () -> live.statusProperty().get().startsWith("Saved the session"));
     byte[] bytes = Files.readAllBytes(file);
     Path cut = Files.write(dir.resolve("cut.session.gz"), java.util.Arrays.copyOf(bytes, 40));
     List<String> before = labels(live);
-    live.openSession(cut);
+    live.session().openSession(cut);
     await(live, () -> live.errorProperty().get() != null);
     assertTrue(live.errorProperty().get().contains("cut.session.gz"), live.errorProperty().get());
-    assertNull(live.shownSessionProperty().get());
+    assertNull(live.session().shownSessionProperty().get());
     assertEquals(before, labels(live), "the decode shown stays");
     assertTrue(live.modelInfoProperty().get().startsWith("dense ·"));
   }
@@ -210,7 +210,7 @@ class SessionViewModelTest {
   @Test
   void nothingToSaveBeforeADecode() throws Exception {
     MainViewModel vm = new MainViewModel(service, List.of());
-    vm.saveSession(dir.resolve("x.session.gz"));
+    vm.session().saveSession(dir.resolve("x.session.gz"));
     assertEquals("Nothing to save: decode first", vm.errorProperty().get());
     assertTrue(Files.notExists(dir.resolve("x.session.gz")));
   }

@@ -297,7 +297,7 @@ public final class MainView extends BorderPane {
           File file = chooseSessionToOpen.apply(getScene().getWindow());
           if (file != null) {
             Folders.SHARED.saved(file.toPath());
-            vm.openSession(file.toPath()); // every view shows it; the model is not needed
+            vm.session().openSession(file.toPath()); // every view shows it; the model is not needed
           }
         });
     MenuItem saveSession = new MenuItem("Save session…");
@@ -307,7 +307,7 @@ public final class MainView extends BorderPane {
           File file = chooseSessionToSave.apply(getScene().getWindow());
           if (file != null) {
             Folders.SHARED.saved(file.toPath());
-            vm.saveSession(file.toPath());
+            vm.session().saveSession(file.toPath());
           }
         });
     MenuButton sessionMenu = new MenuButton("Session", null, openSession, saveSession);

@@ -69,11 +69,11 @@ final class TimelineBar extends HBox {
     again.setTooltip(
         new Tooltip("Decode it again with the loaded model: the status says if it reproduces"));
     again.disableProperty().bind(vm.modelProperty().isNull().or(vm.runningProperty()));
-    again.setOnAction(e -> vm.runAgain());
+    again.setOnAction(e -> vm.session().runAgain());
     Button close = new Button("Close session");
     close.setId("timeline-close");
     close.setTooltip(new Tooltip("Back to decoding with the loaded model"));
-    close.setOnAction(e -> vm.closeSession());
+    close.setOnAction(e -> vm.session().closeSession());
     Label title = new Label("Session");
     title.getStyleClass().add("caption");
     getChildren().addAll(title, back, slider, forward, position, play, speed, again, close);
@@ -83,12 +83,13 @@ final class TimelineBar extends HBox {
         .subscribe(
             v -> {
               int k = (int) Math.round(v.doubleValue());
-              if (k != vm.timelineProperty().get()) {
-                vm.timelineProperty().set(k);
+              if (k != vm.session().timelineProperty().get()) {
+                vm.session().timelineProperty().set(k);
               }
             });
-    vm.timelineProperty().subscribe(k -> show());
-    vm.shownSessionProperty()
+    vm.session().timelineProperty().subscribe(k -> show());
+    vm.session()
+        .shownSessionProperty()
         .subscribe(
             s -> {
               setVisible(s != null);
@@ -102,9 +103,9 @@ final class TimelineBar extends HBox {
   }
 
   private void show() {
-    int n = vm.sessionTokens();
+    int n = vm.session().sessionTokens();
     slider.setMax(Math.max(1, n));
-    int k = vm.timelineProperty().get();
+    int k = vm.session().timelineProperty().get();
     if ((int) Math.round(slider.getValue()) != k) {
       slider.setValue(k);
     }
@@ -115,8 +116,10 @@ final class TimelineBar extends HBox {
   }
 
   private void move(int by) {
-    int n = vm.sessionTokens();
-    vm.timelineProperty().set(Math.clamp(vm.timelineProperty().get() + by, 0, n));
+    int n = vm.session().sessionTokens();
+    vm.session()
+        .timelineProperty()
+        .set(Math.clamp(vm.session().timelineProperty().get() + by, 0, n));
   }
 
   private void replay() {
@@ -125,8 +128,8 @@ final class TimelineBar extends HBox {
     if (!play.isSelected()) {
       return;
     }
-    if (vm.timelineProperty().get() >= vm.sessionTokens()) {
-      vm.timelineProperty().set(0); // played to the end: from the start again
+    if (vm.session().timelineProperty().get() >= vm.session().sessionTokens()) {
+      vm.session().timelineProperty().set(0); // played to the end: from the start again
     }
     int rate = speed.getValue() == null ? 5 : speed.getValue();
     player.getKeyFrames().add(new KeyFrame(Duration.seconds(1.0 / rate), e -> move(1)));

@@ -270,11 +270,11 @@ class InterventionViewTest {
     view.chooseSessionToOpen = w -> savedB.toFile();
     robot.clickOn("#session-menu");
     robot.clickOn("#open-session");
-    waitUntil(() -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 30);
+    waitUntil(() -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 30);
     String shown = vm.generatedTextProperty().get();
     assertTrue(shown.endsWith(sessionB.end().text()), "B's session shown: " + shown);
     robot.clickOn("#timeline-close");
-    waitUntil(() -> vm.shownSessionProperty().get() == null);
+    waitUntil(() -> vm.session().shownSessionProperty().get() == null);
     // Another intervention: the result was of the old ones.
     robot.interact(() -> vm.intervention().addIntervention("force", "0:2"));
     assertTrue(vm.compare().klHistory().isEmpty());

@@ -163,7 +163,7 @@ class PatchViewTest {
     Clicks.tab(robot, "Patches");
     String live = text(robot, "#patch-summary");
     Path file = MainViewControlsTest.dir.resolve("megabyte.session.gz");
-    robot.interact(() -> vm.saveSession(file));
+    robot.interact(() -> vm.session().saveSession(file));
     waitUntil(() -> vm.statusProperty().get().startsWith("Saved"));
     // Another model, then the session: its patches come back from the file alone.
     Clicks.choose(robot, view.getScene(), "#model-picker", "dense");
@@ -171,11 +171,11 @@ class PatchViewTest {
     view.chooseSessionToOpen = w -> file.toFile();
     robot.clickOn("#session-menu");
     robot.clickOn("#open-session");
-    waitUntil(() -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 20);
+    waitUntil(() -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 20);
     assertTrue(vm.patches().availableProperty().get());
     // Same figures but the times: the summary's counts agree.
     assertEquals(live.substring(0, 40), text(robot, "#patch-summary").substring(0, 40));
-    robot.interact(() -> vm.timelineProperty().set(10));
+    robot.interact(() -> vm.session().timelineProperty().set(10));
     waitUntil(() -> vm.tokens().size() == 10); // positions 5..14: patches begin at 8 and 12
     assertTrue(
         text(robot, "#patch-summary").startsWith("global model: ran at 2 of 10 steps"),

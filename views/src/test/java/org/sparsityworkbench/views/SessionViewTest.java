@@ -117,7 +117,7 @@ class SessionViewTest {
     WaitForAsyncUtils.waitFor(
         30,
         TimeUnit.SECONDS,
-        () -> vm.shownSessionProperty().get() != null && vm.tokens().size() == 24);
+        () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 24);
     WaitForAsyncUtils.waitForFxEvents();
   }
 
