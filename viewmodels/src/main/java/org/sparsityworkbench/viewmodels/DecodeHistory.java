@@ -89,8 +89,7 @@ public final class DecodeHistory {
   }
 
   /**
-   * Takes one record in; a token waits in {@link #pending()} until {@link #commit()} shows the
-   * frame's tokens at once.
+   * Takes one record in; a token waits until {@link #commit()} shows the frame's tokens at once.
    */
   void add(Records.Record r) {
     switch (r) {
@@ -109,11 +108,6 @@ public final class DecodeHistory {
       }
       case Records.End end -> records.add(end);
     }
-  }
-
-  /** Tokens added since the last {@link #commit()}. */
-  List<TokenSnapshot> pending() {
-    return Collections.unmodifiableList(fresh);
   }
 
   /**
@@ -174,11 +168,6 @@ public final class DecodeHistory {
   /** The records as they were taken in, without restoring attention rows. */
   List<Records.Record> rawRecords() {
     return Collections.unmodifiableList(records);
-  }
-
-  /** Whether the decode has ended (its end record is in). */
-  public boolean ended() {
-    return !records.isEmpty() && records.getLast() instanceof Records.End;
   }
 
   /**
