@@ -88,10 +88,6 @@ public final class InterventionViewModel {
     }
   }
 
-  private static String rootMessage(Throwable e) {
-    return MainViewModel.rootMessage(e);
-  }
-
   private final ObservableList<org.sparsityworkbench.engine.intervention.Intervention>
       interventions = FXCollections.observableArrayList();
 
@@ -420,7 +416,7 @@ public final class InterventionViewModel {
       {
         effectsRunning.set(false);
         if (d.failure() != null) {
-          effectsStatus.set("The effects failed: " + rootMessage(d.failure()));
+          effectsStatus.set("The effects failed: " + MainViewModel.rootMessage(d.failure()));
           return;
         }
         org.sparsityworkbench.engine.tokenizer.Tokenizer tok = tokenizer.get();

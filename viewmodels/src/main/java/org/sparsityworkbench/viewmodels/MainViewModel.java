@@ -73,7 +73,7 @@ public final class MainViewModel {
   private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
-  private BooleanBinding canStep;
+  private final BooleanBinding canStep;
   final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
   final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
   final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
@@ -439,7 +439,7 @@ public final class MainViewModel {
    * older ones were not kept and they have no "attention" field.
    */
   public java.util.concurrent.CompletableFuture<Void> exportJsonl(Path file) {
-    List<Records.Record> records = shownRecords();
+    List<Records.Record> records = history.records();
     return writeOffThread(
         file,
         records.size() + " records",
@@ -477,11 +477,6 @@ public final class MainViewModel {
               }
             })
         .whenComplete((v, e) -> inbox.offer(new Exported(file, what, e)));
-  }
-
-  /** The shown decode's records, with the attention rows that are kept (see exportJsonl). */
-  private List<Records.Record> shownRecords() {
-    return history.records();
   }
 
   /** The CSV export's columns, in order. */
