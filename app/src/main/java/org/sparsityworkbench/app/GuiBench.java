@@ -403,7 +403,7 @@ final class GuiBench {
   /** One decode on the engine thread, nothing listening; its tokens per second of wall time. */
   private static double headless(
       MainViewModel vm, DecodeService service, int tokens, TelemetryLevel level) throws Exception {
-    var model = onFx(() -> vm.modelProperty().get());
+    var model = onFx(() -> vm.library().modelProperty().get());
     String prompt = onFx(() -> vm.promptProperty().get());
     DecodeOptions options = onFx(() -> options(vm, tokens, level));
     return vm.engine().decode(model, prompt, options, r -> {}, false).done().get().wallTokensPerS();

@@ -49,7 +49,8 @@ final class LongDecodeBench implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (DecodeService service = new DecodeService()) {
       MainViewModel vm = new MainViewModel(service, List.of(model));
-      await(vm, () -> vm.modelProperty().get() != null || vm.errorProperty().get() != null);
+      await(
+          vm, () -> vm.library().modelProperty().get() != null || vm.errorProperty().get() != null);
       if (vm.errorProperty().get() != null) {
         throw new IllegalStateException(vm.errorProperty().get());
       }

@@ -79,16 +79,17 @@ public final class CompareViewModel {
     this.inbox = new Inbox<>(main.doorbell);
     this.service = service;
     this.main = main;
-    modelB.set(partner(models, main.selectedModelProperty().get()));
-    main.selectedModelProperty()
+    modelB.set(partner(models, main.library().selectedModelProperty().get()));
+    main.library()
+        .selectedModelProperty()
         .subscribe(
             a -> {
               if (a != null && a.equals(modelB.get())) {
-                modelB.set(partner(main.models(), a));
+                modelB.set(partner(main.library().models(), a));
               }
             });
     // A result belongs to the models it was computed with: another A or B clears it.
-    main.loadedModelProperty().subscribe(this::clearResult);
+    main.library().loadedModelProperty().subscribe(this::clearResult);
     modelB.subscribe(this::clearResult);
     whatIf.subscribe((x, y) -> clearResult());
     main.intervention()
@@ -107,13 +108,13 @@ public final class CompareViewModel {
                 (whatIf.get()
                         ? !main.intervention().interventions().isEmpty()
                         : modelB.get() != null)
-                    && main.modelProperty().get() != null
+                    && main.library().modelProperty().get() != null
                     && !running.get()
                     && !main.analysis().runningProperty().get(),
             whatIf,
             main.intervention().interventions(),
             modelB,
-            main.modelProperty(),
+            main.library().modelProperty(),
             running,
             main.analysis().runningProperty());
   }
@@ -236,7 +237,7 @@ public final class CompareViewModel {
       summary.set("Nothing to save: compare first, and let it end");
       return;
     }
-    ModelHandle modelA = main.modelProperty().get();
+    ModelHandle modelA = main.library().modelProperty().get();
     boolean same = whatIf.get(); // B is A with the interventions
     main.session()
         .writeSessions(
@@ -321,7 +322,7 @@ public final class CompareViewModel {
     clearFigures();
     running.set(true);
     summary.set("Comparing…");
-    resultA.set(main.loadedModelProperty().get());
+    resultA.set(main.library().loadedModelProperty().get());
     if (whatIf.get()) {
       startWhatIf();
       return;
@@ -347,7 +348,7 @@ public final class CompareViewModel {
   }
 
   private void start(ModelHandle modelB) {
-    ModelHandle modelA = main.modelProperty().get();
+    ModelHandle modelA = main.library().modelProperty().get();
     try {
       DecodeOptions o =
           new DecodeOptions(
@@ -356,7 +357,9 @@ public final class CompareViewModel {
                   main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get()),
               TelemetryLevel.OFF,
               true);
-      sessionA = session(o, main.loadedModelProperty().get(), modelA, main.promptProperty().get());
+      sessionA =
+          session(
+              o, main.library().loadedModelProperty().get(), modelA, main.promptProperty().get());
       sessionB = session(o, resultB.get(), modelB, main.promptProperty().get());
       int g = generation;
       job = service.compare(modelA, modelB, main.promptProperty().get(), o, sink(g));
@@ -373,18 +376,18 @@ public final class CompareViewModel {
   }
 
   private void startWhatIf() {
-    ModelHandle m = main.modelProperty().get();
+    ModelHandle m = main.library().modelProperty().get();
     List<org.sparsityworkbench.engine.intervention.Intervention> list =
         List.copyOf(main.intervention().interventions());
     List<Integer> ids = new java.util.ArrayList<>();
     StringBuilder forkedPrompt = new StringBuilder(main.promptProperty().get());
-    var prefill = main.prefillProperty().get();
+    var prefill = main.history().prefillProperty().get();
     int kept = 0;
     if (prefill != null && prefill.ids() != null) {
       for (int id : prefill.ids()) {
         ids.add(id);
       }
-      for (TokenSnapshot t : main.tokens()) {
+      for (TokenSnapshot t : main.history().tokens()) {
         if (kept >= forkAfter.get()) {
           break;
         }
@@ -398,15 +401,16 @@ public final class CompareViewModel {
       }
     }
     String with = String.join(", ", list.stream().map(i -> i.describe()).toList());
-    resultB.set(main.loadedModelProperty().get());
-    nameB.set(main.loadedModelProperty().get().getFileName() + " + " + with);
+    resultB.set(main.library().loadedModelProperty().get());
+    nameB.set(main.library().loadedModelProperty().get().getFileName() + " + " + with);
     try {
       SamplingOptions sampling =
           new SamplingOptions(main.temperatureProperty().get(), 0, 1.0, main.seedProperty().get());
       DecodeOptions original =
           new DecodeOptions(
               main.maxTokensProperty().get(), sampling, TelemetryLevel.SUMMARY, false);
-      sessionA = session(original, main.loadedModelProperty().get(), m, forkedPrompt.toString());
+      sessionA =
+          session(original, main.library().loadedModelProperty().get(), m, forkedPrompt.toString());
       sessionB = sessionA; // the interventions are in every record of B
       int g = generation;
       job =

@@ -7,28 +7,21 @@ import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.IntegerProperty;
-import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanWrapper;
 import javafx.beans.property.ReadOnlyDoubleProperty;
 import javafx.beans.property.ReadOnlyIntegerProperty;
-import javafx.beans.property.ReadOnlyIntegerWrapper;
 import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleDoubleProperty;
 import javafx.beans.property.SimpleIntegerProperty;
-import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
-import javafx.collections.FXCollections;
-import javafx.collections.ObservableList;
 import org.sparsityworkbench.engine.decode.DecodeOptions;
 import org.sparsityworkbench.engine.decode.DecodeService;
 import org.sparsityworkbench.engine.decode.SamplingOptions;
-import org.sparsityworkbench.engine.model.ModelSummary;
-import org.sparsityworkbench.engine.model.TransformerModel;
 import org.sparsityworkbench.engine.telemetry.Records;
 import org.sparsityworkbench.engine.telemetry.TelemetryLevel;
 
@@ -45,8 +38,6 @@ public final class MainViewModel {
   final Inbox.Doorbell doorbell = new Inbox.Doorbell();
   private final Inbox<Event> inbox = new Inbox<>(doorbell);
 
-  private final ObservableList<Path> models = FXCollections.observableArrayList();
-  private final ObjectProperty<Path> selectedModel = new SimpleObjectProperty<>();
   final StringProperty prompt = new SimpleStringProperty("The ");
   final IntegerProperty maxTokens = new SimpleIntegerProperty(120);
   final DoubleProperty temperature = new SimpleDoubleProperty(0.8);
@@ -54,32 +45,12 @@ public final class MainViewModel {
 
   final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("Starting the engine…");
   private final ReadOnlyStringWrapper engineInfo = new ReadOnlyStringWrapper("engine: starting");
-  final ReadOnlyStringWrapper modelInfo = new ReadOnlyStringWrapper("no model loaded");
-  private final ReadOnlyStringWrapper routing = new ReadOnlyStringWrapper("");
-  private final ReadOnlyStringWrapper architecture = new ReadOnlyStringWrapper("");
-  private final ReadOnlyStringWrapper prefillRouting = new ReadOnlyStringWrapper("");
-  private final ReadOnlyStringWrapper modelCost = new ReadOnlyStringWrapper("");
-  private final ReadOnlyStringWrapper modelDetails = new ReadOnlyStringWrapper("");
   final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
-  private final ReadOnlyBooleanWrapper loading = new ReadOnlyBooleanWrapper(false);
-  private final javafx.beans.property.ReadOnlyDoubleWrapper loadFraction =
-      new javafx.beans.property.ReadOnlyDoubleWrapper(-1);
-  private volatile LoadTicket loadTicket;
   private final ReadOnlyBooleanWrapper paused = new ReadOnlyBooleanWrapper(false);
   final ReadOnlyObjectWrapper<String> error = new ReadOnlyObjectWrapper<>();
-  final ReadOnlyObjectWrapper<ModelHandle> model = new ReadOnlyObjectWrapper<>();
-  final ReadOnlyObjectWrapper<Path> loadedDir = new ReadOnlyObjectWrapper<>();
-  private final ReadOnlyStringWrapper modelCard = new ReadOnlyStringWrapper("");
-  private final IntegerProperty inspectedPrompt = new SimpleIntegerProperty(-1);
 
   private final BooleanBinding canGenerate;
   private final BooleanBinding canStep;
-  final ReadOnlyStringWrapper family = new ReadOnlyStringWrapper("");
-  final ReadOnlyBooleanWrapper routes = new ReadOnlyBooleanWrapper(false);
-  final ReadOnlyIntegerWrapper layerCount = new ReadOnlyIntegerWrapper(0);
-  final IntegerProperty colourLayer = new SimpleIntegerProperty(0);
-  private final ObjectProperty<TokenSnapshot> inspected = new SimpleObjectProperty<>();
-  private final ReadOnlyStringWrapper tokenDetails = new ReadOnlyStringWrapper("");
 
   /** The decode shown: its records, tokens and window, fed by a live decode or a session. */
   private final DecodeHistory history = new DecodeHistory();
@@ -96,53 +67,8 @@ public final class MainViewModel {
 
   private DecodeService.Job job;
 
-  private long detailsShown;
-
-  /** True when the newest token's details lag behind the tokens shown (a throttled update). */
-  private boolean detailsStale;
-
-  /** The newest token's details change at most this often while decoding. */
-  static final long DETAILS_PERIOD_NANOS = 250_000_000L;
-
   /** What the engine thread reports. */
   private sealed interface Event {}
-
-  private record Loaded(Path dir, ModelHandle model, String card) implements Event {}
-
-  private record LoadFailed(Path dir, Throwable cause) implements Event {}
-
-  /** Bytes and tensors read so far by the load in progress. */
-  private record LoadProgressed(Path dir, long bytes, long total, int tensors, int totalTensors)
-      implements Event {}
-
-  /**
-   * The engine's view of one load: it reports progress into the inbox at most every 100 ms (the UI
-   * applies the latest once per frame) and asks whether the user cancelled.
-   */
-  private final class LoadTicket implements org.sparsityworkbench.engine.io.LoadProgress {
-    private final Path dir;
-    private final java.util.concurrent.atomic.AtomicBoolean cancel =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    private long last;
-
-    LoadTicket(Path dir) {
-      this.dir = dir;
-    }
-
-    @Override
-    public void update(long bytes, long total, int tensors, int totalTensors) {
-      long now = System.nanoTime();
-      if (now - last >= 100_000_000L || tensors == totalTensors) {
-        last = now;
-        inbox.offer(new LoadProgressed(dir, bytes, total, tensors, totalTensors));
-      }
-    }
-
-    @Override
-    public boolean cancelled() {
-      return cancel.get();
-    }
-  }
 
   private record Failed(String what, Throwable cause) implements Event {}
 
@@ -150,17 +76,22 @@ public final class MainViewModel {
 
   private record EngineReady(String description) implements Event {}
 
-  /**
-   * The loaded model's line for {@link #modelInfoProperty()}, shown again when a session closes.
-   */
-  String loadedInfo = "";
-
+  private final ShownModel shown = new ShownModel();
+  private final ModelLibraryViewModel library;
+  private final TokenStreamViewModel stream;
+  private final RoutingViewModel routing;
+  private final ControllerViewModel controller;
+  private final AttentionViewModel attention;
+  private final LogitLensViewModel lens;
   private final CompareViewModel compare;
   private final AnalysisViewModel analysis;
   private final PatchViewModel patches;
   private final LatencyViewModel latency;
   private final InterventionViewModel intervention;
   private final SessionViewModel session;
+
+  private final javafx.beans.property.BooleanProperty logitLens =
+      new javafx.beans.property.SimpleBooleanProperty(true);
 
   /** The view model of the workbench on DJL's engine thread. */
   public MainViewModel(DecodeService service, List<Path> sampleModels) {
@@ -170,42 +101,78 @@ public final class MainViewModel {
   /** The view model over any engine (a stand-in one in tests that run without PyTorch). */
   public MainViewModel(WorkbenchEngine service, List<Path> sampleModels) {
     this.service = service;
-    models.setAll(sampleModels);
-    if (!sampleModels.isEmpty()) {
-      selectedModel.set(sampleModels.getFirst());
-    }
+    this.library =
+        new ModelLibraryViewModel(
+            service,
+            sampleModels,
+            shown,
+            new ModelLibraryViewModel.Host() {
+              @Override
+              public boolean decoding() {
+                return running.get();
+              }
+
+              @Override
+              public void replacing() {
+                session.closeSession();
+                clearDecode("");
+              }
+
+              @Override
+              public void loaded(ModelHandle m) {
+                intervention.modelChanged(m); // those in force name the old model's experts
+              }
+
+              @Override
+              public void status(String text) {
+                status.set(text);
+              }
+
+              @Override
+              public void error(String text) {
+                error.set(text);
+              }
+            },
+            doorbell);
+    this.stream = new TokenStreamViewModel(history, shown);
     this.analysis =
         new AnalysisViewModel(
             service.analysis(),
-            models,
-            AnalysisViewModel.firstRouted(sampleModels, selectedModel.get()),
+            library.models(),
+            AnalysisViewModel.firstRouted(sampleModels, library.selectedModelProperty().get()),
             AnalysisViewModel.bundledCorpus(sampleModels),
             doorbell);
     this.intervention =
         new InterventionViewModel(
             service,
             doorbell,
-            model.getReadOnlyProperty(),
-            colourLayer,
+            library.modelProperty(),
+            shown.colourLayerProperty(),
             history,
-            inspected,
+            stream.inspectedProperty(),
             error::set,
             () -> running.get() ? job : null,
             this::tokenizer);
+    this.routing =
+        new RoutingViewModel(history, shown, intervention, running.getReadOnlyProperty());
+    this.controller = new ControllerViewModel(history.window(), shown, intervention);
+    this.attention = new AttentionViewModel(history, shown, intervention);
+    this.lens = new LogitLensViewModel(history.tokens(), logitLens);
     this.session = new SessionViewModel(this, doorbell);
     this.compare = new CompareViewModel(service, this, sampleModels);
-    this.patches = new PatchViewModel(this);
-    this.latency = new LatencyViewModel(history.window(), modelCost.getReadOnlyProperty());
+    this.patches = new PatchViewModel(history, shown, intervention, stream.inspectedProperty());
+    this.latency = new LatencyViewModel(history.window(), library.modelCostProperty());
+    ReadOnlyBooleanProperty loading = library.loadingProperty();
     canGenerate =
         Bindings.createBooleanBinding(
             () ->
-                model.get() != null
+                library.modelProperty().get() != null
                     && !running.get()
                     && !loading.get()
                     && !analysis.runningProperty().get()
                     && prompt.get() != null
                     && !prompt.get().isEmpty(),
-            model,
+            library.modelProperty(),
             running,
             loading,
             analysis.runningProperty(),
@@ -214,8 +181,6 @@ public final class MainViewModel {
     // The engine thread does one job at a time: an analysis waits for no decode, and no decode
     // queues behind an analysis.
     analysis.engineBusyProperty().bind(running.or(loading).or(compare.runningProperty()));
-    inspected.subscribe(t -> showDetails());
-    inspectedPrompt.subscribe(p -> showDetails());
     service
         .describe()
         .whenComplete(
@@ -224,95 +189,6 @@ public final class MainViewModel {
   }
 
   // --- commands -----------------------------------------------------------------------------
-
-  /** Loads the selected model directory on the engine thread; the current model stays meanwhile. */
-  public void loadSelected() {
-    Path dir = selectedModel.get();
-    if (dir == null || loading.get() || running.get()) {
-      return; // the model of a running decode stays until it ends (the picker is disabled)
-    }
-    if (dir.equals(loadedDir.get()) && model.get() != null) {
-      return; // loaded already
-    }
-    load(dir);
-  }
-
-  /**
-   * Loads a model directory the user chose (Open…): listed and selected once it has loaded; a
-   * directory that fails to load is reported and neither listed nor selected.
-   */
-  public void open(Path dir) {
-    if (dir == null || loading.get() || running.get()) {
-      return;
-    }
-    if (dir.equals(loadedDir.get()) && model.get() != null) {
-      selectedModel.set(dir);
-      return;
-    }
-    load(dir);
-  }
-
-  /** Stops the load in progress between two tensors; the model loaded before stays. */
-  public void cancelLoad() {
-    LoadTicket t = loadTicket;
-    if (t != null) {
-      t.cancel.set(true);
-    }
-  }
-
-  /** The load's progress, 0..1 of the bytes, or -1 while unknown (or no load runs). */
-  public javafx.beans.property.ReadOnlyDoubleProperty loadFractionProperty() {
-    return loadFraction.getReadOnlyProperty();
-  }
-
-  private void load(Path dir) {
-    loading.set(true);
-    loadFraction.set(-1);
-    status.set("Loading " + dir.getFileName() + "…");
-    LoadTicket ticket = new LoadTicket(dir);
-    loadTicket = ticket;
-    service
-        .load(dir, ticket)
-        .whenComplete(
-            (m, e) ->
-                inbox.offer(
-                    e == null ? new Loaded(dir, m, readCard(dir)) : new LoadFailed(dir, e)));
-  }
-
-  private static boolean isCancellation(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof java.util.concurrent.CancellationException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The model card, read on the engine thread with the model; empty when there is none. */
-  private static String readCard(Path dir) {
-    try {
-      Path card = dir.resolve(TransformerModel.CARD_FILE);
-      return java.nio.file.Files.isRegularFile(card) ? java.nio.file.Files.readString(card) : "";
-    } catch (java.io.IOException e) {
-      return "(cannot read the model card: " + e.getMessage() + ")";
-    }
-  }
-
-  /** Adds a model directory chosen by the user and selects it. */
-  public void addAndSelect(Path dir) {
-    if (!models.contains(dir)) {
-      models.add(dir);
-    }
-    selectedModel.set(dir);
-  }
-
-  private final javafx.beans.property.BooleanProperty logitLens =
-      new javafx.beans.property.SimpleBooleanProperty(true);
-
-  /** Whether the next decode computes the logit lens (one head product per layer per token). */
-  public javafx.beans.property.BooleanProperty logitLensProperty() {
-    return logitLens;
-  }
 
   /** Starts decoding the prompt with the current settings. */
   public void generate() {
@@ -357,6 +233,8 @@ public final class MainViewModel {
     if (!canGenerate.get()) {
       return false;
     }
+    ModelHandle m = library.modelProperty().get();
+    Path loadedDir = library.loadedModelProperty().get();
     DecodeOptions options;
     try {
       options =
@@ -370,14 +248,11 @@ public final class MainViewModel {
       // What the records are of: the head of an exported file (see docs/architecture.md).
       Records.Session run =
           options.session(
-              loadedDir.get() == null ? "" : loadedDir.get().toString(),
-              model.get().family(),
-              prompt.get(),
-              FULL_ROWS);
+              loadedDir == null ? "" : loadedDir.toString(), m.family(), prompt.get(), FULL_ROWS);
       // Start first: a prompt the engine refuses leaves the previous decode (or session) on screen.
       job =
           service.decode(
-              model.get(),
+              m,
               prompt.get(),
               options,
               r ->
@@ -418,12 +293,8 @@ public final class MainViewModel {
   void clearDecode(int[] ids, String[] texts) {
     history.clear(ids, texts, tokenizer());
     intervention.clearEffects(); // of a token of the decode that goes
-    prefillRouting.set("");
-    routing.set("");
-    inspected.set(null);
-    inspectedPrompt.set(-1);
-    detailsStale = false;
-    showDetails();
+    routing.cleared();
+    stream.cleared();
   }
 
   /** Asks the running decode to stop after the current token (also when held). */
@@ -619,7 +490,7 @@ public final class MainViewModel {
    * and benchmarks.
    */
   public long retainedAttentionFloats() {
-    return history.retainedAttentionFloats(inspected.get());
+    return history.retainedAttentionFloats(stream.inspectedProperty().get());
   }
 
   /** The user has seen the error. */
@@ -651,7 +522,8 @@ public final class MainViewModel {
         || !analysis.inboxEmpty()
         || intervention.hasNews()
         || session.hasNews()
-        || detailsStale;
+        || library.hasNews()
+        || stream.stale();
   }
 
   /**
@@ -660,16 +532,13 @@ public final class MainViewModel {
    */
   public void refresh() {
     session.refresh(); // before this inbox: an opened session feeds its records into it
+    library.refresh();
     compare.refresh();
     analysis.refresh();
     intervention.refresh();
     List<Event> events = inbox.drain();
     if (events.isEmpty()) {
-      if (detailsStale && System.nanoTime() - detailsShown >= DETAILS_PERIOD_NANOS) {
-        detailsShown = System.nanoTime(); // the last tokens before a pause or a quiet spell
-        detailsStale = false;
-        showDetails();
-      }
+      stream.quiet();
       return;
     }
     Records.Token lastToken = null;
@@ -686,100 +555,9 @@ public final class MainViewModel {
         }
         case EngineReady r -> {
           engineInfo.set(r.description());
-          status.set(models.isEmpty() ? "No model yet: Open… a model directory" : "Ready");
-          if (model.get() == null) {
-            loadSelected();
-          }
-        }
-        case Loaded l -> {
-          loadTicket = null;
-          loadFraction.set(-1);
-          ModelHandle old = model.get();
-          session.closeSession();
-          clearDecode(""); // what is shown always belongs to the loaded model
-          if (!models.contains(l.dir())) {
-            models.add(l.dir()); // a directory opened with Open…, listed once it has loaded
-          }
-          loadedDir.set(l.dir());
-          selectedModel.set(l.dir());
-          modelCard.set(l.card());
-          model.set(l.model());
-          // Those in force name the old model's layers and experts.
-          intervention.modelChanged(l.model());
-          layerCount.set(l.model().spec().layers());
-          family.set(l.model().family());
-          routes.set(l.model().colours());
-          if (colourLayer.get() >= l.model().spec().layers()) {
-            colourLayer.set(0);
-          }
-          loading.set(false);
-          ModelSummary s = l.model().summary();
-          loadedInfo =
-              l.dir().getFileName()
-                  + " · "
-                  + l.model().family()
-                  + " · "
-                  + ModelSummary.human(s.totalParams())
-                  + " params, "
-                  + ModelSummary.human(s.activeParams())
-                  + " active per token";
-          modelInfo.set(loadedInfo);
-          architecture.set(s.architecture());
-          modelCost.set(
-              String.format(
-                  Locale.ROOT,
-                  "%s FLOPs/token at position 0, %s at the last · %s of %s parameters active",
-                  ModelSummary.human(s.flopsFirst()),
-                  ModelSummary.human(s.flopsLast()),
-                  ModelSummary.human(s.activeParams()),
-                  ModelSummary.human(s.totalParams())));
-          modelDetails.set(
-              s.architecture()
-                  + "\n\nparameters: "
-                  + s.totalParams()
-                  + " total, "
-                  + s.activeParams()
-                  + " active per token\nFLOPs per token: "
-                  + s.flopsFirst()
-                  + " at position 0, "
-                  + s.flopsLast()
-                  + " at the last position\n\nconfig.json\n"
-                  + l.model().configJson()
-                  + (l.card().isEmpty() ? "\n\n(no MODEL_CARD.md)" : ""));
-          status.set("Loaded " + l.dir().getFileName());
-          if (old != null) {
-            service.release(old);
-          }
-        }
-        case LoadProgressed p -> {
-          if (loading.get() && loadTicket != null && p.dir().equals(loadTicket.dir)) {
-            loadFraction.set(p.total() == 0 ? -1 : p.bytes() / (double) p.total());
-            status.set(
-                String.format(
-                    Locale.ROOT,
-                    "Loading %s: %,d / %,d MiB, %d / %d tensors",
-                    p.dir().getFileName(),
-                    p.bytes() >> 20,
-                    p.total() >> 20,
-                    p.tensors(),
-                    p.totalTensors()));
-          }
-        }
-        case LoadFailed f -> {
-          loading.set(false);
-          loadTicket = null;
-          loadFraction.set(-1);
-          // The model still loaded stays, and so does its name in the picker.
-          selectedModel.set(loadedDir.get());
-          if (isCancellation(f.cause())) {
-            status.set("Loading " + f.dir().getFileName() + " cancelled");
-          } else {
-            error.set(rootMessage(f.cause())); // worded as the command line words it
-            status.set("Cannot load " + f.dir().getFileName());
-          }
+          library.engineReady();
         }
         case Failed f -> {
-          loading.set(false);
           running.set(false);
           error.set(f.what() + ": " + rootMessage(f.cause()));
           status.set(f.what());
@@ -794,7 +572,7 @@ public final class MainViewModel {
                       "Prefill: %d tokens in %.1f ms",
                       p.tokens(),
                       p.latencyUs() / 1e3));
-              prefillRouting.set(describePrefill(p));
+              routing.prefill(p);
             }
             case Records.Token tok -> lastToken = tok;
             case Records.End end -> {
@@ -814,106 +592,16 @@ public final class MainViewModel {
       }
     }
     if (history.commit()) {
-      long now = System.nanoTime();
-      // The newest token's record is text to read, not to watch flicker: a few times a second.
-      // Held (Pause, Step), every token is shown: nothing newer follows soon.
-      if (inspected.get() == null
-          && (now - detailsShown >= DETAILS_PERIOD_NANOS || finished || paused.get())) {
-        detailsShown = now;
-        detailsStale = false;
-        showDetails();
-      } else {
-        detailsStale = inspected.get() == null;
-      }
+      stream.committed(finished, paused.get());
     }
     if (lastToken != null) {
-      routing.set(describeRouting(lastToken));
+      routing.token(lastToken);
     }
     if (finished) {
       running.set(false);
       paused.set(false);
-      if (inspected.get() == null) {
-        detailsStale = false;
-        showDetails();
-      }
+      stream.ended();
     }
-  }
-
-  /**
-   * The prompt's routing at the experts' capacity: "prompt: capacity 3 per expert · 2 of 12
-   * assignments dropped (L0 1, L1 1) · aux loss 1.02 · z-loss 4.1"; "" without a router.
-   */
-  static String describePrefill(Records.Prefill p) {
-    if (p.layers() == null || p.layers().isEmpty() || p.layers().getFirst().router() == null) {
-      return "";
-    }
-    int dropped = 0;
-    int assignments = 0;
-    double aux = 0;
-    double z = 0;
-    StringBuilder per = new StringBuilder();
-    for (Records.PrefillLayer l : p.layers()) {
-      Records.PrefillRouter r = l.router();
-      dropped += r.dropped();
-      assignments += r.experts().length * (r.experts().length == 0 ? 0 : r.experts()[0].length);
-      aux += r.auxLoss() / p.layers().size();
-      z += r.zLoss() / p.layers().size();
-      per.append(per.isEmpty() ? "" : ", ")
-          .append('L')
-          .append(l.index())
-          .append(' ')
-          .append(r.dropped());
-    }
-    int capacity = p.layers().getFirst().router().capacity();
-    return String.format(
-        Locale.ROOT,
-        "Prompt: capacity %s per expert · %d of %d assignments dropped (%s) · mean aux loss %.3f ·"
-            + " mean z-loss %.2f",
-        capacity < 0 ? "unlimited" : Integer.toString(capacity),
-        dropped,
-        assignments,
-        per,
-        aux,
-        z);
-  }
-
-  /**
-   * "L0 → e3 (0.71) · L1 → e5 (0.52) + e1 (0.48)" for MoE; "L0 → units 4 7 7 8 … (32 blocks)" for
-   * sparse FF; "" for dense.
-   */
-  static String describeRouting(Records.Token t) {
-    if (t.layers() == null) {
-      return "";
-    }
-    StringBuilder b = new StringBuilder();
-    for (Records.TokenLayer l : t.layers()) {
-      if (l.controller() != null) {
-        int[] units = l.controller().chosen();
-        b.append(b.isEmpty() ? "" : "  ·  ").append('L').append(l.index()).append(" → units");
-        for (int j = 0; j < Math.min(6, units.length); j++) {
-          b.append(' ').append(units[j]);
-        }
-        b.append(units.length > 6 ? " …" : "").append(" (").append(units.length).append(" blocks)");
-        continue;
-      }
-      if (l.router() == null) {
-        continue;
-      }
-      if (!b.isEmpty()) {
-        b.append("  ·  ");
-      }
-      b.append('L').append(l.index()).append(" → ");
-      int[] ex = l.router().experts();
-      for (int j = 0; j < ex.length; j++) {
-        if (j > 0) {
-          b.append(" + ");
-        }
-        b.append('e')
-            .append(ex[j])
-            .append(String.format(Locale.ROOT, " (%.2f)", l.router().weights()[j]));
-      }
-    }
-    return b.toString();
   }
 
   static String rootMessage(Throwable e) {
@@ -925,216 +613,9 @@ public final class MainViewModel {
     return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
-  /**
-   * Points at a position of the context, as the mouse over the token stream does: a decoded token
-   * or a prompt token has its record shown in the details; -1 points at nothing.
-   */
-  public void inspectPosition(int position) {
-    TokenSnapshot t = tokenAt(position);
-    inspected.set(t);
-    inspectedPrompt.set(t == null && position >= 0 && position < promptLength() ? position : -1);
-  }
-
-  /** The prompt position pointed at, -1 for none. */
-  public ReadOnlyIntegerProperty inspectedPromptProperty() {
-    return ReadOnlyIntegerProperty.readOnlyIntegerProperty(inspectedPrompt);
-  }
-
-  /**
-   * A prompt token's record: its byte and position, and per layer its routing in the prompt's
-   * forward pass (experts and whether capacity kept them, or the controller's units).
-   */
-  private String promptDetails(int position) {
-    StringBuilder b = new StringBuilder("Prompt token · ");
-    b.append(
-        String.format(Locale.ROOT, "'%s' · position %d", history.promptLabel(position), position));
-    Records.Prefill p = history.prefillProperty().get();
-    if (p == null) {
-      return b.append("\n(the prompt's pass has not reported yet)").toString();
-    }
-    if (p.layers() == null) {
-      return b.append("\ndense: no routing in any layer").toString();
-    }
-    for (Records.PrefillLayer l : p.layers()) {
-      b.append("\nL").append(l.index()).append(':');
-      Records.PrefillRouter r = l.router();
-      if (r != null && position < r.experts().length) {
-        int[] ex = r.experts()[position];
-        for (int j = 0; j < ex.length; j++) {
-          boolean kept = r.kept() == null || r.kept()[position][j];
-          b.append(j == 0 ? " " : " + ").append('e').append(ex[j]);
-          if (r.probs() != null) {
-            b.append(String.format(Locale.ROOT, " (p %.2f)", r.probs()[position][ex[j]]));
-          }
-          b.append(kept ? "" : " dropped (over capacity)");
-        }
-      }
-      if (l.controller() != null && position < l.controller().chosen().length) {
-        b.append(" units");
-        for (int u : l.controller().chosen()[position]) {
-          b.append(' ').append(u);
-        }
-        b.append(String.format(Locale.ROOT, " (of %d per block)", l.controller().blockSize()));
-      }
-    }
-    return b.toString();
-  }
-
-  /** The details panel shows the inspected token, or the newest one when none is inspected. */
-  private void showDetails() {
-    int promptPosition = inspectedPrompt.get();
-    if (inspected.get() == null && promptPosition >= 0 && promptPosition < history.promptLength()) {
-      tokenDetails.set(promptDetails(promptPosition));
-      return;
-    }
-    TokenSnapshot t =
-        inspected.get() != null
-            ? inspected.get()
-            : history.tokens().isEmpty() ? null : history.tokens().getLast();
-    tokenDetails.set(
-        t == null
-            ? "Hover a token to see its full record: next-token probabilities, route in every"
-                + " layer, timing."
-            : (inspected.get() == null ? "Newest token · " : "Hovered token · ") + t.details());
-  }
-
-  /**
-   * The token at a position of the context as shown on its own: a prompt byte or a decoded token;
-   * "" beyond the context decoded so far.
-   */
-  public String labelAt(int position) {
-    return history.labelAt(position);
-  }
-
-  /** The number of prompt positions of the current decode. */
-  public int promptLength() {
-    return history.promptLength();
-  }
-
-  /**
-   * The text a position adds to the context: a prompt character or a decoded token's text; "" for a
-   * byte inside a multi-byte character (the character appears on its last byte).
-   */
-  public String textAt(int position) {
-    return history.textAt(position);
-  }
-
-  /** The decoded token at a position; null for prompt positions and positions not decoded yet. */
-  public TokenSnapshot tokenAt(int position) {
-    return history.tokenAt(position);
-  }
-
-  /**
-   * What colours a position in a layer: the top-1 expert (MoE) or the unit chosen by the
-   * controller's first block (sparse FF), for prompt positions from the prefill; -1 when there is
-   * no routing.
-   */
-  public int routeKeyAt(int position, int layer) {
-    return history.routeKeyAt(position, layer);
-  }
-
-  /**
-   * How many distinct route keys there are: the number of experts (MoE), the units per block
-   * (sparse FF), 0 without routing.
-   */
-  public int routeKeyCount() {
-    if (session.model() != null) {
-      return session.model().routeKeys();
-    }
-    ModelHandle m = model.get();
-    if (m == null) {
-      return 0;
-    }
-    return m.spec().routed() ? m.spec().maxExperts() : m.spec().sparseBlockSize();
-  }
-
-  /**
-   * True when the loaded model has something to colour tokens by: experts (any routed layer) or
-   * sparse FF units; false for dense and sparse-QKV-only models and before one is loaded.
-   */
-  public ReadOnlyBooleanProperty routesProperty() {
-    return routes.getReadOnlyProperty();
-  }
-
-  /** The loaded model's tokenizer (bytes before one is loaded). */
+  /** The loaded model's tokenizer, or the shown session's recorded labels (bytes before either). */
   private org.sparsityworkbench.engine.tokenizer.Tokenizer tokenizer() {
-    if (session.model() != null) {
-      return session.model().labels();
-    }
-    ModelHandle m = model.get();
-    return m == null
-        ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
-        : m.tokenizer();
-  }
-
-  /** The loaded model's context length (positions it can attend to), 0 before one is loaded. */
-  public int modelContext() {
-    if (session.model() != null) {
-      return session.model().context();
-    }
-    ModelHandle m = model.get();
-    return m == null ? 0 : m.contextLength();
-  }
-
-  /** What the Decode tab's colours mean for the model shown. */
-  public javafx.beans.binding.StringExpression streamLegendProperty() {
-    return streamLegend;
-  }
-
-  private final javafx.beans.binding.StringBinding streamLegend =
-      Bindings.createStringBinding(() -> streamLegend(family.get(), routes.get()), family, routes);
-
-  /** What the token colours mean for a family (routes: the model has experts or units). */
-  static String streamLegend(String family, boolean routes) {
-    return switch (family) {
-      case "sparse-ff", "sparse-ffqkv" ->
-          "Colour: block 0's chosen unit (one of N); every block in the details.";
-      case "megabyte" ->
-          "Megabyte: bytes by patch, coloured by the global model's expert, in the Patches tab.";
-      case "sparse-qkv" ->
-          "Sparse QKV only: the feed-forward is dense, nothing to colour by"
-              + " (module activity: Controller masks tab).";
-      default ->
-          routes
-              ? "Colour: the token's top expert in the layer."
-              : "Dense model: no routing to colour by.";
-    };
-  }
-
-  /**
-   * Whether a family's tokens have layers of their own that the per-token views (Routing,
-   * Controller masks, Attention) draw; Megabyte's layers run per patch (its Patches view).
-   */
-  public static boolean perTokenLayers(String family) {
-    return !hasPatches(family);
-  }
-
-  /** Whether a family decodes in patches (Megabyte): the Patches view is its view. */
-  public static boolean hasPatches(String family) {
-    return "megabyte".equals(family);
-  }
-
-  /** Whether the model shown decodes in patches (Megabyte). */
-  public boolean showsPatches() {
-    return hasPatches(family.get());
-  }
-
-  /**
-   * What the colour legend calls route key i of the model shown: {@code u3} (a unit of block 0,
-   * sparse FF) or {@code e3} (an expert).
-   */
-  public String routeKeyLabel(int i) {
-    return (routesByUnit() ? "u" : "e") + i;
-  }
-
-  /** Route key i in words: "unit 3 of block 0" or "expert 3". */
-  public String routeKeyDescription(int i) {
-    return routesByUnit() ? "unit " + i + " of block 0" : "expert " + i;
-  }
-
-  /** True when tokens are coloured by a sparse feed-forward's unit, not by an expert. */
-  private boolean routesByUnit() {
-    return family.get().startsWith("sparse");
+    return shown.labels();
   }
 
   /**
@@ -1145,17 +626,6 @@ public final class MainViewModel {
     return canStep;
   }
 
-  /** The loaded model's family ("dense", "switch", ...), "" before one is loaded. */
-  public ReadOnlyStringProperty familyProperty() {
-    return family.getReadOnlyProperty();
-  }
-
-  /** The number of positions decoded so far (prompt and generated tokens). */
-  public int contextLength() {
-    return history.contextLength();
-  }
-
-  /** How many refreshes so far brought new tokens to the views (each one repaints them). */
   /**
    * The last finished decode's tokens per second of wall time (the engine's end record: telemetry
    * and hand-over included, unlike {@link #tokensPerSecondProperty()}, which counts step time).
@@ -1166,72 +636,57 @@ public final class MainViewModel {
 
   private double lastWallTokensPerSecond;
 
+  /** How many refreshes so far brought new tokens to the views (each one repaints them). */
   public long updateCount() {
     return history.updateCount();
   }
 
-  // --- properties ---------------------------------------------------------------------------
-
-  /**
-   * Every token of the current decode, oldest first; updated once per frame. Only the tokens in the
-   * window ({@link #routingHistory()}) keep their attention rows.
-   */
-  public ObservableList<TokenSnapshot> tokens() {
-    return history.tokens();
-  }
-
-  /** Layers of the loaded model (0 before one is loaded). */
-  public ReadOnlyIntegerProperty layerCountProperty() {
-    return layerCount.getReadOnlyProperty();
-  }
-
-  /** The layer whose routing colours the streamed tokens and the routing views. */
-  public IntegerProperty colourLayerProperty() {
-    return colourLayer;
-  }
-
-  /** The token the user points at (null: none; the details show the newest token). */
-  public ObjectProperty<TokenSnapshot> inspectedProperty() {
-    return inspected;
-  }
-
-  /** The full record of the inspected or newest token, as text. */
-  public ReadOnlyStringProperty tokenDetailsProperty() {
-    return tokenDetails.getReadOnlyProperty();
-  }
-
-  /** True once the prompt's routing (the prefill record) of the current decode has arrived. */
-  public ReadOnlyBooleanProperty promptRoutedProperty() {
-    return history.promptRoutedProperty();
-  }
-
-  /** The last prompt's prefill record (routing, capacity, drops of every prompt token). */
-  public ReadOnlyObjectProperty<Records.Prefill> prefillProperty() {
-    return history.prefillProperty();
-  }
+  // --- the view models of the views -----------------------------------------------------------
 
   /** The engine this view model runs on (benchmarks decode on it directly). */
   public WorkbenchEngine engine() {
     return service;
   }
 
+  /** The model list, loading, and the loaded model's Model tab. */
+  public ModelLibraryViewModel library() {
+    return library;
+  }
+
+  /** What the views know of the model whose decode they show (loaded, or a session's). */
+  public ShownModel shown() {
+    return shown;
+  }
+
+  /** The Decode tab's token stream and details. */
+  public TokenStreamViewModel stream() {
+    return stream;
+  }
+
+  /** The Routing view's model. */
+  public RoutingViewModel routing() {
+    return routing;
+  }
+
+  /** The Controller masks view's model. */
+  public ControllerViewModel controller() {
+    return controller;
+  }
+
+  /** The Attention view's model. */
+  public AttentionViewModel attention() {
+    return attention;
+  }
+
+  /** The Logit lens view's model. */
+  public LogitLensViewModel lens() {
+    return lens;
+  }
+
   /** Saved sessions and the timeline. */
   public SessionViewModel session() {
     return session;
   }
-
-  /** Feeds a record into the views as if the engine had sent it (a session's, on the timeline). */
-  void feed(Records.Record r) {
-    inbox.offer(new Telemetry(r));
-  }
-
-  /** Reports a failure of a background task (any thread). */
-  void failed(String what, Throwable cause) {
-    inbox.offer(new Failed(what, cause));
-  }
-
-  /** The program and version that sessions saved here name. */
-  public static final String PROGRAM = SessionViewModel.PROGRAM;
 
   /** Interventions and the effect table (Routing, the right-click menus of every figure). */
   public InterventionViewModel intervention() {
@@ -1263,13 +718,20 @@ public final class MainViewModel {
     return patches;
   }
 
-  public ObservableList<Path> models() {
-    return models;
+  /** Feeds a record into the views as if the engine had sent it (a session's, on the timeline). */
+  void feed(Records.Record r) {
+    inbox.offer(new Telemetry(r));
   }
 
-  public ObjectProperty<Path> selectedModelProperty() {
-    return selectedModel;
+  /** Reports a failure of a background task (any thread). */
+  void failed(String what, Throwable cause) {
+    inbox.offer(new Failed(what, cause));
   }
+
+  /** The program and version that sessions saved here name. */
+  public static final String PROGRAM = SessionViewModel.PROGRAM;
+
+  // --- the decode's settings and state --------------------------------------------------------
 
   public StringProperty promptProperty() {
     return prompt;
@@ -1287,6 +749,11 @@ public final class MainViewModel {
     return seed;
   }
 
+  /** Whether the next decode computes the logit lens (one head product per layer per token). */
+  public javafx.beans.property.BooleanProperty logitLensProperty() {
+    return logitLens;
+  }
+
   public ReadOnlyStringProperty generatedTextProperty() {
     return history.generatedTextProperty();
   }
@@ -1299,42 +766,6 @@ public final class MainViewModel {
     return engineInfo.getReadOnlyProperty();
   }
 
-  public ReadOnlyStringProperty modelInfoProperty() {
-    return modelInfo.getReadOnlyProperty();
-  }
-
-  /** One line describing the loaded model's architecture. */
-  public ReadOnlyStringProperty architectureProperty() {
-    return architecture.getReadOnlyProperty();
-  }
-
-  /**
-   * The routing of the most recent decoded tokens (at most {@link #HISTORY}), oldest first; updated
-   * once per frame.
-   */
-  public ObservableList<TokenSnapshot> routingHistory() {
-    return history.window();
-  }
-
-  /** Capacity, drops and router losses of the last prompt (MoE models), one line. */
-  public ReadOnlyStringProperty prefillRoutingProperty() {
-    return prefillRouting.getReadOnlyProperty();
-  }
-
-  /** FLOPs per token and active parameters of the loaded model, one line. */
-  public ReadOnlyStringProperty modelCostProperty() {
-    return modelCost.getReadOnlyProperty();
-  }
-
-  /** Architecture, parameter counts, FLOPs, config.json and the model card of the loaded model. */
-  public ReadOnlyStringProperty modelDetailsProperty() {
-    return modelDetails.getReadOnlyProperty();
-  }
-
-  public ReadOnlyStringProperty routingProperty() {
-    return routing.getReadOnlyProperty();
-  }
-
   public ReadOnlyBooleanProperty runningProperty() {
     return running.getReadOnlyProperty();
   }
@@ -1342,10 +773,6 @@ public final class MainViewModel {
   /** True while a decode is held (Pause or Step). */
   public ReadOnlyBooleanProperty pausedProperty() {
     return paused.getReadOnlyProperty();
-  }
-
-  public ReadOnlyBooleanProperty loadingProperty() {
-    return loading.getReadOnlyProperty();
   }
 
   public ReadOnlyObjectProperty<String> errorProperty() {
@@ -1358,20 +785,6 @@ public final class MainViewModel {
 
   public ReadOnlyDoubleProperty tokensPerSecondProperty() {
     return history.tokensPerSecondProperty();
-  }
-
-  public ReadOnlyObjectProperty<ModelHandle> modelProperty() {
-    return model.getReadOnlyProperty();
-  }
-
-  /** The directory of the loaded model (null before one has loaded). */
-  public ReadOnlyObjectProperty<Path> loadedModelProperty() {
-    return loadedDir.getReadOnlyProperty();
-  }
-
-  /** The loaded model's MODEL_CARD.md as Markdown, "" when it has none. */
-  public ReadOnlyStringProperty modelCardProperty() {
-    return modelCard.getReadOnlyProperty();
   }
 
   /** True when Generate can run: a model is loaded, nothing is running, the prompt is not empty. */

@@ -18,7 +18,10 @@ import org.sparsityworkbench.engine.telemetry.Records;
  * on screen.
  */
 public final class PatchViewModel {
-  private final MainViewModel main;
+  private final DecodeHistory history;
+  private final ShownModel shown;
+  private final InterventionViewModel intervention;
+  private final javafx.beans.property.ObjectProperty<TokenSnapshot> inspected;
   private final IntegerProperty globalLayer = new SimpleIntegerProperty(0);
   private final IntegerProperty localLayer = new SimpleIntegerProperty(0);
   private final ReadOnlyBooleanWrapper available = new ReadOnlyBooleanWrapper(false);
@@ -27,10 +30,17 @@ public final class PatchViewModel {
   private PatchFigures figures = PatchFigures.EMPTY;
   private boolean stale = true;
 
-  PatchViewModel(MainViewModel main) {
-    this.main = main;
-    main.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> update());
-    main.prefillProperty().subscribe(p -> update());
+  PatchViewModel(
+      DecodeHistory history,
+      ShownModel shown,
+      InterventionViewModel intervention,
+      javafx.beans.property.ObjectProperty<TokenSnapshot> inspected) {
+    this.history = history;
+    this.shown = shown;
+    this.intervention = intervention;
+    this.inspected = inspected;
+    history.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> update());
+    history.prefillProperty().subscribe(p -> update());
   }
 
   private void update() {
@@ -51,7 +61,7 @@ public final class PatchViewModel {
   public PatchFigures figures() {
     if (stale) {
       List<String> prompt = new ArrayList<>();
-      Records.Prefill p = main.prefillProperty().get();
+      Records.Prefill p = history.prefillProperty().get();
       if (p != null && p.texts() != null) {
         prompt.addAll(List.of(p.texts()));
       } else if (p != null) {
@@ -61,7 +71,7 @@ public final class PatchViewModel {
       }
       figures =
           PatchFigures.of(
-              prompt, p == null || p.patches() == null ? List.of() : p.patches(), main.tokens());
+              prompt, p == null || p.patches() == null ? List.of() : p.patches(), history.tokens());
       stale = false;
     }
     return figures;
@@ -94,7 +104,7 @@ public final class PatchViewModel {
 
   /** The patch looked at: the inspected token's next position's, else the newest step's. */
   public int shownPatch() {
-    TokenSnapshot t = main.inspectedProperty().get();
+    TokenSnapshot t = inspected.get();
     if (t != null && t.record().patch() != null) {
       return t.record().patch().index();
     }
@@ -103,11 +113,11 @@ public final class PatchViewModel {
 
   /** Inspects the newest step of a patch, so that its local attention is shown. */
   public void select(int patch) {
-    List<TokenSnapshot> tokens = main.tokens();
+    List<TokenSnapshot> tokens = history.tokens();
     for (int i = tokens.size() - 1; i >= 0; i--) {
       Records.Patch p = tokens.get(i).record().patch();
       if (p != null && p.index() == patch) {
-        main.inspectedProperty().set(tokens.get(i));
+        inspected.set(tokens.get(i));
         return;
       }
     }
@@ -118,8 +128,23 @@ public final class PatchViewModel {
     return t == null || t.record().patch() == null ? -1 : t.record().patch().index();
   }
 
-  /** The main view model (selection of the token inspected, colours by expert count). */
-  public MainViewModel main() {
-    return main;
+  /** The tokens of the decode shown, oldest first. */
+  public javafx.collections.ObservableList<TokenSnapshot> tokens() {
+    return history.tokens();
+  }
+
+  /** The token inspected (shared with the token stream): its patch is the one shown. */
+  public javafx.beans.property.ObjectProperty<TokenSnapshot> inspectedProperty() {
+    return inspected;
+  }
+
+  /** The model shown (its experts colour the patches). */
+  public ShownModel shown() {
+    return shown;
+  }
+
+  /** Banning or forcing the global model's experts from the patch figure. */
+  public InterventionViewModel intervention() {
+    return intervention;
   }
 }

@@ -54,11 +54,6 @@ public final class SessionViewModel {
     }
   }
 
-  /** What the shown session's records say of its model; null while no session is shown. */
-  SessionModel model() {
-    return sessionModel;
-  }
-
   /**
    * A live decode of the loaded model ended with these records: when it was "Run again", says (once
    * the weights are hashed, off the UI thread) whether it reproduced the session.
@@ -85,15 +80,6 @@ public final class SessionViewModel {
 
   /** Tokens of the shown session applied to the views so far. */
   private int timelineApplied = -1;
-
-  /** What the shown session's records say of its model (the model itself may be absent). */
-  private SessionModel sessionModel;
-
-  record SessionModel(
-      int layers,
-      int routeKeys,
-      int context,
-      org.sparsityworkbench.engine.tokenizer.Tokenizer labels) {}
 
   /**
    * Reads a session file off the UI thread and shows it in every view, its model not needed; a file
@@ -124,7 +110,7 @@ public final class SessionViewModel {
     if (shown == null
         && (main.history().rawRecords().isEmpty()
             || main.running.get()
-            || main.loadedDir.get() == null)) {
+            || main.library().loadedModelProperty().get() == null)) {
       main.error.set(
           main.running.get()
               ? "Stop the decode before saving it"
@@ -142,7 +128,12 @@ public final class SessionViewModel {
       return;
     }
     writeSessions(
-        List.of(new SessionToWrite(file, main.loadedDir.get(), main.model.get(), records)));
+        List.of(
+            new SessionToWrite(
+                file,
+                main.library().loadedModelProperty().get(),
+                main.library().modelProperty().get(),
+                records)));
   }
 
   /** A session to write: where, the model's directory and what it is, and the records. */
@@ -254,7 +245,6 @@ public final class SessionViewModel {
             ? org.sparsityworkbench.engine.tokenizer.ByteTokenizer.INSTANCE
             : new RecordedLabels(s);
     shownSession.set(s);
-    sessionModel = new SessionModel(layers, routeKeys, context, labels);
     Records.Session run = p.session();
     if (run != null) {
       // What it ran with, in the fields: Generate with its model runs it again.
@@ -263,21 +253,22 @@ public final class SessionViewModel {
       main.temperature.set(run.temperature());
       main.seed.set((int) run.seed());
     }
-    main.layerCount.set(layers);
-    main.family.set(s.header().model().family());
-    main.routes.set(routed);
-    if (main.colourLayer.get() >= Math.max(1, layers)) {
-      main.colourLayer.set(0);
-    }
     org.sparsityworkbench.engine.session.ModelIdentity id = s.header().model();
-    main.modelInfo.set(
-        String.format(
-            Locale.ROOT,
-            "session %s · %s · %s · %d tokens",
-            file.getFileName(),
-            id.name(),
+    main.shown()
+        .show(
             id.family(),
-            toks.size()));
+            layers,
+            routed,
+            routeKeys,
+            context,
+            labels,
+            String.format(
+                Locale.ROOT,
+                "session %s · %s · %s · %d tokens",
+                file.getFileName(),
+                id.name(),
+                id.family(),
+                toks.size()));
     timelineApplied = -1;
     if (timeline.get() == toks.size()) {
       applyTimeline();
@@ -293,21 +284,9 @@ public final class SessionViewModel {
       return;
     }
     shownSession.set(null);
-    sessionModel = null;
     timelineApplied = -1;
+    main.library().showLoaded(); // before the decode clears: it labels with the model's tokens
     main.clearDecode("");
-    ModelHandle m = main.model.get();
-    if (m != null) {
-      main.layerCount.set(m.spec().layers());
-      main.family.set(m.family());
-      main.routes.set(m.colours());
-      main.modelInfo.set(main.loadedDir.get() == null ? "" : main.loadedInfo);
-    } else {
-      main.layerCount.set(0);
-      main.family.set("");
-      main.routes.set(false);
-      main.modelInfo.set("no model loaded");
-    }
   }
 
   /**
@@ -351,12 +330,12 @@ public final class SessionViewModel {
    */
   public void runAgain() {
     SessionFile s = shownSession.get();
-    if (s == null || main.model.get() == null) {
+    if (s == null || main.library().modelProperty().get() == null) {
       main.error.set(
           s == null ? "No session to run again" : "Load the session's model to run it again");
       return;
     }
-    Path dir = main.loadedDir.get();
+    Path dir = main.library().loadedModelProperty().get();
     againHash =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () -> {

@@ -55,7 +55,9 @@ class EngineFreeViewModelTest {
 
   MainViewModel loaded(Path... models) throws InterruptedException {
     MainViewModel vm = new MainViewModel(engine, List.of(models));
-    await(vm, () -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    await(
+        vm,
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     return vm;
   }
 
@@ -70,9 +72,9 @@ class EngineFreeViewModelTest {
   void theDecodeShownIsTheEnginesRecordsTokenByToken() throws Exception {
     MainViewModel vm = loaded(switchModel("s", 2, 4, 256));
     assertEquals("scripted engine (no PyTorch)", vm.engineInfoProperty().get());
-    assertEquals(2, vm.layerCountProperty().get());
-    assertTrue(vm.routesProperty().get());
-    assertEquals(4, vm.routeKeyCount());
+    assertEquals(2, vm.shown().layerCountProperty().get());
+    assertTrue(vm.shown().routesProperty().get());
+    assertEquals(4, vm.shown().routeKeyCount());
 
     vm.promptProperty().set("Hi");
     vm.maxTokensProperty().set(30);
@@ -81,15 +83,15 @@ class EngineFreeViewModelTest {
 
     String expected = (ScriptedEngine.TEXT + ScriptedEngine.TEXT).substring(0, 30);
     assertEquals(expected, vm.generatedTextProperty().get());
-    assertEquals(30, vm.tokens().size());
-    assertEquals(30, vm.routingHistory().size());
+    assertEquals(30, vm.history().tokens().size());
+    assertEquals(30, vm.history().window().size());
     for (int i = 0; i < 30; i++) {
       int b = expected.charAt(i);
-      assertEquals((b + 1) % 4, vm.routeKeyAt(2 + i, 1), "layer 1's expert of token " + i);
+      assertEquals((b + 1) % 4, vm.stream().routeKeyAt(2 + i, 1), "layer 1's expert of token " + i);
     }
-    assertEquals('H' % 4, vm.routeKeyAt(0, 0), "prompt positions from the prefill");
+    assertEquals('H' % 4, vm.stream().routeKeyAt(0, 0), "prompt positions from the prefill");
     assertEquals("Hi", engine.prompts.getLast());
-    assertTrue(vm.tokenDetailsProperty().get().startsWith("Newest token"));
+    assertTrue(vm.stream().tokenDetailsProperty().get().startsWith("Newest token"));
   }
 
   @Test
@@ -97,16 +99,16 @@ class EngineFreeViewModelTest {
     MainViewModel vm = loaded(switchModel("s", 1, 2, 256));
     vm.maxTokensProperty().set(50);
     vm.step();
-    await(vm, () -> vm.tokens().size() == 1);
+    await(vm, () -> vm.history().tokens().size() == 1);
     assertTrue(vm.runningProperty().get() && vm.pausedProperty().get());
     vm.step();
-    await(vm, () -> vm.tokens().size() == 2);
+    await(vm, () -> vm.history().tokens().size() == 2);
     Thread.sleep(50);
     vm.refresh();
-    assertEquals(2, vm.tokens().size(), "held: no token without a step");
+    assertEquals(2, vm.history().tokens().size(), "held: no token without a step");
     vm.togglePause();
     await(vm, () -> !vm.runningProperty().get());
-    assertEquals(50, vm.tokens().size());
+    assertEquals(50, vm.history().tokens().size());
   }
 
   @Test
@@ -114,12 +116,12 @@ class EngineFreeViewModelTest {
     MainViewModel vm = loaded(switchModel("s", 1, 4, 512));
     vm.maxTokensProperty().set(40);
     vm.step();
-    await(vm, () -> vm.tokens().size() == 1);
-    int banned = vm.tokens().getFirst().routeKey(0);
+    await(vm, () -> vm.history().tokens().size() == 1);
+    int banned = vm.history().tokens().getFirst().routeKey(0);
     assertTrue(vm.intervention().addIntervention("ban", "0:" + banned), vm.errorProperty().get());
     vm.togglePause();
     await(vm, () -> !vm.runningProperty().get());
-    for (TokenSnapshot t : vm.tokens().subList(1, 40)) {
+    for (TokenSnapshot t : vm.history().tokens().subList(1, 40)) {
       assertTrue(t.routeKey(0) != banned, "token " + t.step() + " went to the banned expert");
       assertEquals(List.of("ban 0:" + banned), t.record().interventions());
     }
@@ -132,21 +134,25 @@ class EngineFreeViewModelTest {
     Path a = switchModel("a", 2, 4, 256);
     Path b = switchModel("b", 3, 8, 256);
     MainViewModel vm = loaded(a, b);
-    long first = vm.modelProperty().get().id();
+    long first = vm.library().modelProperty().get().id();
     vm.maxTokensProperty().set(10);
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
     assertTrue(vm.intervention().addIntervention("ban", "1:2"));
 
-    vm.selectedModelProperty().set(b);
-    vm.loadSelected();
-    await(vm, () -> vm.loadedModelProperty().get().equals(b) && !vm.loadingProperty().get());
+    vm.library().selectedModelProperty().set(b);
+    vm.library().loadSelected();
+    await(
+        vm,
+        () ->
+            vm.library().loadedModelProperty().get().equals(b)
+                && !vm.library().loadingProperty().get());
     assertEquals(List.of(first), engine.released);
-    assertEquals(0, vm.tokens().size());
+    assertEquals(0, vm.history().tokens().size());
     assertEquals("", vm.generatedTextProperty().get());
     assertTrue(vm.intervention().interventions().isEmpty(), "they named the old model's experts");
-    assertEquals(3, vm.layerCountProperty().get());
-    assertEquals(8, vm.routeKeyCount());
+    assertEquals(3, vm.shown().layerCountProperty().get());
+    assertEquals(8, vm.shown().routeKeyCount());
   }
 
   @Test
@@ -154,12 +160,12 @@ class EngineFreeViewModelTest {
     Path a = switchModel("a", 1, 2, 256);
     MainViewModel vm = loaded(a);
     Path empty = Files.createDirectories(dir.resolve("empty"));
-    vm.open(empty);
-    await(vm, () -> !vm.loadingProperty().get() && vm.errorProperty().get() != null);
+    vm.library().open(empty);
+    await(vm, () -> !vm.library().loadingProperty().get() && vm.errorProperty().get() != null);
     assertTrue(vm.errorProperty().get().contains("config.json"), vm.errorProperty().get());
-    assertEquals(List.of(a), vm.models());
-    assertEquals(a, vm.selectedModelProperty().get());
-    assertEquals(a, vm.loadedModelProperty().get());
+    assertEquals(List.of(a), vm.library().models());
+    assertEquals(a, vm.library().selectedModelProperty().get());
+    assertEquals(a, vm.library().loadedModelProperty().get());
   }
 
   @Test
@@ -181,14 +187,16 @@ class EngineFreeViewModelTest {
     other.session().openSession(file);
     await(
         other,
-        () -> other.session().shownSessionProperty().get() != null && other.tokens().size() == 12);
-    assertNull(other.modelProperty().get());
+        () ->
+            other.session().shownSessionProperty().get() != null
+                && other.history().tokens().size() == 12);
+    assertNull(other.library().modelProperty().get());
     assertEquals(vm.generatedTextProperty().get(), other.generatedTextProperty().get());
     other.session().timelineProperty().set(5);
-    await(other, () -> other.tokens().size() == 5);
+    await(other, () -> other.history().tokens().size() == 5);
     assertEquals(
         vm.generatedTextProperty().get().substring(0, 5), other.generatedTextProperty().get());
-    assertEquals(vm.routeKeyAt(2 + 4, 1), other.routeKeyAt(2 + 4, 1));
+    assertEquals(vm.stream().routeKeyAt(2 + 4, 1), other.stream().routeKeyAt(2 + 4, 1));
   }
 
   @Test
@@ -203,7 +211,7 @@ class EngineFreeViewModelTest {
     assertEquals(10, lines.size(), "prefill, 8 tokens, end");
     assertTrue(lines.getFirst().contains("\"type\":\"prefill\""));
     assertTrue(lines.getLast().contains("\"type\":\"end\""));
-    assertNotNull(vm.prefillProperty().get());
+    assertNotNull(vm.history().prefillProperty().get());
   }
 
   @Test
@@ -220,7 +228,7 @@ class EngineFreeViewModelTest {
     assertEquals(shown, vm.generatedTextProperty().get());
     assertThrows(
         IllegalArgumentException.class,
-        () -> engine.decode(vm.modelProperty().get(), "", null, r -> {}, false));
+        () -> engine.decode(vm.library().modelProperty().get(), "", null, r -> {}, false));
   }
 
   @Test
@@ -229,9 +237,9 @@ class EngineFreeViewModelTest {
     vm.maxTokensProperty().set(MainViewModel.FULL_ROWS + 20);
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
-    Records.Token oldest = vm.tokens().getFirst().record();
+    Records.Token oldest = vm.history().tokens().getFirst().record();
     assertNull(oldest.layers().getFirst().attention(), "the oldest token's full rows are let go");
-    assertNotNull(vm.tokens().getLast().fullRecord().layers().getFirst().attention());
+    assertNotNull(vm.history().tokens().getLast().fullRecord().layers().getFirst().attention());
   }
 
   @Test
@@ -266,9 +274,9 @@ class EngineFreeViewModelTest {
     assertTrue(vm.canStepBinding().get(), "held: Step takes the next token");
     vm.stop();
     await(vm, () -> !vm.runningProperty().get());
-    assertEquals("e3", vm.routeKeyLabel(3));
-    assertEquals("expert 3", vm.routeKeyDescription(3));
-    assertFalse(vm.showsPatches());
-    assertTrue(MainViewModel.hasPatches("megabyte") && !MainViewModel.perTokenLayers("megabyte"));
+    assertEquals("e3", vm.shown().routeKeyLabel(3));
+    assertEquals("expert 3", vm.shown().routeKeyDescription(3));
+    assertFalse(vm.shown().showsPatches());
+    assertTrue(ShownModel.hasPatches("megabyte") && !ShownModel.perTokenLayers("megabyte"));
   }
 }

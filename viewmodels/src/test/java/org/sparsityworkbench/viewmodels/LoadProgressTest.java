@@ -35,9 +35,9 @@ class LoadProgressTest {
   @Test
   void aFinishedLoadLeavesNoProgressShowing() throws Exception {
     MainViewModel vm = new MainViewModel(service, List.of(mixtral("a")));
-    MainViewModelTest.await(vm, () -> vm.modelInfoProperty().get().contains("mixtral"));
-    assertFalse(vm.loadingProperty().get());
-    assertEquals(-1, vm.loadFractionProperty().get(), "no load in progress");
+    MainViewModelTest.await(vm, () -> vm.shown().infoProperty().get().contains("mixtral"));
+    assertFalse(vm.library().loadingProperty().get());
+    assertEquals(-1, vm.library().loadFractionProperty().get(), "no load in progress");
   }
 
   @Test
@@ -63,15 +63,16 @@ class LoadProgressTest {
     assertTrue(holding.await(30, TimeUnit.SECONDS));
     MainViewModel vm = new MainViewModel(service, List.of(mixtral("b")));
     vm.refresh();
-    vm.open(dir.resolve("b"));
-    assertTrue(vm.loadingProperty().get(), "loading");
-    vm.cancelLoad(); // as the status bar's Cancel button does
+    vm.library().open(dir.resolve("b"));
+    assertTrue(vm.library().loadingProperty().get(), "loading");
+    vm.library().cancelLoad(); // as the status bar's Cancel button does
     release.countDown();
     blocker.get(30, TimeUnit.SECONDS).close();
-    MainViewModelTest.await(vm, () -> !vm.loadingProperty().get());
+    MainViewModelTest.await(vm, () -> !vm.library().loadingProperty().get());
     assertTrue(vm.statusProperty().get().contains("cancelled"), vm.statusProperty().get());
     assertNull(vm.errorProperty().get(), "a cancel is not an error");
-    assertFalse(vm.modelInfoProperty().get().contains("mixtral"), vm.modelInfoProperty().get());
+    assertFalse(
+        vm.shown().infoProperty().get().contains("mixtral"), vm.shown().infoProperty().get());
     assertFalse(vm.canGenerateBinding().get(), "nothing to generate with");
   }
 }

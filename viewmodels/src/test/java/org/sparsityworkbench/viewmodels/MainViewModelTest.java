@@ -58,8 +58,8 @@ class MainViewModelTest {
     Path m = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 128, 4, 1, 1.25));
     MainViewModel vm = new MainViewModel(service, List.of(m));
     assertFalse(vm.canGenerateBinding().get(), "nothing loaded yet");
-    await(vm, () -> vm.modelProperty().get() != null);
-    assertTrue(vm.modelInfoProperty().get().contains("switch"), vm.modelInfoProperty().get());
+    await(vm, () -> vm.library().modelProperty().get() != null);
+    assertTrue(vm.shown().infoProperty().get().contains("switch"), vm.shown().infoProperty().get());
     assertTrue(vm.engineInfoProperty().get().contains("PyTorch"));
     assertTrue(vm.canGenerateBinding().get());
 
@@ -72,8 +72,8 @@ class MainViewModelTest {
     assertEquals(12, vm.tokenCountProperty().get());
     assertFalse(vm.generatedTextProperty().get().isEmpty());
     assertTrue(
-        vm.routingProperty().get().matches("L0 → e\\d \\(\\d\\.\\d\\d\\).*L1 → e\\d.*"),
-        vm.routingProperty().get());
+        vm.routing().routingProperty().get().matches("L0 → e\\d \\(\\d\\.\\d\\d\\).*L1 → e\\d.*"),
+        vm.routing().routingProperty().get());
     assertTrue(vm.tokensPerSecondProperty().get() > 0);
     assertTrue(
         vm.lastWallTokensPerSecond() > 0
@@ -82,38 +82,40 @@ class MainViewModelTest {
             + vm.lastWallTokensPerSecond()
             + " vs "
             + vm.tokensPerSecondProperty().get());
-    assertEquals(12, vm.routingHistory().size());
+    assertEquals(12, vm.history().window().size());
     assertTrue(
-        vm.prefillRoutingProperty().get().startsWith("Prompt: capacity 2 per expert"),
-        vm.prefillRoutingProperty().get()); // ceil(1.25 * 5 * 1 / 4) = 2
-    TokenSnapshot last = vm.routingHistory().getLast();
+        vm.routing().prefillRoutingProperty().get().startsWith("Prompt: capacity 2 per expert"),
+        vm.routing().prefillRoutingProperty().get()); // ceil(1.25 * 5 * 1 / 4) = 2
+    TokenSnapshot last = vm.history().window().getLast();
     // The stream: every position has its text and its route in the chosen layer.
-    assertEquals(5 + 12, vm.contextLength());
-    assertEquals(5, vm.promptLength());
-    assertEquals("H", vm.textAt(0));
-    assertEquals(last.text(), vm.textAt(16));
-    assertSame(last, vm.tokenAt(16));
-    assertNull(vm.tokenAt(4), "prompt positions have no token record");
-    int promptExpert = vm.prefillProperty().get().layers().get(1).router().experts()[2][0];
-    assertEquals(promptExpert, vm.routeKeyAt(2, 1), "prompt positions: prefill routing");
-    assertEquals(last.experts()[1][0], vm.routeKeyAt(16, 1));
-    assertEquals(-1, vm.routeKeyAt(17, 1), "beyond the context");
-    assertEquals(4, vm.routeKeyCount());
-    assertEquals("switch", vm.familyProperty().get());
-    assertEquals(2, vm.layerCountProperty().get());
+    assertEquals(5 + 12, vm.stream().contextLength());
+    assertEquals(5, vm.stream().promptLength());
+    assertEquals("H", vm.stream().textAt(0));
+    assertEquals(last.text(), vm.stream().textAt(16));
+    assertSame(last, vm.stream().tokenAt(16));
+    assertNull(vm.stream().tokenAt(4), "prompt positions have no token record");
+    int promptExpert =
+        vm.history().prefillProperty().get().layers().get(1).router().experts()[2][0];
+    assertEquals(promptExpert, vm.stream().routeKeyAt(2, 1), "prompt positions: prefill routing");
+    assertEquals(last.experts()[1][0], vm.stream().routeKeyAt(16, 1));
+    assertEquals(-1, vm.stream().routeKeyAt(17, 1), "beyond the context");
+    assertEquals(4, vm.shown().routeKeyCount());
+    assertEquals("switch", vm.shown().familyProperty().get());
+    assertEquals(2, vm.shown().layerCountProperty().get());
     // Details: the newest token until one is inspected, then that one.
-    assertTrue(vm.tokenDetailsProperty().get().startsWith("Newest token · "));
+    assertTrue(vm.stream().tokenDetailsProperty().get().startsWith("Newest token · "));
     assertTrue(
-        vm.tokenDetailsProperty().get().contains("step 11"), vm.tokenDetailsProperty().get());
-    vm.inspectedProperty().set(vm.tokens().get(3));
-    String details = vm.tokenDetailsProperty().get();
+        vm.stream().tokenDetailsProperty().get().contains("step 11"),
+        vm.stream().tokenDetailsProperty().get());
+    vm.stream().inspectedProperty().set(vm.history().tokens().get(3));
+    String details = vm.stream().tokenDetailsProperty().get();
     assertTrue(details.startsWith("Hovered token · "), details);
     assertTrue(details.contains("step 3 · position 8"), details);
     assertTrue(details.contains("next token:"), details);
     assertTrue(
         details.matches("(?s).*L0: e\\d \\(gate \\d\\.\\d\\d\\) · entropy .*L1: e.*"), details);
-    vm.inspectedProperty().set(null);
-    assertTrue(vm.tokenDetailsProperty().get().startsWith("Newest token · "));
+    vm.stream().inspectedProperty().set(null);
+    assertTrue(vm.stream().tokenDetailsProperty().get().startsWith("Newest token · "));
     assertEquals(2, last.probs().length, "two layers");
     assertEquals(4, last.probs()[0].length, "four experts");
     assertEquals(1, last.experts()[1].length, "top-1");
@@ -138,15 +140,15 @@ class MainViewModelTest {
     Files.writeString(bad.resolve("config.json"), "{\"family\": \"dense\"}");
     Files.write(bad.resolve("model.safetensors"), new byte[] {1, 2, 3});
     MainViewModel vm = new MainViewModel(service, List.of(good, bad));
-    await(vm, () -> vm.modelProperty().get() != null);
-    var loaded = vm.modelProperty().get();
+    await(vm, () -> vm.library().modelProperty().get() != null);
+    var loaded = vm.library().modelProperty().get();
 
-    vm.selectedModelProperty().set(bad);
-    vm.loadSelected();
+    vm.library().selectedModelProperty().set(bad);
+    vm.library().loadSelected();
     await(vm, () -> vm.errorProperty().get() != null);
     String error = vm.errorProperty().get();
     assertTrue(error.contains("config.json") && error.contains("vocab_size"), error);
-    assertSame(loaded, vm.modelProperty().get(), "the previous model stays");
+    assertSame(loaded, vm.library().modelProperty().get(), "the previous model stays");
     assertTrue(vm.canGenerateBinding().get());
     vm.acknowledgeError();
     assertNull(vm.errorProperty().get());
@@ -156,7 +158,7 @@ class MainViewModelTest {
   void stopCancelsBetweenTokens() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 2048));
     MainViewModel vm = new MainViewModel(service, List.of(m));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.maxTokensProperty().set(2000);
     vm.generate();
     await(vm, () -> vm.tokenCountProperty().get() > 0);
@@ -172,7 +174,7 @@ class MainViewModelTest {
     Path a = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
     Path b = model(dir, "topk", ModelConfig.moe(Family.TOPK, 32, 1, 4, 64, 128, 4, 2, 1.25));
     MainViewModel vm = new MainViewModel(service, List.of(a, b));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     CompareViewModel c = vm.compare();
     assertEquals(b, c.modelBProperty().get(), "B defaults to the other model");
     vm.maxTokensProperty().set(15);
@@ -211,9 +213,10 @@ class MainViewModelTest {
   void theRoutingWindowKeepsTheNewestTokensWithOneChangePerRefresh() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 1024));
     MainViewModel vm = new MainViewModel(service, List.of(m));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     int[] changes = {0};
-    vm.routingHistory()
+    vm.history()
+        .window()
         .addListener((javafx.collections.ListChangeListener<TokenSnapshot>) c -> changes[0]++);
     vm.maxTokensProperty().set(MainViewModel.HISTORY + 100);
     vm.generate();
@@ -224,10 +227,10 @@ class MainViewModelTest {
       vm.refresh();
       assertTrue(changes[0] - before <= 1, "one change per refresh");
     }
-    assertEquals(MainViewModel.HISTORY + 100, vm.tokens().size());
-    assertEquals(MainViewModel.HISTORY, vm.routingHistory().size());
-    assertSame(vm.tokens().getLast(), vm.routingHistory().getLast());
-    assertSame(vm.tokens().get(100), vm.routingHistory().getFirst());
+    assertEquals(MainViewModel.HISTORY + 100, vm.history().tokens().size());
+    assertEquals(MainViewModel.HISTORY, vm.history().window().size());
+    assertSame(vm.history().tokens().getLast(), vm.history().window().getLast());
+    assertSame(vm.history().tokens().get(100), vm.history().window().getFirst());
   }
 
   @Test
@@ -235,32 +238,33 @@ class MainViewModelTest {
     Path sw = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 512, 4, 1, 1.25));
     Path dense = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 64));
     MainViewModel vm = new MainViewModel(service, List.of(sw, dense));
-    await(vm, () -> vm.modelProperty().get() != null);
-    var routed = vm.modelProperty().get();
+    await(vm, () -> vm.library().modelProperty().get() != null);
+    var routed = vm.library().modelProperty().get();
     vm.maxTokensProperty().set(400);
     vm.step(); // held after one token: still running
     await(vm, () -> vm.tokenCountProperty().get() == 1);
-    vm.selectedModelProperty().set(dense);
-    vm.loadSelected();
-    assertFalse(vm.loadingProperty().get(), "no load while a decode runs");
+    vm.library().selectedModelProperty().set(dense);
+    vm.library().loadSelected();
+    assertFalse(vm.library().loadingProperty().get(), "no load while a decode runs");
     vm.stop();
     await(vm, () -> !vm.runningProperty().get());
-    assertEquals(4, vm.routeKeyCount());
-    assertTrue(vm.contextLength() > 0);
-    vm.colourLayerProperty().set(1);
-    vm.loadSelected();
-    await(vm, () -> vm.modelProperty().get() != routed);
-    assertEquals(0, vm.contextLength(), "the old decode belonged to the old model");
-    assertTrue(vm.tokens().isEmpty() && vm.routingHistory().isEmpty());
-    assertEquals(0, vm.routeKeyCount(), "dense: nothing to colour by");
-    assertEquals(0, vm.colourLayerProperty().get(), "layer 1 does not exist in a 1-layer model");
+    assertEquals(4, vm.shown().routeKeyCount());
+    assertTrue(vm.stream().contextLength() > 0);
+    vm.shown().colourLayerProperty().set(1);
+    vm.library().loadSelected();
+    await(vm, () -> vm.library().modelProperty().get() != routed);
+    assertEquals(0, vm.stream().contextLength(), "the old decode belonged to the old model");
+    assertTrue(vm.history().tokens().isEmpty() && vm.history().window().isEmpty());
+    assertEquals(0, vm.shown().routeKeyCount(), "dense: nothing to colour by");
+    assertEquals(
+        0, vm.shown().colourLayerProperty().get(), "layer 1 does not exist in a 1-layer model");
   }
 
   @Test
   void stepAdvancesOneTokenAtATimeAndPauseResumes() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(32, 1, 4, 64, 128));
     MainViewModel vm = new MainViewModel(service, List.of(m));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.maxTokensProperty().set(30);
     vm.step();
     await(vm, () -> vm.tokenCountProperty().get() == 1);
@@ -283,7 +287,7 @@ class MainViewModelTest {
     java.util.concurrent.atomic.AtomicInteger wakes =
         new java.util.concurrent.atomic.AtomicInteger();
     vm.setWakeUp(wakes::incrementAndGet);
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     assertFalse(vm.hasNews());
     assertTrue(vm.sleep(), "nothing pending: may sleep");
 
@@ -307,7 +311,7 @@ class MainViewModelTest {
   void attentionIsKeptOnlyForTheWindowSoRetainedDataPerTokenIsBounded() throws Exception {
     Path m = model(dir, "dense-1k", ModelConfig.dense(16, 2, 2, 32, 1024));
     MainViewModel vm = new MainViewModel(service, List.of(m));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.promptProperty().set("Hi");
     int n = MainViewModel.HISTORY + 100;
     vm.maxTokensProperty().set(n);
@@ -321,12 +325,12 @@ class MainViewModelTest {
           }
           return !vm.runningProperty().get();
         });
-    assertEquals(n, vm.tokens().size());
+    assertEquals(n, vm.history().tokens().size());
     retainedAt[1] = vm.retainedAttentionFloats();
     // What the attention views draw: the window's tokens' reduced rows, full rows for the newest
     // FULL_ROWS only, nothing older.
     long window = 0;
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.history().window();
     for (int i = 0; i < w.size(); i++) {
       TokenSnapshot t = w.get(i);
       assertNotNull(t.attentionRows(), "window tokens keep their reduced rows");
@@ -350,11 +354,15 @@ class MainViewModelTest {
         retainedAt[1] <= (long) (MainViewModel.HISTORY + MainViewModel.FULL_ROWS) * 2 * 2 * 1024,
         "" + retainedAt[1]);
     assertNull(w.getFirst().attention());
-    assertNull(vm.tokens().getFirst().attentionRows(), "a token that left the window has none");
-    assertNull(vm.tokens().getFirst().attention(), "a token that left the window has no rows");
     assertNull(
-        vm.tokens().getFirst().record().layers().getFirst().attention(), "nor does its record");
-    assertSame(vm.routingHistory().getLast(), vm.tokenAt(vm.contextLength() - 1));
+        vm.history().tokens().getFirst().attentionRows(), "a token that left the window has none");
+    assertNull(
+        vm.history().tokens().getFirst().attention(), "a token that left the window has no rows");
+    assertNull(
+        vm.history().tokens().getFirst().record().layers().getFirst().attention(),
+        "nor does its record");
+    assertSame(
+        vm.history().window().getLast(), vm.stream().tokenAt(vm.stream().contextLength() - 1));
     // The export writes attention where it is kept, and says so.
     Path jsonl = dir.resolve("long.jsonl");
     vm.exportJsonl(jsonl).join();
@@ -371,18 +379,18 @@ class MainViewModelTest {
     // not their full rows, which grew with the context (issue 11, item 20).
     Path m = model(dir, "dense-4k", ModelConfig.dense(16, 2, 2, 32, 4096));
     MainViewModel vm = new MainViewModel(service, List.of(m));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.promptProperty().set("x".repeat(3000));
     int n = 200;
     vm.maxTokensProperty().set(n);
     vm.generate();
     await(vm, () -> !vm.runningProperty().get());
-    assertEquals(n, vm.routingHistory().size());
+    assertEquals(n, vm.history().window().size());
     long perRow = AttentionRows.TAIL + (3 * AttentionRows.BLOCKS + 1) / 2;
     long bound = (long) n * 2 * 2 * perRow + (long) MainViewModel.FULL_ROWS * 2 * 2 * 3200;
     long retained = vm.retainedAttentionFloats();
     assertTrue(retained <= bound, retained + " floats retained, bound " + bound);
-    AttentionRows oldest = vm.routingHistory().getFirst().attentionRows();
+    AttentionRows oldest = vm.history().window().getFirst().attentionRows();
     assertEquals(4, oldest.block(), "3,000 positions in blocks of 4");
     assertEquals(3001, oldest.length(), "step 0 sits at position 3,000");
   }
@@ -434,7 +442,7 @@ class MainViewModelTest {
 
   MainViewModel decoded(Path model, String prompt) throws Exception {
     MainViewModel vm = new MainViewModel(service, List.of(model));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.promptProperty().set(prompt);
     vm.maxTokensProperty().set(6);
     vm.seedProperty().set(7);

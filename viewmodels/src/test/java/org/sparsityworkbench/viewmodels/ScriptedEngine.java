@@ -42,6 +42,9 @@ final class ScriptedEngine implements WorkbenchEngine {
   final List<Long> released = new CopyOnWriteArrayList<>();
   final List<String> prompts = new CopyOnWriteArrayList<>();
 
+  /** The options of the last decode started. */
+  volatile DecodeOptions lastOptions;
+
   @Override
   public CompletableFuture<String> describe() {
     return CompletableFuture.completedFuture("scripted engine (no PyTorch)");
@@ -105,6 +108,7 @@ final class ScriptedEngine implements WorkbenchEngine {
           "prompt of " + promptIds.length + " bytes: 1.." + (m.contextLength() - 1) + " fit");
     }
     prompts.add(prompt);
+    lastOptions = options;
     DecodeService.Job job = new DecodeService.Job(held);
     Thread t =
         new Thread(

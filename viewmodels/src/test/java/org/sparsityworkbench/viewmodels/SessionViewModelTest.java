@@ -31,14 +31,14 @@ class SessionViewModelTest {
   }
 
   private List<String> labels(MainViewModel vm) {
-    return vm.tokens().stream().map(TokenSnapshot::label).toList();
+    return vm.history().tokens().stream().map(TokenSnapshot::label).toList();
   }
 
   @Test
   void aSavedDecodeOpensWithoutItsModelAndStepsBackAndForth() throws Exception {
     Path m = model(dir, "switch", ModelConfig.moe(Family.SWITCH, 32, 2, 4, 64, 128, 4, 1, 1.25));
     MainViewModel live = new MainViewModel(service, List.of(m));
-    await(live, () -> live.modelProperty().get() != null);
+    await(live, () -> live.library().modelProperty().get() != null);
     live.promptProperty().set("Hello");
     live.maxTokensProperty().set(20);
     live.seedProperty().set(4);
@@ -57,46 +57,53 @@ class SessionViewModelTest {
     // A workbench with no model at all.
     MainViewModel vm = new MainViewModel(service, List.of());
     vm.session().openSession(file);
-    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 20);
-    assertNull(vm.modelProperty().get());
+    await(
+        vm,
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 20);
+    assertNull(vm.library().modelProperty().get());
     assertEquals(text, vm.generatedTextProperty().get());
     assertEquals(liveLabels, labels(vm));
-    assertEquals(2, vm.layerCountProperty().get());
-    assertEquals(4, vm.routeKeyCount(), "4 experts");
-    assertEquals(128, vm.modelContext());
-    assertEquals(5 + 20, vm.contextLength());
+    assertEquals(2, vm.shown().layerCountProperty().get());
+    assertEquals(4, vm.shown().routeKeyCount(), "4 experts");
+    assertEquals(128, vm.shown().context());
+    assertEquals(5 + 20, vm.stream().contextLength());
     assertEquals(20, vm.session().timelineProperty().get());
     assertEquals("Hello", vm.promptProperty().get(), "the fields say what it ran with");
     assertEquals(20, vm.maxTokensProperty().get());
     assertEquals(4, vm.seedProperty().get());
-    assertTrue(vm.modelInfoProperty().get().contains("session hello.session.gz"));
+    assertTrue(vm.shown().infoProperty().get().contains("session hello.session.gz"));
     // Each token's routing is the live decode's.
     for (int i = 0; i < 20; i++) {
-      assertEquals(live.tokens().get(i).routeKey(1), vm.tokens().get(i).routeKey(1), "token " + i);
+      assertEquals(
+          live.history().tokens().get(i).routeKey(1),
+          vm.history().tokens().get(i).routeKey(1),
+          "token " + i);
     }
 
     // Back to token 7: every view's lists hold the first 7 tokens only.
     vm.session().timelineProperty().set(7);
-    await(vm, () -> vm.tokens().size() == 7);
+    await(vm, () -> vm.history().tokens().size() == 7);
     vm.refresh();
-    assertEquals(7, vm.routingHistory().size());
+    assertEquals(7, vm.history().window().size());
     assertEquals(liveLabels.subList(0, 7), labels(vm));
-    assertEquals(5 + 7, vm.contextLength());
+    assertEquals(5 + 7, vm.stream().contextLength());
     assertTrue(text.startsWith(vm.generatedTextProperty().get()));
-    assertNotNull(vm.routingHistory().getLast().attention(), "the newest token's full rows");
+    assertNotNull(vm.history().window().getLast().attention(), "the newest token's full rows");
     // And forward again, one token at a time.
     for (int k = 8; k <= 20; k++) {
       vm.session().timelineProperty().set(k);
       final int want = k;
-      await(vm, () -> vm.tokens().size() == want);
+      await(vm, () -> vm.history().tokens().size() == want);
     }
     assertEquals(text, vm.generatedTextProperty().get());
 
     // Closing it leaves nothing of it behind.
     vm.session().closeSession();
     vm.refresh();
-    assertEquals(0, vm.tokens().size());
-    assertEquals("no model loaded", vm.modelInfoProperty().get());
+    assertEquals(0, vm.history().tokens().size());
+    assertEquals("no model loaded", vm.shown().infoProperty().get());
   }
 
   @Test
@@ -109,7 +116,7 @@ class SessionViewModelTest {
     weights[weights.length - 1] ^= 0x01; // the last byte of the last float: a tiny change
     Files.write(other.resolve("model.safetensors"), weights);
     MainViewModel vm = new MainViewModel(service, List.of(m, other));
-    await(vm, () -> vm.modelProperty().get() != null);
+    await(vm, () -> vm.library().modelProperty().get() != null);
     vm.promptProperty().set("abc");
     vm.maxTokensProperty().set(15);
     vm.seedProperty().set(9);
@@ -122,7 +129,11 @@ class SessionViewModelTest {
     vm.promptProperty().set("something else"); // the session puts its own back
     vm.temperatureProperty().set(1.5);
     vm.session().openSession(file);
-    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    await(
+        vm,
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 15);
     vm.session().runAgain();
     await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
     assertEquals(
@@ -131,12 +142,24 @@ class SessionViewModelTest {
     assertNull(vm.session().shownSessionProperty().get(), "the live decode replaced it");
     // Another model (same shapes, other random weights): it says where and why.
     vm.session().openSession(file);
-    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
-    vm.selectedModelProperty().set(other);
-    vm.loadSelected();
-    await(vm, () -> other.equals(vm.loadedModelProperty().get()) && !vm.loadingProperty().get());
+    await(
+        vm,
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 15);
+    vm.library().selectedModelProperty().set(other);
+    vm.library().loadSelected();
+    await(
+        vm,
+        () ->
+            other.equals(vm.library().loadedModelProperty().get())
+                && !vm.library().loadingProperty().get());
     vm.session().openSession(file); // loading a model closed the session
-    await(vm, () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 15);
+    await(
+        vm,
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 15);
     vm.session().runAgain();
     await(vm, () -> vm.statusProperty().get().startsWith("Run again"));
     String said = vm.statusProperty().get();
@@ -189,7 +212,7 @@ class SessionViewModelTest {
   void aBrokenSessionShowsItsErrorAndChangesNothing() throws Exception {
     Path m = model(dir, "dense", ModelConfig.dense(16, 1, 2, 32, 64));
     MainViewModel live = new MainViewModel(service, List.of(m));
-    await(live, () -> live.modelProperty().get() != null);
+    await(live, () -> live.library().modelProperty().get() != null);
     live.maxTokensProperty().set(6);
     live.generate();
     await(live, () -> !live.runningProperty().get());
@@ -204,7 +227,7 @@ class SessionViewModelTest {
     assertTrue(live.errorProperty().get().contains("cut.session.gz"), live.errorProperty().get());
     assertNull(live.session().shownSessionProperty().get());
     assertEquals(before, labels(live), "the decode shown stays");
-    assertTrue(live.modelInfoProperty().get().startsWith("dense ·"));
+    assertTrue(live.shown().infoProperty().get().startsWith("dense ·"));
   }
 
   @Test

@@ -11,14 +11,12 @@ class StreamLegendTest {
   @Test
   void eachFamilySaysWhatItsColoursMean() {
     assertEquals(
-        "Colour: the token's top expert in the layer.", MainViewModel.streamLegend("switch", true));
+        "Colour: the token's top expert in the layer.", ShownModel.streamLegend("switch", true));
     assertEquals(
-        "Colour: the token's top expert in the layer.",
-        MainViewModel.streamLegend("mixtral", true));
-    assertEquals(
-        "Dense model: no routing to colour by.", MainViewModel.streamLegend("dense", false));
-    assertTrue(MainViewModel.streamLegend("sparse-ffqkv", true).startsWith("Colour: block 0's"));
-    assertTrue(MainViewModel.streamLegend("sparse-qkv", false).startsWith("Sparse QKV only"));
-    assertTrue(MainViewModel.streamLegend("megabyte", false).contains("Patches tab"));
+        "Colour: the token's top expert in the layer.", ShownModel.streamLegend("mixtral", true));
+    assertEquals("Dense model: no routing to colour by.", ShownModel.streamLegend("dense", false));
+    assertTrue(ShownModel.streamLegend("sparse-ffqkv", true).startsWith("Colour: block 0's"));
+    assertTrue(ShownModel.streamLegend("sparse-qkv", false).startsWith("Sparse QKV only"));
+    assertTrue(ShownModel.streamLegend("megabyte", false).contains("Patches tab"));
   }
 }

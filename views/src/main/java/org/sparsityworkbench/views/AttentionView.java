@@ -12,7 +12,7 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.AttentionGrid;
 import org.sparsityworkbench.viewmodels.AttentionRows;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.AttentionViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
@@ -26,7 +26,7 @@ public final class AttentionView extends BorderPane {
   /** Zoom choices: how many of the most recent positions to show (0: all). */
   static final List<Integer> ZOOMS = AttentionGrid.ZOOMS;
 
-  private final MainViewModel vm;
+  private final AttentionViewModel vm;
   private final ComboBox<Integer> zoom = new ComboBox<>();
   private final Label info = new Label();
   private final Shown labels = new Shown(this, this::updateLabels);
@@ -42,7 +42,7 @@ public final class AttentionView extends BorderPane {
     return shown;
   }
 
-  public AttentionView(MainViewModel vm) {
+  public AttentionView(AttentionViewModel vm) {
     this.vm = vm;
     setId("attention-view");
     info.setId("attention-info");
@@ -57,7 +57,7 @@ public final class AttentionView extends BorderPane {
     HBox top =
         Widgets.topRow(
             new Label("Layer"),
-            Widgets.layerPicker(vm, "attention-layer"),
+            Widgets.layerPicker(vm.shown(), "attention-layer"),
             new Label("Positions"),
             zoom,
             info);
@@ -86,11 +86,11 @@ public final class AttentionView extends BorderPane {
                     + " weight (colour ∝ sqrt of the weight). A diagonal is a head attending to the"
                     + " previous tokens, a column a head that always looks at one position."));
     setBottom(explanation);
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
-    vm.colourLayerProperty().subscribe(l -> redrawAll());
+    vm.window().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.shown().colourLayerProperty().subscribe(l -> redrawAll());
     heads.reader(
         (x, y) -> {
-          List<TokenSnapshot> all = vm.routingHistory();
+          List<TokenSnapshot> all = vm.window();
           String text =
               shown == null || all.isEmpty() || all.getLast().attentionRows() == null
                   ? null
@@ -105,13 +105,13 @@ public final class AttentionView extends BorderPane {
         });
     heads.canvas().setOnMouseExited(e -> hover.setText(" "));
     current.reader(this::readCurrent);
-    heads.actions((x, y) -> Widgets.headActions(vm, layer(), headInGrid(x, y)));
-    current.actions((x, y) -> Widgets.headActions(vm, layer(), headInRows(y)));
+    heads.actions((x, y) -> Widgets.headActions(vm.intervention(), layer(), headInGrid(x, y)));
+    current.actions((x, y) -> Widgets.headActions(vm.intervention(), layer(), headInRows(y)));
   }
 
   /** The head whose panel lies under a point of the grid; -1 between panels or with none drawn. */
   private int headInGrid(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     return w.isEmpty() || w.getLast().attentionRows() == null
         ? -1
         : AttentionGrid.headAt(shown, x, y);
@@ -119,7 +119,7 @@ public final class AttentionView extends BorderPane {
 
   /** The head whose row of the newest-token chart lies at this height; -1 with none drawn. */
   private int headInRows(double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().attention() == null) {
       return -1;
     }
@@ -129,7 +129,7 @@ public final class AttentionView extends BorderPane {
             / AttentionGrid.panelSpan(
                 w.getLast().attention()[layer()][0].length,
                 zoom.getValue() == null ? 0 : zoom.getValue(),
-                vm.modelContext())[1];
+                vm.context())[1];
     double height = colW >= 8 ? current.canvas().getHeight() - 13 : current.canvas().getHeight();
     return y < 0 || y >= height ? -1 : Math.min(heads - 1, (int) (y / (height / heads)));
   }
@@ -141,7 +141,7 @@ public final class AttentionView extends BorderPane {
   }
 
   private void updateLabels() {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().attentionRows() == null) {
       info.setText("decode to see attention");
       return;
@@ -157,12 +157,12 @@ public final class AttentionView extends BorderPane {
   }
 
   private int layer() {
-    return Widgets.shownLayer(vm);
+    return Widgets.shownLayer(vm.shown(), vm.window());
   }
 
   private void paintCurrent(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
-    if (!w.isEmpty() && w.getLast().attention() == null && Widgets.megabyte(vm)) {
+    List<TokenSnapshot> w = vm.window();
+    if (!w.isEmpty() && w.getLast().attention() == null && vm.shown().showsPatches()) {
       Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
       return;
     }
@@ -174,7 +174,7 @@ public final class AttentionView extends BorderPane {
     int positions = rows[0].length;
     int[] span =
         AttentionGrid.panelSpan(
-            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.context());
     int from = span[0];
     double left = 26;
     int cols = (int) Math.max(1, Math.min(span[1], s.width() - left));
@@ -208,7 +208,7 @@ public final class AttentionView extends BorderPane {
 
   /** The newest token's rows under the mouse: the head, the position and its weight. */
   private Chart.Reading readCurrent(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().attention() == null || x < 26) {
       return null;
     }
@@ -216,7 +216,7 @@ public final class AttentionView extends BorderPane {
     int positions = rows[0].length;
     int[] span =
         AttentionGrid.panelSpan(
-            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.modelContext());
+            positions, zoom.getValue() == null ? 0 : zoom.getValue(), vm.context());
     double width = current.canvas().getWidth() - 26;
     double colW = width / span[1];
     boolean labels = colW >= 8;
@@ -264,10 +264,9 @@ public final class AttentionView extends BorderPane {
   private int[] rowBuffer = new int[0];
 
   private void paintHeads(Sketch s) {
-    List<TokenSnapshot> all = vm.routingHistory();
+    List<TokenSnapshot> all = vm.window();
     int zoomed = zoom.getValue() == null ? 0 : zoom.getValue();
-    AttentionGrid.Layout g =
-        AttentionGrid.layout(all, zoomed, vm.modelContext(), s.width(), s.height());
+    AttentionGrid.Layout g = AttentionGrid.layout(all, zoomed, vm.context(), s.width(), s.height());
     shown = g;
     if (g == null) {
       return;

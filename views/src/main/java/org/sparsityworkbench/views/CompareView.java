@@ -41,7 +41,7 @@ public final class CompareView extends BorderPane {
     this.main = main;
     this.vm = main.compare();
     setId("compare-view");
-    ComboBox<Path> modelB = new ComboBox<>(main.models());
+    ComboBox<Path> modelB = new ComboBox<>(main.library().models());
     modelB.setId("compare-model");
     modelB.valueProperty().bindBidirectional(vm.modelBProperty());
     modelB.setCellFactory(l -> new Widgets.PathCell());
@@ -55,7 +55,11 @@ public final class CompareView extends BorderPane {
     Label a = new Label();
     a.setId("compare-model-a");
     a.textProperty()
-        .bind(main.loadedModelProperty().map(p -> "A: " + p.getFileName()).orElse("A: (none)"));
+        .bind(
+            main.library()
+                .loadedModelProperty()
+                .map(p -> "A: " + p.getFileName())
+                .orElse("A: (none)"));
     Label summary = new Label();
     summary.setId("compare-summary");
     summary.setWrapText(true);

@@ -8,7 +8,7 @@ import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.ControllerViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 import org.sparsityworkbench.viewmodels.WindowStats;
 
@@ -18,7 +18,7 @@ import org.sparsityworkbench.viewmodels.WindowStats;
  * activity over the tokens.
  */
 public final class ControllerView extends BorderPane {
-  private final MainViewModel vm;
+  private final ControllerViewModel vm;
   private final Label summary = new Label();
   private final Shown labels = new Shown(this, this::updateLabels);
   private final Chart mask = new Chart("controller-mask", this::paintMask);
@@ -26,12 +26,13 @@ public final class ControllerView extends BorderPane {
   private final Chart usage = new Chart("controller-usage", this::paintUsage);
   private final Chart modules = new Chart("qkv-modules", this::paintModules);
 
-  public ControllerView(MainViewModel vm) {
+  public ControllerView(ControllerViewModel vm) {
     this.vm = vm;
     setId("controller-view");
     summary.setId("controller-summary");
     HBox top =
-        Widgets.topRow(new Label("Layer"), Widgets.layerPicker(vm, "controller-layer"), summary);
+        Widgets.topRow(
+            new Label("Layer"), Widgets.layerPicker(vm.shown(), "controller-layer"), summary);
     top.setPadding(new Insets(0, 0, 6, 0));
     setTop(top);
     GridPane grid = Widgets.grid(2, 0, 45, 0, 45);
@@ -76,8 +77,8 @@ public final class ControllerView extends BorderPane {
                 + " modules M[n] = (x ⊙ G[n]) P + b[n], shared by Q, K and V, which are causal"
                 + " convolutions over positions and neighbouring modules of M; shown here as each"
                 + " module's RMS per token."));
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
-    vm.colourLayerProperty().subscribe(l -> redrawAll());
+    vm.window().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.shown().colourLayerProperty().subscribe(l -> redrawAll());
   }
 
   private void redrawAll() {
@@ -89,7 +90,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private void updateLabels() {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     WindowStats.Units u = w.isEmpty() ? null : WindowStats.units(w, layer());
     summary.setText(u == null ? "" : describe(u, w.size(), w.getLast().blockSize()));
   }
@@ -109,7 +110,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private int layer() {
-    return Widgets.shownLayer(vm);
+    return Widgets.shownLayer(vm.shown(), vm.window());
   }
 
   private boolean noController(Sketch s, List<TokenSnapshot> w) {
@@ -117,7 +118,7 @@ public final class ControllerView extends BorderPane {
       Chart.message(s, "Press Generate: the controller's choices draw here.");
       return true;
     }
-    if (w.getLast().chosen() == null && Widgets.megabyte(vm)) {
+    if (w.getLast().chosen() == null && vm.shown().showsPatches()) {
       Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
       return true;
     }
@@ -129,7 +130,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private void paintMask(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (noController(s, w)) {
       return;
     }
@@ -159,7 +160,7 @@ public final class ControllerView extends BorderPane {
    * the window): the block and unit, with the block's column highlighted.
    */
   private Chart.Reading readUnits(Chart chart, double x, double y, boolean counts) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().chosen() == null || x < 26) {
       return null;
     }
@@ -202,7 +203,7 @@ public final class ControllerView extends BorderPane {
 
   /** The block and unit of a units x blocks map under a point; null off the map. */
   private int[] unitCell(Chart chart, double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().chosen() == null || x < 26) {
       return null;
     }
@@ -219,7 +220,7 @@ public final class ControllerView extends BorderPane {
 
   /** The row (block or module) of a tokens map under a point; -1 off the map. */
   private int tokenRow(Chart chart, double x, double y, boolean qkv) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || (qkv ? w.getLast().qkv() == null : w.getLast().chosen() == null)) {
       return -1;
     }
@@ -242,7 +243,7 @@ public final class ControllerView extends BorderPane {
     List<javafx.scene.control.MenuItem> items = new java.util.ArrayList<>();
     items.add(
         Widgets.intervention(
-            vm,
+            vm.intervention(),
             "force-unit",
             l + ":" + cell[0] + ":" + cell[1],
             "Force unit " + cell[1] + " in block " + cell[0] + " of layer " + l,
@@ -259,7 +260,7 @@ public final class ControllerView extends BorderPane {
     int l = layer();
     return List.of(
         Widgets.intervention(
-            vm,
+            vm.intervention(),
             "block-off",
             l + ":" + block,
             "Turn block " + block + " of layer " + l + " off",
@@ -274,7 +275,7 @@ public final class ControllerView extends BorderPane {
     int l = layer();
     return List.of(
         Widgets.intervention(
-            vm,
+            vm.intervention(),
             "module-off",
             l + ":" + module,
             "Turn module " + module + " of layer " + l + " off",
@@ -286,7 +287,7 @@ public final class ControllerView extends BorderPane {
    * the row's value, with the token's column highlighted.
    */
   private Chart.Reading readTokens(Chart chart, double x, double y, boolean qkv) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || (qkv ? w.getLast().qkv() == null : w.getLast().chosen() == null)) {
       return null;
     }
@@ -325,7 +326,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private void paintHistory(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (noController(s, w)) {
       return;
     }
@@ -348,7 +349,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private void paintUsage(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().chosen() == null) {
       return;
     }
@@ -375,7 +376,7 @@ public final class ControllerView extends BorderPane {
   }
 
   private void paintModules(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty()) {
       return;
     }

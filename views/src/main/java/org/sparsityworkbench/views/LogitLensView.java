@@ -7,7 +7,7 @@ import javafx.geometry.Insets;
 import javafx.scene.control.CheckBox;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.VBox;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.LogitLensViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 
 /**
@@ -22,15 +22,15 @@ public final class LogitLensView extends BorderPane {
   /** The outline of a cell that already names the model's prediction (orange on the blues). */
   static final int MATCH = 0xffe07b00;
 
-  private final MainViewModel vm;
+  private final LogitLensViewModel vm;
   private final Chart chart = new Chart("logit-lens", this::paint);
 
-  public LogitLensView(MainViewModel vm) {
+  public LogitLensView(LogitLensViewModel vm) {
     this.vm = vm;
     setId("logit-lens-view");
     CheckBox on = new CheckBox("Compute the lens (applies from the next decode)");
     on.setId("logit-lens-on");
-    on.selectedProperty().bindBidirectional(vm.logitLensProperty());
+    on.selectedProperty().bindBidirectional(vm.computeProperty());
     VBox top =
         new VBox(
             4,

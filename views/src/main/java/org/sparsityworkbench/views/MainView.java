@@ -28,6 +28,7 @@ import javafx.scene.layout.Region;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.ShownModel;
 
 /**
  * The main window's content: a tool bar (model, prompt, sampling, Generate / Stop), the streaming
@@ -269,13 +270,13 @@ public final class MainView extends BorderPane {
       window -> saveChooser("decode.session.gz", "Sessions", "*.session.gz").showSaveDialog(window);
 
   private Region toolBar() {
-    ComboBox<Path> model = new ComboBox<>(vm.models());
+    ComboBox<Path> model = new ComboBox<>(vm.library().models());
     model.setId("model-picker");
-    model.valueProperty().bindBidirectional(vm.selectedModelProperty());
+    model.valueProperty().bindBidirectional(vm.library().selectedModelProperty());
     model.setCellFactory(l -> new Widgets.PathCell());
     model.setButtonCell(new Widgets.PathCell());
     model.setPrefWidth(170);
-    model.setOnAction(e -> vm.loadSelected());
+    model.setOnAction(e -> vm.library().loadSelected());
     model.disableProperty().bind(vm.runningProperty()); // a decode keeps its model
     model.setTooltip(new Tooltip("The model to decode with"));
 
@@ -287,7 +288,7 @@ public final class MainView extends BorderPane {
           File dir = chooseDirectory.apply(getScene().getWindow());
           if (dir != null) {
             Folders.SHARED.opened(dir.toPath());
-            vm.open(dir.toPath()); // listed and selected once it has loaded
+            vm.library().open(dir.toPath()); // listed and selected once it has loaded
           }
         });
     MenuItem openSession = new MenuItem("Open session…");
@@ -439,7 +440,8 @@ public final class MainView extends BorderPane {
     allViews.setTooltip(
         new Tooltip("Every view at once in a grid, or one per tab (Ctrl+G); Model stays a tab"));
     allViews.selectedProperty().subscribe(this::showAll);
-    vm.familyProperty()
+    vm.shown()
+        .familyProperty()
         .subscribe(
             (was, now) -> {
               if (allViews.isSelected() && !java.util.Objects.equals(was, now)) {
@@ -473,7 +475,7 @@ public final class MainView extends BorderPane {
    * The tabs that "All views" puts in its grid for the model shown, in tab order ({@link #views}).
    */
   private java.util.List<Tab> gridTabs() {
-    String family = vm.familyProperty().get();
+    String family = vm.shown().familyProperty().get();
     return tabPane.getTabs().stream()
         .filter(t -> gridRule.getOrDefault(t, NEVER).test(family))
         .limit(6)
@@ -576,7 +578,7 @@ public final class MainView extends BorderPane {
 
   /** Views of a token's own layers: they have nothing to show for Megabyte's bytes. */
   private static final java.util.function.Predicate<String> PER_TOKEN_LAYERS =
-      MainViewModel::perTokenLayers;
+      ShownModel::perTokenLayers;
 
   /**
    * Every view, in tab order: adding a view is one line here. The grid takes the ones that follow a
@@ -586,13 +588,16 @@ public final class MainView extends BorderPane {
   private java.util.List<View> views() {
     return java.util.List.of(
         new View("Decode", this::textPane, ALWAYS),
-        new View("Routing", () -> padded(new RoutingView(vm)), PER_TOKEN_LAYERS),
-        new View("Controller masks", () -> padded(new ControllerView(vm)), PER_TOKEN_LAYERS),
-        new View("Attention", () -> padded(new AttentionView(vm)), PER_TOKEN_LAYERS),
+        new View("Routing", () -> padded(new RoutingView(vm.routing())), PER_TOKEN_LAYERS),
+        new View(
+            "Controller masks",
+            () -> padded(new ControllerView(vm.controller())),
+            PER_TOKEN_LAYERS),
+        new View("Attention", () -> padded(new AttentionView(vm.attention())), PER_TOKEN_LAYERS),
         new View("Latency", () -> padded(new LatencyView(vm.latency())), ALWAYS),
         new View("Compare", () -> padded(new CompareView(vm)), ALWAYS),
-        new View("Logit lens", () -> padded(new LogitLensView(vm)), NEVER),
-        new View("Patches", () -> padded(new PatchView(vm.patches())), MainViewModel::hasPatches),
+        new View("Logit lens", () -> padded(new LogitLensView(vm.lens())), NEVER),
+        new View("Patches", () -> padded(new PatchView(vm.patches())), ShownModel::hasPatches),
         new View("Analyse", () -> padded(new AnalysisView(vm.analysis())), NEVER),
         new View("Model", () -> padded(modelPane()), NEVER));
   }
@@ -619,10 +624,10 @@ public final class MainView extends BorderPane {
     details.setId("model-details");
     details.setEditable(false);
     details.getStyleClass().add("generated-text");
-    details.textProperty().bind(vm.modelDetailsProperty());
+    details.textProperty().bind(vm.library().modelDetailsProperty());
     MarkdownView card = new MarkdownView();
     card.setId("model-card");
-    vm.modelCardProperty().subscribe(card::setMarkdown);
+    vm.library().modelCardProperty().subscribe(card::setMarkdown);
     javafx.scene.control.ScrollPane scroll = new javafx.scene.control.ScrollPane(card);
     scroll.setFitToWidth(true);
     scroll.getStyleClass().add("model-card");
@@ -638,20 +643,20 @@ public final class MainView extends BorderPane {
   }
 
   private BorderPane textPane() {
-    TokenStreamView stream = new TokenStreamView(vm);
+    TokenStreamView stream = new TokenStreamView(vm.stream());
     Label legend = new Label();
     legend.setId("stream-legend");
     legend.getStyleClass().add("explanation");
-    legend.textProperty().bind(vm.streamLegendProperty());
+    legend.textProperty().bind(vm.shown().streamLegendProperty());
     Chart swatches = new Chart("route-legend", this::paintSwatches);
     swatches.title("Route colours");
     swatches.reader(
         (x, y) -> {
           double at = 2;
-          for (int i = 0; i < vm.routeKeyCount(); i++) {
-            double w = 23 + 7 * vm.routeKeyLabel(i).length();
+          for (int i = 0; i < vm.shown().routeKeyCount(); i++) {
+            double w = 23 + 7 * vm.shown().routeKeyLabel(i).length();
             if (x >= at && x < at + w) {
-              return new Chart.Reading(vm.routeKeyDescription(i), at, at + 16);
+              return new Chart.Reading(vm.shown().routeKeyDescription(i), at, at + 16);
             }
             at += w;
           }
@@ -659,13 +664,13 @@ public final class MainView extends BorderPane {
         });
     swatches.setPrefSize(640, 22);
     swatches.setMinSize(120, 22);
-    vm.familyProperty().subscribe(f -> swatches.request());
+    vm.shown().familyProperty().subscribe(f -> swatches.request());
     Label colourBy = new Label("Colour by layer");
     colourBy.setMinWidth(Region.USE_PREF_SIZE);
-    javafx.scene.control.ComboBox<Integer> picker = Widgets.layerPicker(vm, "stream-layer");
+    javafx.scene.control.ComboBox<Integer> picker = Widgets.layerPicker(vm.shown(), "stream-layer");
     picker.setMinWidth(Region.USE_PREF_SIZE);
     // Nothing to colour by without routing (dense, sparse QKV only): the picker says so.
-    javafx.beans.value.ObservableValue<Boolean> unrouted = vm.routesProperty().not();
+    javafx.beans.value.ObservableValue<Boolean> unrouted = vm.shown().routesProperty().not();
     picker.disableProperty().bind(unrouted);
     colourBy.disableProperty().bind(unrouted);
     HBox top = new HBox(8, colourBy, picker, swatches, legend);
@@ -680,7 +685,7 @@ public final class MainView extends BorderPane {
     details.setEditable(false);
     details.setWrapText(true);
     details.getStyleClass().add("details");
-    details.textProperty().bind(vm.tokenDetailsProperty());
+    details.textProperty().bind(vm.stream().tokenDetailsProperty());
     details.setPrefWidth(DETAILS_WIDTH);
 
     Label routing = new Label();
@@ -689,9 +694,9 @@ public final class MainView extends BorderPane {
     routing
         .textProperty()
         .bind(
-            Bindings.when(vm.routingProperty().isEmpty())
+            Bindings.when(vm.routing().routingProperty().isEmpty())
                 .then("The latest token's experts or controller units appear here (dense: none).")
-                .otherwise(Bindings.concat("Latest token: ", vm.routingProperty())));
+                .otherwise(Bindings.concat("Latest token: ", vm.routing().routingProperty())));
     routing.setWrapText(true);
     routing.setMinHeight(Region.USE_PREF_SIZE);
 
@@ -733,12 +738,12 @@ public final class MainView extends BorderPane {
 
   /** Which colour is which expert (e0, e1, ...) or unit of block 0 (u0, u1, ...). */
   private void paintSwatches(Sketch s) {
-    int n = vm.routeKeyCount();
+    int n = vm.shown().routeKeyCount();
     double x = 2;
     for (int i = 0; i < n && x < s.width() - 30; i++) {
       s.rect(x, 3, 16, 16, Palette.soft(Palette.category(i, n)));
-      s.text(vm.routeKeyLabel(i), x + 19, 15, 11, Palette.ink());
-      x += 23 + 7 * vm.routeKeyLabel(i).length();
+      s.text(vm.shown().routeKeyLabel(i), x + 19, 15, 11, Palette.ink());
+      x += 23 + 7 * vm.shown().routeKeyLabel(i).length();
     }
   }
 
@@ -748,9 +753,9 @@ public final class MainView extends BorderPane {
     status.textProperty().bind(vm.statusProperty());
     Label model = new Label();
     model.setId("model-info");
-    model.textProperty().bind(vm.modelInfoProperty());
+    model.textProperty().bind(vm.shown().infoProperty());
     Tooltip architecture = new Tooltip();
-    architecture.textProperty().bind(vm.architectureProperty());
+    architecture.textProperty().bind(vm.library().architectureProperty());
     model.setTooltip(architecture);
     Label speed = new Label();
     speed.setId("speed");
@@ -777,14 +782,14 @@ public final class MainView extends BorderPane {
     javafx.scene.control.ProgressBar progress = new javafx.scene.control.ProgressBar();
     progress.setId("loading");
     progress.setPrefWidth(120);
-    progress.progressProperty().bind(vm.loadFractionProperty());
-    progress.visibleProperty().bind(vm.loadingProperty());
-    progress.managedProperty().bind(vm.loadingProperty());
+    progress.progressProperty().bind(vm.library().loadFractionProperty());
+    progress.visibleProperty().bind(vm.library().loadingProperty());
+    progress.managedProperty().bind(vm.library().loadingProperty());
     Button cancelLoad = new Button("Cancel");
     cancelLoad.setId("cancel-load");
-    cancelLoad.setOnAction(e -> vm.cancelLoad());
-    cancelLoad.visibleProperty().bind(vm.loadingProperty());
-    cancelLoad.managedProperty().bind(vm.loadingProperty());
+    cancelLoad.setOnAction(e -> vm.library().cancelLoad());
+    cancelLoad.visibleProperty().bind(vm.library().loadingProperty());
+    cancelLoad.managedProperty().bind(vm.library().loadingProperty());
     HBox bar = new HBox(16, progress, cancelLoad, status, model, spacer, speed, engine);
     bar.setAlignment(Pos.CENTER_LEFT);
     bar.setPadding(new Insets(4, 8, 4, 8));
@@ -801,7 +806,7 @@ public final class MainView extends BorderPane {
   DirectoryChooser openChooser() {
     DirectoryChooser chooser = new DirectoryChooser();
     chooser.setTitle("Open a model directory (config.json + model.safetensors)");
-    chooser.setInitialDirectory(Folders.SHARED.openStart(vm.models()).toFile());
+    chooser.setInitialDirectory(Folders.SHARED.openStart(vm.library().models()).toFile());
     return chooser;
   }
 

@@ -94,7 +94,7 @@ public final class PatchView extends BorderPane {
     stream.actions(
         (x, y) ->
             RoutingView.expertActions(
-                pm.main(),
+                pm.intervention(),
                 pm.globalLayerProperty().get(),
                 pm.figures().expert(patchAt(x, y), pm.globalLayerProperty().get())));
     global.reader(this::readGlobal);
@@ -107,8 +107,8 @@ public final class PatchView extends BorderPane {
             select(patchAt(e.getX(), e.getY()));
           }
         });
-    pm.main().tokens().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
-    pm.main().inspectedProperty().subscribe(t -> redrawAll());
+    pm.tokens().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    pm.inspectedProperty().subscribe(t -> redrawAll());
     pm.globalLayerProperty().subscribe(l -> redrawAll());
     pm.localLayerProperty().subscribe(l -> redrawAll());
     redrawAll();
@@ -173,7 +173,7 @@ public final class PatchView extends BorderPane {
     firstShown = firstRow * perRow;
     int shown = pm.shownPatch();
     int layer = pm.globalLayerProperty().get();
-    int experts = Math.max(1, pm.main().routeKeyCount());
+    int experts = Math.max(1, pm.shown().routeKeyCount());
     boolean routed = f.routed();
     boxes = new double[3 * Math.max(0, patches - firstShown)];
     for (int k = firstShown; k < patches; k++) {

@@ -10,7 +10,7 @@ import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
 import org.sparsityworkbench.viewmodels.InterventionViewModel;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.RoutingViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
 import org.sparsityworkbench.viewmodels.WindowStats;
 
@@ -20,7 +20,7 @@ import org.sparsityworkbench.viewmodels.WindowStats;
  * with its balance figures, router entropy over time, and the prompt's capacity and drops.
  */
 public final class RoutingView extends BorderPane {
-  private final MainViewModel vm;
+  private final RoutingViewModel vm;
   private final Label summary = new Label();
   private final Label hover = new Label(" ");
   private final Chart map = new Chart("routing-map", this::paintMap);
@@ -31,7 +31,7 @@ public final class RoutingView extends BorderPane {
   private double cellW;
   private double mapX;
 
-  public RoutingView(MainViewModel vm) {
+  public RoutingView(RoutingViewModel vm) {
     this.vm = vm;
     setId("routing-view");
     summary.setId("routing-summary");
@@ -44,7 +44,8 @@ public final class RoutingView extends BorderPane {
     prefill.setWrapText(true);
     prefill.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
     HBox top =
-        Widgets.topRow(new Label("Layer"), Widgets.layerPicker(vm, "routing-layer"), summary);
+        Widgets.topRow(
+            new Label("Layer"), Widgets.layerPicker(vm.shown(), "routing-layer"), summary);
     setTop(new VBox(4, top, interventionRow(vm), prefill));
     BorderPane.setMargin(getTop(), new Insets(0, 0, 6, 0));
 
@@ -72,8 +73,8 @@ public final class RoutingView extends BorderPane {
                 + " (Mixtral). Balance: load CV and max/mean of the assignments, the Switch loss"
                 + " E·Σ f_i·P_i (1.0 when perfectly balanced), unused experts. Entropy H = -Σ p ln p"
                 + " (max ln E): low means a peaked, confident router."));
-    vm.routingHistory().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
-    vm.colourLayerProperty().subscribe(l -> redrawAll());
+    vm.window().addListener((ListChangeListener<TokenSnapshot>) c -> redrawAll());
+    vm.shown().colourLayerProperty().subscribe(l -> redrawAll());
     map.reader(
         (x, y) -> {
           hoverAt(x);
@@ -88,30 +89,33 @@ public final class RoutingView extends BorderPane {
     entropy.reader(this::readEntropy);
     current.actions(
         (x, y) -> {
-          List<TokenSnapshot> w = vm.routingHistory();
+          List<TokenSnapshot> w = vm.window();
           if (w.isEmpty() || w.getLast().experts() == null || x < 28 || y >= currentH) {
             return List.of();
           }
-          int e = vm.routeKeyCount();
+          int e = vm.shown().routeKeyCount();
           int expert = Math.min(e - 1, (int) ((x - 28) / ((current.canvas().getWidth() - 28) / e)));
           int layers = w.getLast().layers();
-          return expertActions(vm, Math.min(layers - 1, (int) (y / (currentH / layers))), expert);
+          return expertActions(
+              vm.intervention(), Math.min(layers - 1, (int) (y / (currentH / layers))), expert);
         });
     load.actions(
         (x, y) -> {
-          List<TokenSnapshot> w = vm.routingHistory();
+          List<TokenSnapshot> w = vm.window();
           if (w.isEmpty() || w.getLast().experts() == null || x < LOAD_LEFT) {
             return List.of();
           }
-          int e = vm.routeKeyCount();
+          int e = vm.shown().routeKeyCount();
           double barW = (load.canvas().getWidth() - 4 - LOAD_LEFT) / e;
-          return expertActions(vm, layer(), Math.min(e - 1, (int) ((x - LOAD_LEFT) / barW)));
+          return expertActions(
+              vm.intervention(), layer(), Math.min(e - 1, (int) ((x - LOAD_LEFT) / barW)));
         });
   }
 
   /** Banning or forcing an expert in a layer or in every layer; none where nothing routes. */
-  static List<javafx.scene.control.MenuItem> expertActions(MainViewModel vm, int layer, int e) {
-    if (e < 0 || !vm.intervention().interventionKinds().contains("ban")) {
+  static List<javafx.scene.control.MenuItem> expertActions(
+      InterventionViewModel vm, int layer, int e) {
+    if (e < 0 || !vm.interventionKinds().contains("ban")) {
       return List.of();
     }
     String at = layer + ":" + e;
@@ -145,14 +149,15 @@ public final class RoutingView extends BorderPane {
   }
 
   private void updateLabels() {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     int l = layer();
-    WindowStats.Routing r = w.isEmpty() ? null : WindowStats.routing(w, l, vm.routeKeyCount());
+    WindowStats.Routing r =
+        w.isEmpty() ? null : WindowStats.routing(w, l, vm.shown().routeKeyCount());
     summary.setText(r == null ? "" : balance(r, w.size()));
   }
 
   private int layer() {
-    return Widgets.shownLayer(vm);
+    return Widgets.shownLayer(vm.shown(), vm.window());
   }
 
   /** "40 tokens · load CV 0.31 · max/mean 1.62 · aux loss 1.07 · 0 unused experts". */
@@ -175,7 +180,7 @@ public final class RoutingView extends BorderPane {
       Chart.message(s, "Press Generate: the routing of every token draws here.");
       return true;
     }
-    if (w.getLast().experts() == null && Widgets.megabyte(vm)) {
+    if (w.getLast().experts() == null && vm.shown().showsPatches()) {
       Chart.message(s, Widgets.MEGABYTE_ELSEWHERE);
       return true;
     }
@@ -192,17 +197,17 @@ public final class RoutingView extends BorderPane {
   }
 
   private String familyOf() {
-    return vm.familyProperty().get();
+    return vm.shown().familyProperty().get();
   }
 
   private void paintMap(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (noRouter(s, w)) {
       return;
     }
     int l = layer();
     TokenSnapshot last = w.getLast();
-    int rows = vm.routeKeyCount();
+    int rows = vm.shown().routeKeyCount();
     int cols = w.size();
     int[] cells = new int[rows * cols];
     for (int x = 0; x < cols; x++) {
@@ -232,7 +237,7 @@ public final class RoutingView extends BorderPane {
   }
 
   private void hoverAt(double x) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || cellW <= 0 || x < mapX) {
       hover.setText(" ");
       return;
@@ -255,13 +260,13 @@ public final class RoutingView extends BorderPane {
   }
 
   private void paintCurrent(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().experts() == null) {
       return;
     }
     TokenSnapshot t = w.getLast();
     int layers = t.layers();
-    int e = vm.routeKeyCount();
+    int e = vm.shown().routeKeyCount();
     int[] cells = new int[layers * e];
     for (int l = 0; l < layers; l++) {
       for (int x = 0; x < e; x++) {
@@ -289,11 +294,11 @@ public final class RoutingView extends BorderPane {
   }
 
   private void paintLoad(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().experts() == null) {
       return;
     }
-    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.routeKeyCount());
+    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.shown().routeKeyCount());
     int e = r.load().length;
     int max = 1;
     double mean = 0;
@@ -325,12 +330,12 @@ public final class RoutingView extends BorderPane {
 
   /** The newest token's layers x experts under the mouse: the layer, expert and probability. */
   private Chart.Reading readCurrent(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().experts() == null || x < 28 || y >= currentH) {
       return null;
     }
     TokenSnapshot t = w.getLast();
-    int e = vm.routeKeyCount();
+    int e = vm.shown().routeKeyCount();
     double colW = (current.canvas().getWidth() - 28) / e;
     int expert = Math.min(e - 1, (int) ((x - 28) / colW));
     int l = Math.min(t.layers() - 1, (int) (y / (currentH / t.layers())));
@@ -349,11 +354,11 @@ public final class RoutingView extends BorderPane {
 
   /** The load histogram under the mouse: the expert and its share of the assignments. */
   private Chart.Reading readLoad(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().experts() == null || x < LOAD_LEFT) {
       return null;
     }
-    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.routeKeyCount());
+    WindowStats.Routing r = WindowStats.routing(w, layer(), vm.shown().routeKeyCount());
     int e = r.load().length;
     double barW = (load.canvas().getWidth() - 4 - LOAD_LEFT) / e;
     int i = Math.min(e - 1, (int) ((x - LOAD_LEFT) / barW));
@@ -376,7 +381,7 @@ public final class RoutingView extends BorderPane {
 
   /** The entropy lines under the mouse: the token and every layer's entropy. */
   private Chart.Reading readEntropy(double x, double y) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().entropy() == null) {
       return null;
     }
@@ -394,12 +399,12 @@ public final class RoutingView extends BorderPane {
   }
 
   private void paintEntropy(Sketch s) {
-    List<TokenSnapshot> w = vm.routingHistory();
+    List<TokenSnapshot> w = vm.window();
     if (w.isEmpty() || w.getLast().entropy() == null) {
       return;
     }
     int layers = w.getLast().layers();
-    double maxH = Math.log(Math.max(2, vm.routeKeyCount()));
+    double maxH = Math.log(Math.max(2, vm.shown().routeKeyCount()));
     String[] names = new String[layers];
     int[] colours = new int[layers];
     for (int l = 0; l < layers; l++) {
@@ -444,7 +449,7 @@ public final class RoutingView extends BorderPane {
    * Ban or force an expert of the shown layer (or of every layer), from the running decode's next
    * step on, or for the next decode; the interventions in force as chips that take themselves out.
    */
-  static javafx.scene.Node interventionRow(MainViewModel vm) {
+  static javafx.scene.Node interventionRow(RoutingViewModel vm) {
     javafx.scene.control.ComboBox<Integer> expert = new javafx.scene.control.ComboBox<>();
     expert.setId("intervene-expert");
     expert.setPromptText("expert");
@@ -469,7 +474,10 @@ public final class RoutingView extends BorderPane {
         kind ->
             e -> {
               if (expert.getValue() != null) {
-                String layer = every.isSelected() ? "*" : Integer.toString(Widgets.shownLayer(vm));
+                String layer =
+                    every.isSelected()
+                        ? "*"
+                        : Integer.toString(Widgets.shownLayer(vm.shown(), vm.window()));
                 vm.intervention().addIntervention(kind, layer + ":" + expert.getValue());
               }
             };
@@ -520,7 +528,8 @@ public final class RoutingView extends BorderPane {
         .addListener((javafx.collections.ListChangeListener<String>) c -> offerKinds.run());
     offerKinds.run();
     kind.valueProperty().subscribe(k -> value.setText(vm.intervention().interventionExample(k)));
-    vm.colourLayerProperty()
+    vm.shown()
+        .colourLayerProperty()
         .subscribe(l -> value.setText(vm.intervention().interventionExample(kind.getValue())));
     javafx.scene.control.Button addOther = new javafx.scene.control.Button("Add");
     addOther.setId("intervene-add");
@@ -565,7 +574,7 @@ public final class RoutingView extends BorderPane {
       n.visibleProperty().bind(vm.intervention().expertCountProperty().greaterThan(0));
       n.managedProperty().bind(n.visibleProperty());
     }
-    row.visibleProperty().bind(vm.layerCountProperty().greaterThan(0));
+    row.visibleProperty().bind(vm.shown().layerCountProperty().greaterThan(0));
     row.managedProperty().bind(row.visibleProperty());
     // In the "All views" grid the row stays out: the map needs the cell's room.
     VBox holder = new VBox(4, row, effectsPane(vm));
@@ -577,7 +586,7 @@ public final class RoutingView extends BorderPane {
    * The effect of each expert of the shown layer on one token (the one pointed at in the Decode
    * tab, else the newest): run on demand, with progress, cancellable; a table of KL and top token.
    */
-  static javafx.scene.Node effectsPane(MainViewModel vm) {
+  static javafx.scene.Node effectsPane(RoutingViewModel vm) {
     javafx.scene.control.Button run = new javafx.scene.control.Button("Effect of each expert");
     run.setId("effects-run");
     run.setTooltip(

@@ -68,7 +68,7 @@ final class TimelineBar extends HBox {
     again.setId("timeline-run-again");
     again.setTooltip(
         new Tooltip("Decode it again with the loaded model: the status says if it reproduces"));
-    again.disableProperty().bind(vm.modelProperty().isNull().or(vm.runningProperty()));
+    again.disableProperty().bind(vm.library().modelProperty().isNull().or(vm.runningProperty()));
     again.setOnAction(e -> vm.session().runAgain());
     Button close = new Button("Close session");
     close.setId("timeline-close");

@@ -2,8 +2,8 @@ package org.sparsityworkbench.views;
 
 import javafx.collections.ListChangeListener;
 import javafx.scene.input.ScrollEvent;
-import org.sparsityworkbench.viewmodels.MainViewModel;
 import org.sparsityworkbench.viewmodels.TokenSnapshot;
+import org.sparsityworkbench.viewmodels.TokenStreamViewModel;
 
 /**
  * The streaming text, one box per token coloured by its routing in the chosen layer (the top expert
@@ -17,7 +17,7 @@ final class TokenStreamView extends Chart {
   private static final double LINE_H = SIZE + 9;
   private static final double PAD = 8;
 
-  private final MainViewModel vm;
+  private final TokenStreamViewModel vm;
 
   /** Lines scrolled back from the newest (0: follow the decode). */
   private int scrollBack;
@@ -29,7 +29,7 @@ final class TokenStreamView extends Chart {
   private double[] boxW = new double[0];
   private int laidOut;
 
-  TokenStreamView(MainViewModel vm) {
+  TokenStreamView(TokenStreamViewModel vm) {
     super("token-stream", null);
     this.vm = vm;
     vm.tokens()
@@ -43,7 +43,7 @@ final class TokenStreamView extends Chart {
                   }
                   request();
                 });
-    vm.colourLayerProperty().subscribe(l -> request());
+    vm.shown().colourLayerProperty().subscribe(l -> request());
     vm.promptRoutedProperty().subscribe(p -> request());
     vm.inspectedProperty().subscribe(t -> request());
     canvas().setOnScroll(this::scroll);
@@ -186,7 +186,7 @@ final class TokenStreamView extends Chart {
         || drawn == 0
         || s.width() != drawnWidth
         || s.height() != drawnHeight
-        || vm.colourLayerProperty().get() != drawnLayer
+        || vm.shown().colourLayerProperty().get() != drawnLayer
         || vm.promptRoutedProperty().get() != drawnPromptRouted
         || vm.inspectedProperty().get() != drawnInspected
         || scrollBack != drawnScroll
@@ -237,7 +237,7 @@ final class TokenStreamView extends Chart {
       drawn = n;
       rememberLast(l, n);
       drawnFirstLine = l.firstLine;
-      drawnLayer = vm.colourLayerProperty().get();
+      drawnLayer = vm.shown().colourLayerProperty().get();
       drawnPromptRouted = vm.promptRoutedProperty().get();
       drawnInspected = vm.inspectedProperty().get();
       drawnWidth = s.width();
@@ -264,8 +264,8 @@ final class TokenStreamView extends Chart {
 
   /** Draws positions [from, to) and records the boxes for hovering. */
   private void draw(Sketch s, Layout l, int from, int to) {
-    int layer = vm.colourLayerProperty().get();
-    int categories = vm.routeKeyCount();
+    int layer = vm.shown().colourLayerProperty().get();
+    int categories = vm.shown().routeKeyCount();
     if (boxY.length < to) {
       boxY = java.util.Arrays.copyOf(boxY, Math.max(to, 2 * boxY.length));
     }

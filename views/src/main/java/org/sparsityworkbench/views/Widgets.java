@@ -4,7 +4,8 @@ import java.util.stream.IntStream;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.Tooltip;
-import org.sparsityworkbench.viewmodels.MainViewModel;
+import org.sparsityworkbench.viewmodels.InterventionViewModel;
+import org.sparsityworkbench.viewmodels.ShownModel;
 
 /** Small controls that several views share. */
 final class Widgets {
@@ -17,12 +18,12 @@ final class Widgets {
    * A layer picker bound to the view model's shared layer: choosing a layer in one view chooses it
    * in all (routing map, controller masks, token colours, attention).
    */
-  static ComboBox<Integer> layerPicker(MainViewModel vm, String id) {
+  static ComboBox<Integer> layerPicker(ShownModel shown, String id) {
     return picker(
         id,
         "The layer shown (shared by every view)",
-        vm.layerCountProperty(),
-        vm.colourLayerProperty());
+        shown.layerCountProperty(),
+        shown.colourLayerProperty());
   }
 
   /** A picker of 0..count-1 bound both ways to a chosen index (kept within the count). */
@@ -54,9 +55,9 @@ final class Widgets {
    * The chosen layer, within the layers of the tokens shown (0 when none are): the index every view
    * draws.
    */
-  static int shownLayer(MainViewModel vm) {
-    java.util.List<org.sparsityworkbench.viewmodels.TokenSnapshot> w = vm.routingHistory();
-    int l = vm.colourLayerProperty().get();
+  static int shownLayer(
+      ShownModel shown, java.util.List<org.sparsityworkbench.viewmodels.TokenSnapshot> w) {
+    int l = shown.colourLayerProperty().get();
     return w.isEmpty() ? 0 : Math.max(0, Math.min(l, w.getLast().layers() - 1));
   }
 
@@ -139,11 +140,6 @@ final class Widgets {
   static final String MEGABYTE_ELSEWHERE =
       "Megabyte: a byte has no layers of its own. The global model's routing and its attention over"
           + " patches, and the local attention inside a patch, are in the Patches tab.";
-
-  /** True when the model shown is a Megabyte model. */
-  static boolean megabyte(MainViewModel vm) {
-    return vm.showsPatches();
-  }
 
   /** The short teaching text under a view: the paper and the formula. */
   static Label explanation(String text) {
@@ -244,24 +240,19 @@ final class Widgets {
    * text is {@code add} or {@code remove} with the command-line form after it.
    */
   static javafx.scene.control.MenuItem intervention(
-      MainViewModel vm, String kind, String value, String add, String remove) {
+      InterventionViewModel vm, String kind, String value, String add, String remove) {
     javafx.scene.control.MenuItem item =
         new javafx.scene.control.MenuItem(
-            (vm.intervention().hasIntervention(kind, value) ? remove : add)
-                + "   ("
-                + kind
-                + " "
-                + value
-                + ")");
+            (vm.hasIntervention(kind, value) ? remove : add) + "   (" + kind + " " + value + ")");
     item.setId("intervene-menu-" + kind + "-" + value.replace('*', 'A').replace(':', '-'));
-    item.setOnAction(e -> vm.intervention().toggleIntervention(kind, value));
+    item.setOnAction(e -> vm.toggleIntervention(kind, value));
     return item;
   }
 
   /** Turning a head off in the layer shown or in every layer; none for no head. */
   static java.util.List<javafx.scene.control.MenuItem> headActions(
-      MainViewModel vm, int layer, int head) {
-    if (head < 0 || !vm.intervention().interventionKinds().contains("head-off")) {
+      InterventionViewModel vm, int layer, int head) {
+    if (head < 0 || !vm.interventionKinds().contains("head-off")) {
       return java.util.List.of();
     }
     return java.util.List.of(

@@ -85,8 +85,8 @@ class CompareAndAttentionViewTest {
   private void loaded(Path model) throws Exception {
     waitUntil(
         () ->
-            !vm.loadingProperty().get()
-                && vm.modelInfoProperty().get().startsWith(model.getFileName() + " ·"));
+            !vm.library().loadingProperty().get()
+                && vm.shown().infoProperty().get().startsWith(model.getFileName() + " ·"));
     WaitForAsyncUtils.waitForFxEvents();
   }
 
@@ -172,10 +172,10 @@ class CompareAndAttentionViewTest {
       double panelW = attention.shownLayout().panelW();
       double panelH = attention.shownLayout().panelH();
       WritableImage image = snapshot(robot, heads);
-      int newest = vm.contextLength() - 1;
+      int newest = vm.stream().contextLength() - 1;
       int[] span =
           org.sparsityworkbench.viewmodels.AttentionGrid.panelSpan(
-              newest + 1, Integer.parseInt(zoom.substring(5)), vm.modelContext()); // as drawn
+              newest + 1, Integer.parseInt(zoom.substring(5)), vm.shown().context()); // as drawn
       // Columns right of the newest position are positions nobody can see yet (causal).
       int firstUnseen = (int) Math.ceil((newest + 1 - span[0]) * panelW / span[1]) + 1;
       int empty = Palette.purpleShade(0);
@@ -230,7 +230,7 @@ class CompareAndAttentionViewTest {
     assertEquals(0, shownTo % cols, "whole pixels of whole blocks");
     int width = shownTo / cols;
     assertEquals(0, width % 4, width + " positions per pixel");
-    org.sparsityworkbench.viewmodels.TokenSnapshot newest = vm.routingHistory().getLast();
+    org.sparsityworkbench.viewmodels.TokenSnapshot newest = vm.history().window().getLast();
     float[] full = newest.attention()[0][0]; // the newest token keeps its full rows
     java.util.regex.Pattern reading =
         java.util.regex.Pattern.compile(

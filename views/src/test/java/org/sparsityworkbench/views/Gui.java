@@ -34,9 +34,9 @@ final class Gui {
   static void loaded(MainViewModel vm, java.nio.file.Path model) throws Exception {
     waitUntil(
         () ->
-            model.equals(vm.loadedModelProperty().get())
-                && vm.modelProperty().get() != null
-                && !vm.loadingProperty().get());
+            model.equals(vm.library().loadedModelProperty().get())
+                && vm.library().modelProperty().get() != null
+                && !vm.library().loadingProperty().get());
   }
 
   /** Selects a tab by its name (a hidden tab is drawn when shown). */

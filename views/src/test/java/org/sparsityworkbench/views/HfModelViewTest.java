@@ -80,24 +80,26 @@ class HfModelViewTest {
     // together give the prompt back.
     TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
     assertTrue(stream.text().startsWith("the cat sat"), stream.text());
-    assertTrue(vm.promptLength() < "the cat sat".length(), "tokens: " + vm.promptLength());
-    assertEquals("th", vm.labelAt(0), "init-hf's tokenizer merges letter pairs first");
+    assertTrue(
+        vm.stream().promptLength() < "the cat sat".length(),
+        "tokens: " + vm.stream().promptLength());
+    assertEquals("th", vm.history().labelAt(0), "init-hf's tokenizer merges letter pairs first");
     // Every generated token is a vocabulary id, labelled by the tokenizer.
-    for (var t : vm.tokens()) {
+    for (var t : vm.history().tokens()) {
       int id = t.record().token();
       assertTrue(id >= 0 && id < 700, "id " + id);
       assertTrue(!t.label().isEmpty(), "label of " + id);
     }
     Label routing = robot.lookup("#routing").queryAs(Label.class);
     assertTrue(routing.getText().contains("L1 → e"), routing.getText());
-    assertTrue(vm.modelDetailsProperty().get().contains("\"model_type\": \"mixtral\""));
+    assertTrue(vm.library().modelDetailsProperty().get().contains("\"model_type\": \"mixtral\""));
     assertNull(vm.errorProperty().get());
-    assertEquals(8, vm.routeKeyCount(), "8 experts to colour");
+    assertEquals(8, vm.shown().routeKeyCount(), "8 experts to colour");
     Label legend = robot.lookup("#stream-legend").queryAs(Label.class);
     assertEquals("Colour: the token's top expert in the layer.", legend.getText());
     // Every tab draws it (the attention axis asked a native-only configuration for the context).
     List<Throwable> uncaught = FxFailures.during(() -> FxFailures.visitEveryTab(robot));
     assertEquals(List.of(), uncaught, "no view fails on an imported model");
-    assertEquals(128, vm.modelContext());
+    assertEquals(128, vm.shown().context());
   }
 }

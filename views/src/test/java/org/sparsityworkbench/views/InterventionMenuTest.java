@@ -96,7 +96,8 @@ class InterventionMenuTest {
   @Test
   void aHeadAndAnExpertAreTurnedOffWhereTheyAreDrawnAndBackOnTheSameWay(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     decode(robot, 6);
     Clicks.tab(robot, "Attention");
     // Four heads in a 2 x 2 grid: the lower right panel is head 3.
@@ -107,7 +108,8 @@ class InterventionMenuTest {
     assertEquals(List.of("head-off 0:3  ✕", "head-off *:0  ✕"), chips(robot));
     decode(robot, 4);
     assertEquals(
-        List.of("head-off 0:3", "head-off *:0"), vm.tokens().getLast().record().interventions());
+        List.of("head-off 0:3", "head-off *:0"),
+        vm.history().tokens().getLast().record().interventions());
     menu(robot, "attention-heads", 0.75, 0.75, "Turn head 3 of layer 0 back on");
     assertEquals(List.of("head-off *:0  ✕"), chips(robot));
     // An expert from the load histogram of the layer shown (4 experts: the last quarter is e3).
@@ -127,7 +129,8 @@ class InterventionMenuTest {
         "Force expert 0 in layer 1");
     assertEquals(List.of("head-off *:0  ✕", "ban 0:3  ✕", "force 1:0  ✕"), chips(robot));
     decode(robot, 8);
-    vm.tokens()
+    vm.history()
+        .tokens()
         .forEach(
             t -> {
               assertTrue(!contains(t.experts()[0], 3), "step " + t.step() + " chose e3 in layer 0");
@@ -141,10 +144,13 @@ class InterventionMenuTest {
   @Test
   void unitsBlocksAndModulesOfAScalingTransformerFromTheControllerTab(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
-    robot.interact(() -> vm.selectedModelProperty().set(sparse));
     waitUntil(
-        () -> !vm.loadingProperty().get() && vm.familyProperty().get().equals("sparse-ffqkv"));
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
+    robot.interact(() -> vm.library().selectedModelProperty().set(sparse));
+    waitUntil(
+        () ->
+            !vm.library().loadingProperty().get()
+                && vm.shown().familyProperty().get().equals("sparse-ffqkv"));
     Clicks.tab(robot, "Routing");
     @SuppressWarnings("unchecked")
     ComboBox<String> kinds = robot.lookup("#intervene-kind").queryAs(ComboBox.class);
@@ -167,10 +173,10 @@ class InterventionMenuTest {
     assertEquals(
         List.of("force-unit 0:1:0  ✕", "block-off 0:2  ✕", "module-off 0:0  ✕"), chips(robot));
     decode(robot, 5);
-    vm.tokens().forEach(t -> assertEquals(0, t.chosen()[0][1], "step " + t.step()));
+    vm.history().tokens().forEach(t -> assertEquals(0, t.chosen()[0][1], "step " + t.step()));
     assertEquals(
         List.of("force-unit 0:1:0", "block-off 0:2", "module-off 0:0"),
-        vm.tokens().getLast().record().interventions());
+        vm.history().tokens().getLast().record().interventions());
     menu(robot, "controller-mask", left + col * 2.5, 0.5, "Turn block 2 of layer 0 back on");
     assertEquals(List.of("force-unit 0:1:0  ✕", "module-off 0:0  ✕"), chips(robot));
   }

@@ -77,7 +77,8 @@ class InterventionViewTest {
   @Test
   void aBannedExpertIsNeverChosenAndTakingTheBanOutMidDecodeLetsItBack(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     Clicks.tab(robot, "Routing");
     Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
     robot.clickOn("#intervene-every-layer");
@@ -86,7 +87,7 @@ class InterventionViewTest {
     robot.interact(() -> vm.maxTokensProperty().set(40));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 40);
-    for (TokenSnapshot t : vm.tokens()) {
+    for (TokenSnapshot t : vm.history().tokens()) {
       assertTrue(!chose(t, 1), "token " + t.step() + " chose the banned expert");
       assertEquals(List.of("ban *:1"), t.record().interventions());
     }
@@ -100,9 +101,9 @@ class InterventionViewTest {
       int want = i + 2;
       waitUntil(() -> vm.tokenCountProperty().get() == want);
     }
-    assertEquals(List.of("ban *:1"), vm.tokens().get(0).record().interventions());
+    assertEquals(List.of("ban *:1"), vm.history().tokens().get(0).record().interventions());
     boolean back = false;
-    for (TokenSnapshot t : vm.tokens().subList(1, vm.tokens().size())) {
+    for (TokenSnapshot t : vm.history().tokens().subList(1, vm.history().tokens().size())) {
       assertNull(t.record().interventions(), "step " + t.step());
       back |= chose(t, 1);
     }
@@ -112,7 +113,8 @@ class InterventionViewTest {
   @Test
   void oneThatDoesNotFitIsRefusedWithItsReasonAndAnotherModelClearsThem(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     Clicks.tab(robot, "Routing");
     System.gc(); // the chips' listener must outlive a collection
     for (String e : List.of("0", "1", "2")) {
@@ -125,8 +127,11 @@ class InterventionViewTest {
         robot.lookup("#error-dialog").queryAs(javafx.scene.control.DialogPane.class);
     assertEquals("layer 0: 3 forced experts but the router chooses 2", pane.getContentText());
     robot.interact(() -> pane.getScene().getWindow().hide());
-    robot.interact(() -> vm.selectedModelProperty().set(dense));
-    waitUntil(() -> !vm.loadingProperty().get() && vm.familyProperty().get().equals("dense"));
+    robot.interact(() -> vm.library().selectedModelProperty().set(dense));
+    waitUntil(
+        () ->
+            !vm.library().loadingProperty().get()
+                && vm.shown().familyProperty().get().equals("dense"));
     assertEquals(List.of(), chips(robot));
     assertTrue(!robot.lookup("#intervene-ban").query().isVisible(), "a dense model has no experts");
     assertTrue(robot.lookup("#intervene-row").query().isVisible(), "but it has heads");
@@ -142,7 +147,7 @@ class InterventionViewTest {
     robot.interact(() -> vm.maxTokensProperty().set(5));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 5);
-    assertEquals(List.of("head-off 1:2"), vm.tokens().getLast().record().interventions());
+    assertEquals(List.of("head-off 1:2"), vm.history().tokens().getLast().record().interventions());
     robot.interact(() -> robot.lookup("#intervene-value").queryTextInputControl().setText("0:9"));
     robot.clickOn("#intervene-add");
     waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
@@ -155,7 +160,8 @@ class InterventionViewTest {
   @Test
   void theEffectOfEachExpertOnTheNewestTokenAndAnotherLayerClearsIt(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     robot.interact(() -> vm.maxTokensProperty().set(10));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 10);
@@ -168,7 +174,7 @@ class InterventionViewTest {
                 && !vm.intervention().effects().isEmpty());
     String status =
         robot.lookup("#effects-status").queryAs(javafx.scene.control.Label.class).getText();
-    TokenSnapshot newest = vm.tokens().getLast();
+    TokenSnapshot newest = vm.history().tokens().getLast();
     assertTrue(
         status.startsWith(
             "Layer 0, after '" + newest.label().replace(' ', '\u2423') + "' (step 9)"),
@@ -198,7 +204,8 @@ class InterventionViewTest {
 
   @Test
   void aWhatIfForksTheDecodeAndShowsTheOriginalBesideTheIntervened(FxRobot robot) throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     robot.interact(
         () -> {
           vm.maxTokensProperty().set(30);
@@ -207,7 +214,7 @@ class InterventionViewTest {
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 30);
     StringBuilder decoded = new StringBuilder();
-    for (TokenSnapshot t : vm.tokens().subList(5, 30)) {
+    for (TokenSnapshot t : vm.history().tokens().subList(5, 30)) {
       decoded.append(t.record().text());
     }
     Clicks.tab(robot, "Routing");
@@ -264,13 +271,16 @@ class InterventionViewTest {
     assertEquals(List.of("ban *:1"), sessionB.tokens().getFirst().interventions());
     assertEquals(sessionA.header().model(), sessionB.header().model(), "one model, one identity");
     StringBuilder forked = new StringBuilder(vm.promptProperty().get());
-    vm.tokens().subList(0, 5).forEach(t -> forked.append(t.record().text()));
+    vm.history().tokens().subList(0, 5).forEach(t -> forked.append(t.record().text()));
     assertEquals(
         forked.toString(), sessionB.prefill().session().prompt(), "the prompt and 5 tokens");
     view.chooseSessionToOpen = w -> savedB.toFile();
     robot.clickOn("#session-menu");
     robot.clickOn("#open-session");
-    waitUntil(() -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 30);
+    waitUntil(
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 30);
     String shown = vm.generatedTextProperty().get();
     assertTrue(shown.endsWith(sessionB.end().text()), "B's session shown: " + shown);
     robot.clickOn("#timeline-close");

@@ -68,13 +68,14 @@ class LogitLensViewTest {
   @Test
   void hoveringACellReadsThatLayersPredictionAndTheBoxTurnsTheLensOff(FxRobot robot)
       throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null && !vm.loadingProperty().get());
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     robot.interact(() -> vm.maxTokensProperty().set(12));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 12);
     Clicks.tab(robot, "Logit lens");
     Chart chart = robot.lookup("#logit-lens").queryAs(Chart.class);
-    TokenSnapshot newest = vm.tokens().getLast();
+    TokenSnapshot newest = vm.history().tokens().getLast();
     assertTrue(newest.hasLens());
     int shown = Math.min(12, (int) Math.floor((chart.getWidth() - 44 - 4) / LogitLensView.COLUMN));
     double rowH = Math.max(8, (chart.getHeight() - 4 - 18) / 3);
@@ -114,6 +115,6 @@ class LogitLensViewTest {
     assertFalse(vm.logitLensProperty().get());
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 12);
-    assertFalse(vm.tokens().getLast().hasLens(), "off: the next decode has no lens");
+    assertFalse(vm.history().tokens().getLast().hasLens(), "off: the next decode has no lens");
   }
 }

@@ -109,9 +109,9 @@ class MainViewControlsTest {
   private void loaded(Path model) throws Exception {
     waitUntil(
         () ->
-            vm.modelProperty().get() != null
-                && !vm.loadingProperty().get()
-                && vm.modelInfoProperty().get().startsWith(model.getFileName() + " ·"));
+            vm.library().modelProperty().get() != null
+                && !vm.library().loadingProperty().get()
+                && vm.shown().infoProperty().get().startsWith(model.getFileName() + " ·"));
     WaitForAsyncUtils.waitForFxEvents();
   }
 
@@ -213,7 +213,7 @@ class MainViewControlsTest {
     waitUntil(() -> vm.tokenCountProperty().get() == 5);
     finished();
     assertEquals("def f(x):\n    return", vm.promptProperty().get());
-    assertEquals(20 + 5, vm.contextLength(), "the whole prompt, both lines, was decoded");
+    assertEquals(20 + 5, vm.stream().contextLength(), "the whole prompt, both lines, was decoded");
   }
 
   @Test
@@ -264,7 +264,7 @@ class MainViewControlsTest {
     Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
     Files.copy(topk.resolve("model.safetensors"), corrupt.resolve("model.safetensors"));
     Files.writeString(corrupt.resolve("config.json"), "{\"family\": \"topk\",");
-    List<Path> before = List.copyOf(vm.models());
+    List<Path> before = List.copyOf(vm.library().models());
     ComboBox<?> picker = robot.lookup("#model-picker").queryAs(ComboBox.class);
     for (Path bad : List.of(empty, notAModel, corrupt)) {
       view.chooseDirectory = w -> bad.toFile();
@@ -276,7 +276,7 @@ class MainViewControlsTest {
       assertFalse(message.contains("Exception") || message.contains("java."), message);
       robot.interact(() -> pane.getScene().getWindow().hide());
       WaitForAsyncUtils.waitForFxEvents();
-      assertEquals(before, List.copyOf(vm.models()), "a model that failed is not listed");
+      assertEquals(before, List.copyOf(vm.library().models()), "a model that failed is not listed");
       assertEquals(topk, picker.getValue(), "the picker names the model still loaded");
       assertTrue(
           robot.lookup("#model-info").queryAs(Label.class).getText().startsWith("topk ·"),
@@ -289,7 +289,7 @@ class MainViewControlsTest {
     robot.clickOn("#open-model");
     loaded(qkv);
     assertEquals(qkv, picker.getValue());
-    assertEquals(before, List.copyOf(vm.models()), "already listed: not twice");
+    assertEquals(before, List.copyOf(vm.library().models()), "already listed: not twice");
   }
 
   @Test
@@ -385,7 +385,7 @@ class MainViewControlsTest {
     finished();
     TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
     javafx.geometry.Bounds b = stream.localToScreen(stream.getBoundsInLocal());
-    Point2D at = stream.centreOf(vm.promptLength() + 1);
+    Point2D at = stream.centreOf(vm.stream().promptLength() + 1);
     robot.moveTo(new Point2D(b.getMinX() + at.getX(), b.getMinY() + at.getY()));
     WaitForAsyncUtils.waitForFxEvents();
     String details = robot.lookup("#token-details").queryAs(TextArea.class).getText();

@@ -280,11 +280,11 @@ class MainViewTest {
 
   @Test
   void aBadModelDirectoryShowsTheEnginesErrorInADialog(FxRobot robot) throws Exception {
-    waitUntil(() -> vm.modelProperty().get() != null);
+    waitUntil(() -> vm.library().modelProperty().get() != null);
     robot.interact(
         () -> {
-          vm.selectedModelProperty().set(bad);
-          vm.loadSelected();
+          vm.library().selectedModelProperty().set(bad);
+          vm.library().loadSelected();
         });
     waitUntil(() -> robot.lookup("#error-dialog").tryQuery().isPresent());
     DialogPane pane = robot.lookup("#error-dialog").queryAs(DialogPane.class);

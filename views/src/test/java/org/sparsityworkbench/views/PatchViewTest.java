@@ -89,7 +89,7 @@ class PatchViewTest {
   void aMegabyteDecodeDrawsItsPatchesAndAClickedPatchShowsItsLocalAttention(FxRobot robot)
       throws Exception {
     loaded(megabyte);
-    assertEquals("megabyte", vm.familyProperty().get());
+    assertEquals("megabyte", vm.shown().familyProperty().get());
     robot.interact(() -> vm.maxTokensProperty().set(20));
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 20);
@@ -122,7 +122,9 @@ class PatchViewTest {
     robot.clickOn(robot.point(stream).atPosition(Pos.TOP_LEFT).atOffset(patch(2)));
     WaitForAsyncUtils.waitForFxEvents();
     assertEquals(
-        2, org.sparsityworkbench.viewmodels.PatchViewModel.patchOf(vm.inspectedProperty().get()));
+        2,
+        org.sparsityworkbench.viewmodels.PatchViewModel.patchOf(
+            vm.stream().inspectedProperty().get()));
     assertTrue(localCaption.getText().contains("patch 2"), localCaption.getText());
 
     // Right-click the patch: ban the expert its global step chose, in every layer.
@@ -171,12 +173,16 @@ class PatchViewTest {
     view.chooseSessionToOpen = w -> file.toFile();
     robot.clickOn("#session-menu");
     robot.clickOn("#open-session");
-    waitUntil(() -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 20);
+    waitUntil(
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 20);
     assertTrue(vm.patches().availableProperty().get());
     // Same figures but the times: the summary's counts agree.
     assertEquals(live.substring(0, 40), text(robot, "#patch-summary").substring(0, 40));
     robot.interact(() -> vm.session().timelineProperty().set(10));
-    waitUntil(() -> vm.tokens().size() == 10); // positions 5..14: patches begin at 8 and 12
+    waitUntil(
+        () -> vm.history().tokens().size() == 10); // positions 5..14: patches begin at 8 and 12
     assertTrue(
         text(robot, "#patch-summary").startsWith("global model: ran at 2 of 10 steps"),
         text(robot, "#patch-summary"));
@@ -222,7 +228,7 @@ class PatchViewTest {
     robot.clickOn("#generate");
     waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 40);
     int global = 0;
-    for (var t : vm.tokens()) {
+    for (var t : vm.history().tokens()) {
       assertEquals(List.of("ban *:1"), t.record().interventions());
       var p = t.record().patch();
       if (p.globalRan()) {

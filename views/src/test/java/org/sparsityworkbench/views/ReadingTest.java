@@ -520,10 +520,10 @@ class ReadingTest {
     robot.clickOn("#all-views");
     robot.interact(
         () -> {
-          vm.selectedModelProperty().set(sparse);
-          vm.loadSelected();
+          vm.library().selectedModelProperty().set(sparse);
+          vm.library().loadSelected();
         });
-    waitUntil(() -> "sparse-ffqkv".equals(vm.familyProperty().get()));
+    waitUntil(() -> "sparse-ffqkv".equals(vm.shown().familyProperty().get()));
     decode(robot, 60);
     robot.clickOn("#all-views");
     WaitForAsyncUtils.waitForFxEvents();

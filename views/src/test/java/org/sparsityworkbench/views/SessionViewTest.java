@@ -117,7 +117,9 @@ class SessionViewTest {
     WaitForAsyncUtils.waitFor(
         30,
         TimeUnit.SECONDS,
-        () -> vm.session().shownSessionProperty().get() != null && vm.tokens().size() == 24);
+        () ->
+            vm.session().shownSessionProperty().get() != null
+                && vm.history().tokens().size() == 24);
     WaitForAsyncUtils.waitForFxEvents();
   }
 
@@ -131,7 +133,7 @@ class SessionViewTest {
     assertTrue(!bar.isVisible(), "no timeline before a session is open");
     open(robot, switchSession);
     assertTrue(bar.isVisible());
-    assertNull(vm.modelProperty().get(), "no model needed");
+    assertNull(vm.library().modelProperty().get(), "no model needed");
     assertEquals("token 24 of 24", position(robot));
     TokenStreamView stream = robot.lookup("#token-stream").queryAs(TokenStreamView.class);
     assertEquals("Once upon" + String.join("", switchTokens), stream.text());
@@ -139,39 +141,39 @@ class SessionViewTest {
     for (int i = 0; i < 3; i++) {
       robot.clickOn("#timeline-back");
     }
-    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().size() == 21);
+    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.history().tokens().size() == 21);
     WaitForAsyncUtils.waitForFxEvents();
     assertEquals("token 21 of 24", position(robot));
     assertEquals(
         "Once upon" + String.join("", switchTokens.subList(0, 21)), stream.text(), "token 21");
     robot.clickOn("#timeline");
     robot.type(javafx.scene.input.KeyCode.HOME);
-    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().isEmpty());
+    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.history().tokens().isEmpty());
     WaitForAsyncUtils.waitForFxEvents();
     assertEquals("token 0 of 24", position(robot));
     assertEquals("Once upon", stream.text(), "the prompt only");
     robot.clickOn("#timeline-forward");
-    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().size() == 1);
+    WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.history().tokens().size() == 1);
     // Play runs it to the end.
     robot.clickOn("#timeline-speed");
     robot.clickOn("100 tokens/s");
     robot.clickOn("#timeline-play");
-    WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> vm.tokens().size() == 24);
+    WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> vm.history().tokens().size() == 24);
     WaitForAsyncUtils.waitForFxEvents();
     assertEquals("token 24 of 24", position(robot));
     // Close: back to no model, nothing of the session shown.
     robot.clickOn("#timeline-close");
     WaitForAsyncUtils.waitForFxEvents();
     assertTrue(!bar.isVisible());
-    assertEquals(0, vm.tokens().size());
+    assertEquals(0, vm.history().tokens().size());
   }
 
   @Test
   void anImportedModelsSessionDrawsInEveryTabWithItsTokenTexts(FxRobot robot) throws Exception {
     open(robot, mixtralSession);
-    assertEquals(8, vm.routeKeyCount(), "its 8 experts, read from the records");
-    assertEquals(128, vm.modelContext(), "max_position_embeddings of its config");
-    assertEquals("th", vm.labelAt(0), "labels from the texts the records carry");
+    assertEquals(8, vm.shown().routeKeyCount(), "its 8 experts, read from the records");
+    assertEquals(128, vm.shown().context(), "max_position_embeddings of its config");
+    assertEquals("th", vm.history().labelAt(0), "labels from the texts the records carry");
     List<Throwable> uncaught =
         FxFailures.during(
             () -> {
@@ -180,7 +182,8 @@ class SessionViewTest {
                   robot.lookup("#tabs").queryAs(javafx.scene.control.TabPane.class);
               robot.interact(() -> tabs.getSelectionModel().select(0));
               robot.clickOn("#timeline-back");
-              WaitForAsyncUtils.waitFor(5, TimeUnit.SECONDS, () -> vm.tokens().size() == 23);
+              WaitForAsyncUtils.waitFor(
+                  5, TimeUnit.SECONDS, () -> vm.history().tokens().size() == 23);
               WaitForAsyncUtils.waitForFxEvents();
               String shot = System.getenv("WORKBENCH_SESSION_SHOT");
               if (shot != null) {
