@@ -747,7 +747,11 @@ public final class MainView extends BorderPane {
     }
   }
 
-  private HBox statusBar() {
+  /**
+   * The status bar (ControlsFX's): the load's progress and its Cancel, the status, what is shown;
+   * on the right the decode's speed and the engine.
+   */
+  private org.controlsfx.control.StatusBar statusBar() {
     Label status = new Label();
     status.setId("status");
     status.textProperty().bind(vm.statusProperty());
@@ -774,26 +778,26 @@ public final class MainView extends BorderPane {
     Label engine = new Label();
     engine.setId("engine-info");
     engine.textProperty().bind(vm.engineInfoProperty());
-    Region spacer = new Region();
-    HBox.setHgrow(spacer, Priority.ALWAYS);
     status.setMinWidth(Region.USE_PREF_SIZE);
     speed.setMinWidth(Region.USE_PREF_SIZE);
     engine.setMinWidth(Region.USE_PREF_SIZE);
-    javafx.scene.control.ProgressBar progress = new javafx.scene.control.ProgressBar();
-    progress.setId("loading");
-    progress.setPrefWidth(120);
-    progress.progressProperty().bind(vm.library().loadFractionProperty());
-    progress.visibleProperty().bind(vm.library().loadingProperty());
-    progress.managedProperty().bind(vm.library().loadingProperty());
     Button cancelLoad = new Button("Cancel");
     cancelLoad.setId("cancel-load");
     cancelLoad.setOnAction(e -> vm.library().cancelLoad());
     cancelLoad.visibleProperty().bind(vm.library().loadingProperty());
     cancelLoad.managedProperty().bind(vm.library().loadingProperty());
-    HBox bar = new HBox(16, progress, cancelLoad, status, model, spacer, speed, engine);
-    bar.setAlignment(Pos.CENTER_LEFT);
-    bar.setPadding(new Insets(4, 8, 4, 8));
-    bar.getStyleClass().add("status-bar");
+    org.controlsfx.control.StatusBar bar = new org.controlsfx.control.StatusBar();
+    bar.setId("status-bar");
+    bar.setText(""); // the status is the #status label among the left items
+    // The bar shows its progress while it is not 0: the load's fraction, -1 (indeterminate) while
+    // its size is unknown, 0 when no load runs.
+    bar.progressProperty()
+        .bind(
+            Bindings.when(vm.library().loadingProperty())
+                .then(vm.library().loadFractionProperty())
+                .otherwise(0.0));
+    bar.getLeftItems().setAll(cancelLoad, status, model); // spaced by workbench.css
+    bar.getRightItems().setAll(speed, engine);
     return bar;
   }
 

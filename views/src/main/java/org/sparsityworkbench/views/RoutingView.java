@@ -450,36 +450,43 @@ public final class RoutingView extends BorderPane {
    * step on, or for the next decode; the interventions in force as chips that take themselves out.
    */
   static javafx.scene.Node interventionRow(RoutingViewModel vm) {
-    javafx.scene.control.ComboBox<Integer> expert = new javafx.scene.control.ComboBox<>();
+    // ControlsFX's check-combo box: tick one expert or several, then Ban or Force them all.
+    org.controlsfx.control.CheckComboBox<Integer> expert =
+        new org.controlsfx.control.CheckComboBox<>();
     expert.setId("intervene-expert");
-    expert.setPromptText("expert");
+    expert.setTitle("experts");
+    expert.setShowCheckedCount(true);
     vm.intervention()
         .expertCountProperty()
         .subscribe(
             n -> {
+              expert.getCheckModel().clearChecks();
               expert
                   .getItems()
                   .setAll(java.util.stream.IntStream.range(0, n.intValue()).boxed().toList());
-              expert.setValue(n.intValue() > 0 ? 0 : null);
             });
     javafx.scene.control.CheckBox every = new javafx.scene.control.CheckBox("every layer");
     every.setId("intervene-every-layer");
     javafx.scene.control.Button ban = new javafx.scene.control.Button("Ban");
     ban.setId("intervene-ban");
-    ban.setTooltip(new javafx.scene.control.Tooltip("The router never chooses this expert"));
+    ban.setTooltip(new javafx.scene.control.Tooltip("The router never chooses the experts ticked"));
     javafx.scene.control.Button force = new javafx.scene.control.Button("Force");
     force.setId("intervene-force");
-    force.setTooltip(new javafx.scene.control.Tooltip("The router always chooses this expert"));
+    force.setTooltip(
+        new javafx.scene.control.Tooltip("The router always chooses the experts ticked"));
     java.util.function.Function<String, javafx.event.EventHandler<javafx.event.ActionEvent>> add =
         kind ->
             e -> {
-              if (expert.getValue() != null) {
-                String layer =
-                    every.isSelected()
-                        ? "*"
-                        : Integer.toString(Widgets.shownLayer(vm.shown(), vm.window()));
-                vm.intervention().addIntervention(kind, layer + ":" + expert.getValue());
+              String layer =
+                  every.isSelected()
+                      ? "*"
+                      : Integer.toString(Widgets.shownLayer(vm.shown(), vm.window()));
+              for (Integer x : List.copyOf(expert.getCheckModel().getCheckedItems())) {
+                if (!vm.intervention().addIntervention(kind, layer + ":" + x)) {
+                  return; // the error names it; the experts stay ticked to correct
+                }
               }
+              expert.getCheckModel().clearChecks();
             };
     ban.setOnAction(add.apply("ban"));
     force.setOnAction(add.apply("force"));
@@ -552,12 +559,10 @@ public final class RoutingView extends BorderPane {
         .disableProperty()
         .bind(javafx.beans.binding.Bindings.isEmpty(vm.intervention().interventionLabels()));
     clear.setOnAction(e -> vm.intervention().clearInterventions());
-    Label expertLabel = new Label("expert");
     Label or = new Label("or");
     HBox row =
         Widgets.topRow(
             new Label("Intervene:"),
-            expertLabel,
             expert,
             every,
             ban,
@@ -570,7 +575,7 @@ public final class RoutingView extends BorderPane {
             chips);
     row.setId("intervene-row");
     // Ban and Force need experts; the typed kinds (heads, sparse FF, sparse QKV) any model.
-    for (javafx.scene.Node n : List.of(expertLabel, expert, every, ban, force, or)) {
+    for (javafx.scene.Node n : List.of(expert, every, ban, force, or)) {
       n.visibleProperty().bind(vm.intervention().expertCountProperty().greaterThan(0));
       n.managedProperty().bind(n.visibleProperty());
     }

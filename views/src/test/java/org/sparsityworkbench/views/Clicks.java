@@ -27,6 +27,16 @@ final class Clicks {
     WaitForAsyncUtils.waitForFxEvents();
   }
 
+  /**
+   * Ticks an entry of a check-combo box (ControlsFX's), as a person does: opens its list, clicks
+   * the entry, and closes the list with Escape (it stays open for more ticks).
+   */
+  static void check(FxRobot robot, Scene window, String combo, String entry) {
+    choose(robot, window, combo, entry);
+    robot.type(javafx.scene.input.KeyCode.ESCAPE);
+    WaitForAsyncUtils.waitForFxEvents();
+  }
+
   /** Clicks the tab with this name. */
   static void tab(FxRobot robot, String name) {
     robot.clickOn(

@@ -80,7 +80,7 @@ class InterventionViewTest {
     waitUntil(
         () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
     Clicks.tab(robot, "Routing");
-    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    Clicks.check(robot, view.getScene(), "#intervene-expert", "1");
     robot.clickOn("#intervene-every-layer");
     robot.clickOn("#intervene-ban");
     assertEquals(List.of("ban *:1  ✕"), chips(robot));
@@ -111,6 +111,32 @@ class InterventionViewTest {
   }
 
   @Test
+  void expertsTickedTogetherAreBannedTogetherAndTheTicksClear(FxRobot robot) throws Exception {
+    waitUntil(
+        () -> vm.library().modelProperty().get() != null && !vm.library().loadingProperty().get());
+    Clicks.tab(robot, "Routing");
+    Clicks.check(robot, view.getScene(), "#intervene-expert", "0");
+    Clicks.check(robot, view.getScene(), "#intervene-expert", "2");
+    @SuppressWarnings("unchecked")
+    org.controlsfx.control.CheckComboBox<Integer> box =
+        robot.lookup("#intervene-expert").queryAs(org.controlsfx.control.CheckComboBox.class);
+    assertEquals(List.of(0, 2), List.copyOf(box.getCheckModel().getCheckedItems()));
+    robot.clickOn("#intervene-ban");
+    assertEquals(List.of("ban 0:0  ✕", "ban 0:2  ✕"), chips(robot));
+    assertEquals(List.of(), List.copyOf(box.getCheckModel().getCheckedItems()), "ticks cleared");
+    robot.clickOn("#intervene-ban");
+    assertEquals(2, chips(robot).size(), "nothing ticked: nothing added");
+    robot.interact(() -> vm.maxTokensProperty().set(20));
+    robot.clickOn("#generate");
+    waitUntil(() -> !vm.runningProperty().get() && vm.tokenCountProperty().get() == 20);
+    for (TokenSnapshot t : vm.history().tokens()) {
+      for (int e : t.experts()[0]) {
+        assertTrue(e != 0 && e != 2, "token " + t.step() + " chose banned expert " + e);
+      }
+    }
+  }
+
+  @Test
   void oneThatDoesNotFitIsRefusedWithItsReasonAndAnotherModelClearsThem(FxRobot robot)
       throws Exception {
     waitUntil(
@@ -118,7 +144,7 @@ class InterventionViewTest {
     Clicks.tab(robot, "Routing");
     System.gc(); // the chips' listener must outlive a collection
     for (String e : List.of("0", "1", "2")) {
-      Clicks.choose(robot, view.getScene(), "#intervene-expert", e);
+      Clicks.check(robot, view.getScene(), "#intervene-expert", e);
       robot.clickOn("#intervene-force");
     }
     assertEquals(List.of("force 0:0  ✕", "force 0:1  ✕"), chips(robot));
@@ -218,7 +244,7 @@ class InterventionViewTest {
       decoded.append(t.record().text());
     }
     Clicks.tab(robot, "Routing");
-    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    Clicks.check(robot, view.getScene(), "#intervene-expert", "1");
     robot.clickOn("#intervene-every-layer");
     robot.clickOn("#intervene-ban");
     Clicks.tab(robot, "Compare");

@@ -221,7 +221,7 @@ class PatchViewTest {
       throws Exception {
     loaded(megabyte);
     Clicks.tab(robot, "Routing");
-    Clicks.choose(robot, view.getScene(), "#intervene-expert", "1");
+    Clicks.check(robot, view.getScene(), "#intervene-expert", "1");
     robot.clickOn("#intervene-every-layer");
     robot.clickOn("#intervene-ban");
     robot.interact(() -> vm.maxTokensProperty().set(40));
